@@ -1,0 +1,291 @@
+//! VoxPoser's cost map, composed from the affordance and avoidance maps and the scene:
+//!
+//! ```text
+//! obstacle = clip(avoidance + scene collision (cleared near targets and the movable), 0, 1)
+//! cost     = normalize(2 * normalize(EDT(1 - target)) + 1 * normalize(gaussian(obstacle, 10)))
+//! ```
+//!
+//! `normalize` is min-max and leaves a constant map as it is. Target voxels are the voxels
+//! whose affordance is 1 (where `1 - affordance` is zero, as the EDT's input has it).
+
+use crate::field::Field;
+use crate::grid::{Grid, Voxel};
+use crate::{edt, gaussian};
+
+/// Collision voxels closer than this (voxels) to a target or the movable are cleared.
+pub const CLEAR_RADIUS: f32 = 15.0;
+/// Half-size (voxels) of the cube cleared around the gripper when the gripper moves.
+pub const GRIPPER_CLEAR_HALF: i64 = 10;
+/// Weight of the distance-to-target term.
+pub const TARGET_WEIGHT: f32 = 2.0;
+/// Weight of the obstacle term.
+pub const OBSTACLE_WEIGHT: f32 = 1.0;
+
+/// What moves in this step.
+#[derive(Clone, Copy, Debug)]
+pub enum Movable<'a> {
+    /// The end effector, at this voxel.
+    Gripper(Voxel),
+    /// An object, with these occupied voxels (flat indices).
+    Object(&'a [usize]),
+}
+
+/// The inputs of one cost composition.
+#[derive(Clone, Copy, Debug)]
+pub struct CostInput<'a> {
+    /// Affordance map (1 = target).
+    pub affordance: &'a Field,
+    /// Avoidance map from the program (1 = avoid).
+    pub avoidance: &'a Field,
+    /// Scene collision voxels (flat indices), before the clearings.
+    pub collision: &'a [usize],
+    /// The moving entity.
+    pub movable: Movable<'a>,
+}
+
+/// The composed maps and what the planners need from them.
+#[derive(Clone, Debug)]
+pub struct CostMaps {
+    /// Target mask (affordance == 1).
+    pub target: Vec<bool>,
+    /// Number of target voxels.
+    pub target_count: usize,
+    /// Euclidean distance (voxels) from each voxel to the nearest target.
+    pub target_distance: Vec<f32>,
+    /// Avoidance plus cleared scene collision, clipped to [0, 1].
+    pub obstacle: Field,
+    /// The cost map, in [0, 1] unless constant.
+    pub cost: Field,
+    /// `(a, b)` such that `cost[v] >= max(0, a * target_distance[v] - b)` everywhere; the
+    /// value planner's heuristic is built on it.
+    pub lower_bound: (f32, f32),
+}
+
+/// Why a cost map could not be composed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CostError {
+    /// The affordance map marks no voxel with 1.
+    NoTarget,
+    /// The maps do not live on the same grid.
+    GridMismatch,
+}
+
+impl std::fmt::Display for CostError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CostError::NoTarget => f.write_str(
+                "the affordance map marks no target voxel (no voxel equals 1): nothing to move towards",
+            ),
+            CostError::GridMismatch => f.write_str("the affordance and avoidance maps are on different grids"),
+        }
+    }
+}
+impl std::error::Error for CostError {}
+
+/// Min-max normalisation in place; a constant (or empty) map is left as it is.
+/// Returns `(min, max)` before normalising.
+pub fn normalize(data: &mut [f32]) -> (f32, f32) {
+    let (lo, hi) = data
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let range = hi - lo;
+    if range > 0.0 && range.is_finite() {
+        let inv = 1.0 / range;
+        for x in data.iter_mut() {
+            *x = (*x - lo) * inv;
+        }
+    }
+    (lo, hi)
+}
+
+/// Whether an affordance value marks a target (`1 - a == 0`).
+#[inline]
+pub fn is_target(a: f32) -> bool {
+    (a - 1.0).abs() < 1e-6
+}
+
+/// The scene-collision voxels left after the clearings (flat indices).
+pub fn cleared_collision(grid: &Grid, collision: &[usize], target_distance: &[f32], movable: Movable<'_>) -> Vec<usize> {
+    let near_movable = movable_clearing(grid, movable);
+    collision
+        .iter()
+        .copied()
+        .filter(|&i| i < grid.len())
+        .filter(|&i| target_distance[i] >= CLEAR_RADIUS)
+        .filter(|&i| !near_movable(i))
+        .collect()
+}
+
+/// A predicate: is this voxel cleared because it is near the moving entity?
+fn movable_clearing<'a>(grid: &Grid, movable: Movable<'a>) -> Box<dyn Fn(usize) -> bool + 'a> {
+    let g = *grid;
+    match movable {
+        Movable::Gripper(v) => Box::new(move |i| {
+            let u = g.voxel(i);
+            (0..3).all(|a| (u[a] as i64 - v[a] as i64).abs() <= GRIPPER_CLEAR_HALF)
+        }),
+        Movable::Object(voxels) => {
+            if voxels.is_empty() {
+                return Box::new(|_| false);
+            }
+            // Distances below CLEAR_RADIUS only depend on voxels inside the movable's box
+            // grown by the radius: an EDT over that sub-box is exact there.
+            let pad = CLEAR_RADIUS.ceil() as usize;
+            let mut lo = [usize::MAX; 3];
+            let mut hi = [0usize; 3];
+            for &i in voxels {
+                let v = g.voxel(i);
+                for a in 0..3 {
+                    lo[a] = lo[a].min(v[a]);
+                    hi[a] = hi[a].max(v[a]);
+                }
+            }
+            let lo: [usize; 3] = [0, 1, 2].map(|a| lo[a].saturating_sub(pad));
+            let hi: [usize; 3] = [0, 1, 2].map(|a| (hi[a] + pad).min(g.size[a] - 1));
+            let sub = [0, 1, 2].map(|a| hi[a] - lo[a] + 1);
+            let mut seeds = vec![false; sub[0] * sub[1] * sub[2]];
+            for &i in voxels {
+                let v = g.voxel(i);
+                seeds[((v[0] - lo[0]) * sub[1] + (v[1] - lo[1])) * sub[2] + (v[2] - lo[2])] = true;
+            }
+            let d2 = edt::squared_distance(&seeds, sub);
+            let r2 = CLEAR_RADIUS * CLEAR_RADIUS;
+            Box::new(move |i| {
+                let v = g.voxel(i);
+                if (0..3).any(|a| v[a] < lo[a] || v[a] > hi[a]) {
+                    return false;
+                }
+                d2[((v[0] - lo[0]) * sub[1] + (v[1] - lo[1])) * sub[2] + (v[2] - lo[2])] < r2
+            })
+        }
+    }
+}
+
+/// Composes the cost map.
+pub fn compose(input: &CostInput<'_>) -> Result<CostMaps, CostError> {
+    let grid = input.affordance.grid;
+    if input.avoidance.grid != grid {
+        return Err(CostError::GridMismatch);
+    }
+    let target: Vec<bool> = input.affordance.data.iter().map(|&a| is_target(a)).collect();
+    let target_count = target.iter().filter(|&&t| t).count();
+    if target_count == 0 {
+        return Err(CostError::NoTarget);
+    }
+    let target_distance = edt::distance(&target, grid.size);
+
+    let mut obstacle = input.avoidance.clone();
+    for &i in &cleared_collision(&grid, input.collision, &target_distance, input.movable) {
+        obstacle.data[i] += 1.0;
+    }
+    for x in &mut obstacle.data {
+        *x = x.clamp(0.0, 1.0);
+    }
+
+    let mut dist_term = target_distance.clone();
+    let (_, edt_max) = normalize(&mut dist_term);
+    let mut obst_term = gaussian::voxposer(&obstacle.data, grid.size);
+    normalize(&mut obst_term);
+
+    let mut cost: Vec<f32> = dist_term
+        .iter()
+        .zip(&obst_term)
+        .map(|(&d, &o)| TARGET_WEIGHT * d + OBSTACLE_WEIGHT * o)
+        .collect();
+    let (raw_min, raw_max) = normalize(&mut cost);
+    // raw >= 2 * d / edt_max (the obstacle term is >= 0), and cost = (raw - raw_min) / range.
+    let range = raw_max - raw_min;
+    let lower_bound = if range > 0.0 && edt_max > 0.0 {
+        let a = TARGET_WEIGHT / (edt_max * range);
+        // Shrink a little so f32 rounding never breaks the inequality.
+        (a * 0.999, raw_min / range + 1e-5)
+    } else {
+        (0.0, 0.0)
+    };
+    Ok(CostMaps {
+        target,
+        target_count,
+        target_distance,
+        obstacle,
+        cost: Field { grid, data: cost },
+        lower_bound,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(n: usize) -> Grid {
+        Grid::cubic(n).unwrap_or_default()
+    }
+
+    #[test]
+    fn normalize_leaves_constant_maps() {
+        let mut a = vec![3.0f32; 5];
+        normalize(&mut a);
+        assert_eq!(a, vec![3.0; 5]);
+        let mut b = vec![1.0f32, 3.0, 2.0];
+        normalize(&mut b);
+        assert_eq!(b, vec![0.0, 1.0, 0.5]);
+    }
+
+    #[test]
+    fn cost_is_zero_at_isolated_target_and_bounded_below() {
+        let g = grid(24);
+        let mut aff = Field::zeros(g);
+        aff.set([20, 12, 5], 1.0);
+        let mut avoid = Field::zeros(g);
+        avoid.set([10, 12, 5], 1.0);
+        let maps = compose(&CostInput {
+            affordance: &aff,
+            avoidance: &avoid,
+            collision: &[],
+            movable: Movable::Gripper([2, 2, 2]),
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(maps.target_count, 1);
+        let (lo, hi) = maps.cost.min_max().unwrap_or((9.0, 9.0));
+        assert!(lo >= 0.0 && (hi - 1.0).abs() < 1e-6);
+        let (a, b) = maps.lower_bound;
+        for (c, d) in maps.cost.data.iter().zip(&maps.target_distance) {
+            assert!(*c >= (a * d - b).max(0.0) - 1e-6);
+        }
+    }
+
+    #[test]
+    fn no_target_is_an_error() {
+        let g = grid(16);
+        let f = Field::zeros(g);
+        let r = compose(&CostInput { affordance: &f, avoidance: &f, collision: &[], movable: Movable::Gripper([0; 3]) });
+        assert_eq!(r.err(), Some(CostError::NoTarget));
+    }
+
+    #[test]
+    fn clearings_follow_the_reference() {
+        let g = grid(64);
+        let mut aff = Field::zeros(g);
+        aff.set([50, 30, 10], 1.0);
+        let avoid = Field::zeros(g);
+        let near_target = g.index([50, 30, 20]); // 10 voxels from the target: cleared
+        let far = g.index([30, 30, 40]); // far from both: kept
+        let near_gripper = g.index([8, 8, 8]); // inside the +-10 cube around [0,0,0]... at 8: cleared
+        let edge_gripper = g.index([11, 0, 0]); // just outside the cube: kept
+        let col = [near_target, far, near_gripper, edge_gripper];
+        let maps = compose(&CostInput { affordance: &aff, avoidance: &avoid, collision: &col, movable: Movable::Gripper([0, 0, 0]) })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(maps.obstacle.data[near_target], 0.0);
+        assert_eq!(maps.obstacle.data[far], 1.0);
+        assert_eq!(maps.obstacle.data[near_gripper], 0.0);
+        assert_eq!(maps.obstacle.data[edge_gripper], 1.0);
+
+        // Object movable: within 15 voxels of its occupancy cleared (sub-box EDT exact).
+        let obj = [g.index([30, 5, 5])];
+        let close = g.index([30, 5, 19]); // 14 away: cleared
+        let away = g.index([30, 5, 20]); // 15 away: kept (strictly less than 15 clears)
+        let maps = compose(&CostInput { affordance: &aff, avoidance: &avoid, collision: &[close, away], movable: Movable::Object(&obj) })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(maps.obstacle.data[close], 0.0);
+        assert_eq!(maps.obstacle.data[away], 1.0);
+    }
+}

@@ -1,0 +1,1339 @@
+//! The tree-walking evaluator.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use crate::array::{self, IndexItem, NdArray};
+use crate::ast::{BinOp, CompFor, Expr, ExprKind, Stmt, StmtKind};
+use crate::budget::{Budget, Limits};
+use crate::error::{ErrorKind, LangError, R, Span, fail, index_err, limit_err, type_err, value_err};
+use crate::ops::{self, ArrRef, arr_result, as_arr, range_count};
+use crate::value::{Value, check_hashable, py_str_repr, str_of, truthy, values_eq};
+use crate::{Program, builtins};
+
+/// The embedding application: provides the functions and objects a map
+/// program can use beyond the built-ins (e.g. `parse_query_obj`).
+pub trait Host {
+    /// A global name the program uses that it did not define (after
+    /// builtins/np/math). Return Some to bind it (typically
+    /// `Value::HostFn(name)`). Called at most once per name and run.
+    fn global(&mut self, name: &str) -> Option<Value>;
+
+    /// Calls a host function. `budget` lets the host charge work and
+    /// allocations to the same limits. An `Err` becomes a `HostError` at the
+    /// call expression (or a `LimitError` if the budget was exhausted).
+    fn call(
+        &mut self,
+        name: &str,
+        args: Vec<Value>,
+        kwargs: Vec<(String, Value)>,
+        budget: &mut Budget,
+    ) -> Result<Value, String>;
+}
+
+/// A host that provides nothing (pure programs only).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoHost;
+
+impl Host for NoHost {
+    fn global(&mut self, _name: &str) -> Option<Value> {
+        None
+    }
+
+    fn call(
+        &mut self,
+        name: &str,
+        _args: Vec<Value>,
+        _kwargs: Vec<(String, Value)>,
+        _budget: &mut Budget,
+    ) -> Result<Value, String> {
+        Err(format!("unknown host function '{name}'"))
+    }
+}
+
+/// The result of a successful run.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Every global variable at the end of the run (including predefined
+    /// ones and imported modules).
+    pub globals: BTreeMap<String, Value>,
+    /// Lines printed with `print()`.
+    pub output: Vec<String>,
+    /// Operations charged (see [`Limits::max_ops`]).
+    pub ops: u64,
+}
+
+impl Outcome {
+    /// A global variable by name, e.g. `outcome.get("ret_val")`.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.globals.get(name)
+    }
+}
+
+/// Maximum bytes of `print` output per run.
+const MAX_OUTPUT_BYTES: usize = 1 << 20;
+
+/// Runs a parsed program.
+///
+/// `predefined` variables are bound as globals before the program starts
+/// (they shadow built-ins and host globals). The run is deterministic and
+/// bounded by `limits`.
+pub fn run(
+    program: &Program,
+    host: &mut dyn Host,
+    limits: &Limits,
+    predefined: Vec<(String, Value)>,
+) -> Result<Outcome, LangError> {
+    let max_depth = limits.depth();
+    if program.max_nesting > max_depth {
+        return Err(LangError::new(
+            ErrorKind::Limit,
+            format!(
+                "program is nested {} levels deep, more than the limit of {max_depth}",
+                program.max_nesting
+            ),
+            program.deepest,
+        ));
+    }
+    let mut it = Interp {
+        host,
+        budget: Budget::new(limits),
+        max_depth,
+        globals: HashMap::new(),
+        host_names: HashMap::new(),
+        scopes: Vec::new(),
+        output: Vec::new(),
+        partial: String::new(),
+        out_bytes: 0,
+    };
+    for (k, v) in predefined {
+        it.globals.insert(Rc::from(k), v);
+    }
+    it.exec_block(&program.body)?;
+    if !it.partial.is_empty() {
+        let rest = std::mem::take(&mut it.partial);
+        it.output.push(rest);
+    }
+    Ok(Outcome {
+        globals: it.globals.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        output: it.output,
+        ops: it.budget.ops_used(),
+    })
+}
+
+pub(crate) enum Flow {
+    Normal,
+    Break,
+    Continue,
+}
+
+pub(crate) type Kwargs = Vec<(Rc<str>, Value)>;
+
+type LResult<T> = Result<T, LangError>;
+
+/// Where a subscript assignment writes.
+enum Place {
+    Val(Value),
+    /// An array reached through integer-only chained indices (`m[x][y]`).
+    ArrayPart(Rc<RefCell<NdArray>>, Vec<IndexItem>),
+    /// A temporary copy (chained indexing with slices); writing is an error.
+    Copy,
+}
+
+pub(crate) struct Interp<'h> {
+    host: &'h mut dyn Host,
+    pub(crate) budget: Budget,
+    pub(crate) max_depth: usize,
+    globals: HashMap<Rc<str>, Value>,
+    host_names: HashMap<Rc<str>, Option<Value>>,
+    scopes: Vec<Vec<(Rc<str>, Value)>>,
+    output: Vec<String>,
+    partial: String,
+    out_bytes: usize,
+}
+
+/// A Python iterator over a value.
+pub(crate) enum PyIter {
+    Range { cur: i128, step: i128, left: usize },
+    List { list: Rc<RefCell<Vec<Value>>>, i: usize },
+    Items { items: Rc<Vec<Value>>, i: usize },
+    Array { arr: Rc<RefCell<NdArray>>, i: usize },
+}
+
+impl PyIter {
+    pub(crate) fn new(v: &Value, budget: &mut Budget) -> R<PyIter> {
+        Ok(match v {
+            Value::Range(r) => PyIter::Range {
+                cur: i128::from(r[0]),
+                step: i128::from(r[2]),
+                left: range_count(r),
+            },
+            Value::List(l) => PyIter::List { list: l.clone(), i: 0 },
+            Value::Tuple(t) => PyIter::Items { items: t.clone(), i: 0 },
+            Value::Str(s) => {
+                let n = s.chars().count();
+                budget.seq(n)?;
+                PyIter::Items {
+                    items: Rc::new(s.chars().map(|c| Value::Str(Rc::from(c.to_string()))).collect()),
+                    i: 0,
+                }
+            }
+            Value::Dict(d) => {
+                let d = d.try_borrow().map_err(|_| value_err("dict is in use"))?;
+                budget.ops(d.len() as u64)?;
+                PyIter::Items {
+                    items: Rc::new(d.iter().map(|(k, _)| k.clone()).collect()),
+                    i: 0,
+                }
+            }
+            Value::Array(a) => {
+                let b = a.try_borrow().map_err(|_| value_err("array is in use"))?;
+                b.check()?;
+                if b.ndim() == 0 {
+                    return Err(type_err("iteration over a 0-d array"));
+                }
+                PyIter::Array { arr: a.clone(), i: 0 }
+            }
+            _ => {
+                return Err(type_err(format!("'{}' object is not iterable", v.type_label())));
+            }
+        })
+    }
+
+    pub(crate) fn next(&mut self, budget: &mut Budget) -> R<Option<Value>> {
+        match self {
+            PyIter::Range { cur, step, left } => {
+                if *left == 0 {
+                    return Ok(None);
+                }
+                let v = i64::try_from(*cur).map_err(|_| value_err("range value out of range"))?;
+                *left -= 1;
+                *cur += *step;
+                Ok(Some(Value::Int(v)))
+            }
+            PyIter::List { list, i } => {
+                let l = list.try_borrow().map_err(|_| value_err("list is in use"))?;
+                let v = l.get(*i).cloned();
+                *i += 1;
+                Ok(v)
+            }
+            PyIter::Items { items, i } => {
+                let v = items.get(*i).cloned();
+                *i += 1;
+                Ok(v)
+            }
+            PyIter::Array { arr, i } => {
+                let a = arr.try_borrow().map_err(|_| value_err("array is in use"))?;
+                a.check()?;
+                let n = a.shape.first().copied().unwrap_or(0);
+                if *i >= n {
+                    return Ok(None);
+                }
+                let sel = array::select(&a.shape, false, &[IndexItem::Int(*i as i64)], budget)?;
+                let sub = array::get(&a, &sel, budget)?;
+                *i += 1;
+                Ok(Some(arr_result(sub)))
+            }
+        }
+    }
+
+    /// Remaining length if known cheaply.
+    pub(crate) fn len_hint(&self) -> Option<usize> {
+        match self {
+            PyIter::Range { left, .. } => Some(*left),
+            PyIter::List { list, i } => list.try_borrow().ok().map(|l| l.len().saturating_sub(*i)),
+            PyIter::Items { items, i } => Some(items.len().saturating_sub(*i)),
+            PyIter::Array { arr, i } => arr
+                .try_borrow()
+                .ok()
+                .map(|a| a.shape.first().copied().unwrap_or(0).saturating_sub(*i)),
+        }
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+impl Interp<'_> {
+    fn charge(&mut self, n: u64, span: Span) -> LResult<()> {
+        self.budget.ops(n).map_err(|f| f.at(span))
+    }
+
+    fn truthy(&self, v: &Value, span: Span) -> LResult<bool> {
+        truthy(v).map_err(|f| f.at(span))
+    }
+
+    // ----- statements ------------------------------------------------------
+
+    fn exec_block(&mut self, body: &[Stmt]) -> LResult<Flow> {
+        for s in body {
+            match self.exec(s)? {
+                Flow::Normal => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn exec(&mut self, s: &Stmt) -> LResult<Flow> {
+        self.charge(1, s.span)?;
+        match &s.kind {
+            StmtKind::Expr(e) => {
+                self.eval(e)?;
+            }
+            StmtKind::Assign { targets, value } => {
+                let v = self.eval(value)?;
+                for t in targets {
+                    self.assign(t, v.clone(), false)?;
+                }
+            }
+            StmtKind::AugAssign { target, op, value } => self.aug_assign(target, *op, value, s.span)?,
+            StmtKind::If { branches, orelse } => {
+                for (cond, body) in branches {
+                    let c = self.eval(cond)?;
+                    if self.truthy(&c, cond.span)? {
+                        return self.exec_block(body);
+                    }
+                }
+                return self.exec_block(orelse);
+            }
+            StmtKind::For {
+                target,
+                iter,
+                body,
+                orelse,
+            } => {
+                let itv = self.eval(iter)?;
+                let mut it = PyIter::new(&itv, &mut self.budget).map_err(|f| f.at(iter.span))?;
+                loop {
+                    let next = it.next(&mut self.budget).map_err(|f| f.at(iter.span))?;
+                    let Some(item) = next else { break };
+                    self.charge(1, target.span)?;
+                    self.assign(target, item, false)?;
+                    if let Flow::Break = self.exec_block(body)? {
+                        return Ok(Flow::Normal);
+                    }
+                }
+                return self.exec_block(orelse);
+            }
+            StmtKind::While { cond, body, orelse } => {
+                loop {
+                    let c = self.eval(cond)?;
+                    if !self.truthy(&c, cond.span)? {
+                        break;
+                    }
+                    if let Flow::Break = self.exec_block(body)? {
+                        return Ok(Flow::Normal);
+                    }
+                    self.charge(1, cond.span)?;
+                }
+                return self.exec_block(orelse);
+            }
+            StmtKind::Break => return Ok(Flow::Break),
+            StmtKind::Continue => return Ok(Flow::Continue),
+            StmtKind::Pass => {}
+            StmtKind::Import(names) => {
+                for n in names {
+                    let module = builtins::import_module(&n.module).map_err(|f| f.at(n.span))?;
+                    let (bind, value): (Rc<str>, Value) = match &n.alias {
+                        Some(a) => (a.clone(), module),
+                        None => {
+                            let top = n.module.split('.').next().unwrap_or("");
+                            let top_mod = builtins::import_module(top).map_err(|f| f.at(n.span))?;
+                            (Rc::from(top), top_mod)
+                        }
+                    };
+                    self.globals.insert(bind, value);
+                }
+            }
+            StmtKind::FromImport {
+                module,
+                module_span,
+                names,
+            } => {
+                let m = builtins::import_module(module).map_err(|f| f.at(*module_span))?;
+                let Value::Module(mname) = m else {
+                    return Err(LangError::new(ErrorKind::Name, "not a module", *module_span));
+                };
+                for (name, alias, span) in names {
+                    if &**name == "*" {
+                        return Err(LangError::new(
+                            ErrorKind::Syntax,
+                            "'from ... import *' is not supported in map programs; import the names you need",
+                            *span,
+                        ));
+                    }
+                    let v = builtins::module_attr(mname, name).map_err(|f| {
+                        LangError::new(
+                            ErrorKind::Name,
+                            match f.kind {
+                                ErrorKind::Type => format!("cannot import name '{name}' from '{module}'"),
+                                _ => f.msg,
+                            },
+                            *span,
+                        )
+                    })?;
+                    let bind = alias.clone().unwrap_or_else(|| name.clone());
+                    self.globals.insert(bind, v);
+                }
+            }
+            StmtKind::Assert { test, msg } => {
+                let v = self.eval(test)?;
+                if !self.truthy(&v, test.span)? {
+                    let text = match msg {
+                        Some(m) => {
+                            let mv = self.eval(m)?;
+                            format!("assertion failed: {}", str_of(&mv, 10_000).map_err(|f| f.at(m.span))?)
+                        }
+                        None => "assertion failed".to_string(),
+                    };
+                    return Err(LangError::new(ErrorKind::Value, text, s.span));
+                }
+            }
+            StmtKind::Del(targets) => {
+                for t in targets {
+                    self.delete(t)?;
+                }
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn delete(&mut self, t: &Expr) -> LResult<()> {
+        match &t.kind {
+            ExprKind::Name(n) => {
+                if self.globals.remove(n).is_none() {
+                    return Err(LangError::new(
+                        ErrorKind::Name,
+                        format!("name '{n}' is not defined"),
+                        t.span,
+                    ));
+                }
+                Ok(())
+            }
+            ExprKind::Tuple(items) | ExprKind::List(items) => {
+                for i in items {
+                    self.delete(i)?;
+                }
+                Ok(())
+            }
+            ExprKind::Subscript(obj, idx) => {
+                let container = self.eval(obj)?;
+                let idxv = self.eval_index(idx)?;
+                builtins::del_item(self, &container, &idxv).map_err(|f| f.at(t.span))
+            }
+            _ => Err(LangError::new(ErrorKind::Type, "cannot delete this target", t.span)),
+        }
+    }
+
+    fn store(&mut self, name: &Rc<str>, v: Value, local: bool) {
+        if local && let Some(scope) = self.scopes.last_mut() {
+            if let Some(slot) = scope.iter_mut().find(|(k, _)| k == name) {
+                slot.1 = v;
+            } else {
+                scope.push((name.clone(), v));
+            }
+            return;
+        }
+        self.globals.insert(name.clone(), v);
+    }
+
+    fn assign(&mut self, target: &Expr, value: Value, local: bool) -> LResult<()> {
+        match &target.kind {
+            ExprKind::Name(n) => {
+                self.store(n, value, local);
+                Ok(())
+            }
+            ExprKind::Tuple(items) | ExprKind::List(items) => {
+                let vals = self.unpack(&value, items.len(), target.span)?;
+                for (t, v) in items.iter().zip(vals) {
+                    self.assign(t, v, local)?;
+                }
+                Ok(())
+            }
+            ExprKind::Subscript(obj, idx) => self.assign_subscript(obj, idx, value, target.span),
+            ExprKind::Attr(obj, name) => {
+                let o = self.eval(obj)?;
+                Err(LangError::new(
+                    ErrorKind::Type,
+                    format!(
+                        "cannot assign to attribute '{name}' of '{}' object (attributes are read-only)",
+                        o.type_label()
+                    ),
+                    target.span,
+                ))
+            }
+            _ => Err(LangError::new(ErrorKind::Syntax, "cannot assign to expression", target.span)),
+        }
+    }
+
+    fn unpack(&mut self, v: &Value, n: usize, span: Span) -> LResult<Vec<Value>> {
+        let len = match v {
+            Value::Tuple(t) => Some(t.len()),
+            Value::List(l) => l.try_borrow().ok().map(|l| l.len()),
+            Value::Range(r) => Some(range_count(r)),
+            Value::Str(s) => Some(s.chars().count()),
+            Value::Dict(d) => d.try_borrow().ok().map(|d| d.len()),
+            Value::Array(a) => a.try_borrow().ok().and_then(|a| a.shape.first().copied()),
+            _ => None,
+        };
+        let Some(len) = len else {
+            let what = match v {
+                Value::Array(_) => "0-d array".to_string(),
+                _ => format!("non-iterable {} object", v.type_label()),
+            };
+            return Err(LangError::new(
+                ErrorKind::Type,
+                format!("cannot unpack {what} into {}", plural(n, "name")),
+                span,
+            ));
+        };
+        if len != n {
+            return Err(LangError::new(
+                ErrorKind::Value,
+                format!("cannot unpack {} into {}", plural(len, "value"), plural(n, "name")),
+                span,
+            ));
+        }
+        let mut it = PyIter::new(v, &mut self.budget).map_err(|f| f.at(span))?;
+        let mut out = Vec::with_capacity(n);
+        while let Some(x) = it.next(&mut self.budget).map_err(|f| f.at(span))? {
+            out.push(x);
+            if out.len() > n {
+                break;
+            }
+        }
+        if out.len() != n {
+            return Err(LangError::new(
+                ErrorKind::Value,
+                format!("cannot unpack {} into {}", plural(out.len(), "value"), plural(n, "name")),
+                span,
+            ));
+        }
+        Ok(out)
+    }
+
+    fn eval_place(&mut self, e: &Expr) -> LResult<Place> {
+        let ExprKind::Subscript(obj, idx) = &e.kind else {
+            return Ok(Place::Val(self.eval(e)?));
+        };
+        let base = self.eval_place(obj)?;
+        let idxv = self.eval_index(idx)?;
+        let all_int = |items: &[IndexItem]| {
+            items
+                .iter()
+                .all(|i| matches!(i, IndexItem::Int(_) | IndexItem::Float(_)))
+        };
+        match base {
+            Place::Val(Value::Array(rc)) => {
+                let items = self.index_items(&idxv, idx.span)?;
+                if all_int(&items) {
+                    Ok(Place::ArrayPart(rc, items))
+                } else {
+                    Ok(Place::Copy)
+                }
+            }
+            Place::ArrayPart(rc, mut items) => {
+                let more = self.index_items(&idxv, idx.span)?;
+                if all_int(&more) {
+                    items.extend(more);
+                    Ok(Place::ArrayPart(rc, items))
+                } else {
+                    Ok(Place::Copy)
+                }
+            }
+            Place::Val(v) => Ok(Place::Val(self.getitem(&v, &idxv, e.span)?)),
+            Place::Copy => Ok(Place::Copy),
+        }
+    }
+
+    fn copy_error(span: Span) -> LangError {
+        LangError::new(
+            ErrorKind::Type,
+            "cannot assign through a chained index that contains slices or masks (it would modify a temporary copy); use a single subscript such as a[i, j:k] = v",
+            span,
+        )
+    }
+
+    fn assign_subscript(&mut self, obj: &Expr, idx: &Expr, value: Value, span: Span) -> LResult<()> {
+        let place = self.eval_place(obj)?;
+        let idxv = self.eval_index(idx)?;
+        match place {
+            Place::Val(container) => self.setitem(&container, &idxv, value, span),
+            Place::ArrayPart(rc, mut items) => {
+                items.extend(self.index_items(&idxv, idx.span)?);
+                self.array_set(&rc, &items, &value).map_err(|f| f.at(span))
+            }
+            Place::Copy => Err(Self::copy_error(span)),
+        }
+    }
+
+    fn aug_assign(&mut self, target: &Expr, op: BinOp, value: &Expr, span: Span) -> LResult<()> {
+        match &target.kind {
+            ExprKind::Name(n) => {
+                let cur = self.lookup(n, target.span)?;
+                let rhs = self.eval(value)?;
+                if let Some(new) = self.inplace(op, &cur, &rhs).map_err(|f| f.at(span))? {
+                    self.store(n, new, false);
+                }
+                Ok(())
+            }
+            ExprKind::Subscript(obj, idx) => {
+                let place = self.eval_place(obj)?;
+                let idxv = self.eval_index(idx)?;
+                match place {
+                    Place::Val(container) => {
+                        let cur = self.getitem(&container, &idxv, target.span)?;
+                        let rhs = self.eval(value)?;
+                        let new = ops::binop(op, &cur, &rhs, &mut self.budget).map_err(|f| f.at(span))?;
+                        self.setitem(&container, &idxv, new, span)
+                    }
+                    Place::ArrayPart(rc, mut items) => {
+                        items.extend(self.index_items(&idxv, idx.span)?);
+                        let cur = self.array_get(&rc, &items).map_err(|f| f.at(target.span))?;
+                        let rhs = self.eval(value)?;
+                        let new = ops::binop(op, &cur, &rhs, &mut self.budget).map_err(|f| f.at(span))?;
+                        self.array_set(&rc, &items, &new).map_err(|f| f.at(span))
+                    }
+                    Place::Copy => Err(Self::copy_error(span)),
+                }
+            }
+            _ => {
+                self.eval(target)?;
+                Err(LangError::new(
+                    ErrorKind::Type,
+                    "attributes are read-only and cannot be assigned",
+                    target.span,
+                ))
+            }
+        }
+    }
+
+    /// In-place operator on a variable's value. Returns the new value to
+    /// bind, or None if the value was modified in place (arrays, lists).
+    fn inplace(&mut self, op: BinOp, cur: &Value, rhs: &Value) -> R<Option<Value>> {
+        match cur {
+            Value::Array(rc) => {
+                let r = ops::binop(op, cur, rhs, &mut self.budget)?;
+                let Value::Array(res) = &r else {
+                    return Ok(Some(r));
+                };
+                let res = res.try_borrow().map_err(|_| value_err("array is in use"))?;
+                let mut t = rc.try_borrow_mut().map_err(|_| value_err("array is in use"))?;
+                if res.shape != t.shape {
+                    return Err(value_err(format!(
+                        "non-broadcastable output operand with shape {} doesn't match the broadcast shape {}",
+                        array::fmt_shape(&t.shape),
+                        array::fmt_shape(&res.shape)
+                    )));
+                }
+                let dtype = t.dtype;
+                if dtype == res.dtype || dtype == array::DType::Float {
+                    t.data.copy_from_slice(&res.data);
+                } else {
+                    for (d, &s) in t.data.iter_mut().zip(&res.data) {
+                        *d = dtype.coerce(f64::from(s));
+                    }
+                }
+                Ok(None)
+            }
+            Value::List(l) if op == BinOp::Add => {
+                let items = builtins::iterate(self, rhs)?;
+                self.check_insert(cur, &Value::list(items.clone()))?;
+                let mut l = l.try_borrow_mut().map_err(|_| value_err("list is in use"))?;
+                self.budget.seq(l.len() + items.len())?;
+                l.extend(items);
+                Ok(None)
+            }
+            _ => Ok(Some(ops::binop(op, cur, rhs, &mut self.budget)?)),
+        }
+    }
+
+    // ----- containers and indexing -------------------------------------------
+
+    /// Depth of container nesting in `v`; fails beyond the depth limit or
+    /// if `target` (a container being inserted into) occurs inside `v`.
+    fn walk_depth(&mut self, v: &Value, target: Option<*const ()>, level: usize) -> R<usize> {
+        if level > self.max_depth {
+            return Err(limit_err(format!(
+                "data structure is nested too deeply (more than {} levels)",
+                self.max_depth
+            )));
+        }
+        let ptr: Option<*const ()> = match v {
+            Value::List(l) => Some(Rc::as_ptr(l) as *const ()),
+            Value::Dict(d) => Some(Rc::as_ptr(d) as *const ()),
+            _ => None,
+        };
+        if ptr.is_some() && ptr == target {
+            return Err(value_err(
+                "cannot insert a container into itself (cyclic data structures are not supported)",
+            ));
+        }
+        let children: Vec<Value> = match v {
+            Value::List(l) => {
+                let l = l.try_borrow().map_err(|_| value_err("list is in use"))?;
+                if !l.iter().any(is_container) {
+                    self.budget.ops(l.len() as u64 / 8 + 1)?;
+                    return Ok(1);
+                }
+                l.clone()
+            }
+            Value::Tuple(t) => {
+                if !t.iter().any(is_container) {
+                    return Ok(1);
+                }
+                t.to_vec()
+            }
+            Value::Dict(d) => {
+                let d = d.try_borrow().map_err(|_| value_err("dict is in use"))?;
+                d.iter().flat_map(|(k, v)| [k.clone(), v.clone()]).collect()
+            }
+            _ => return Ok(0),
+        };
+        self.budget.ops(children.len() as u64)?;
+        let mut max = 0;
+        for c in &children {
+            max = max.max(self.walk_depth(c, target, level + 1)?);
+        }
+        Ok(max + 1)
+    }
+
+    /// Checks that inserting `value` into `container` keeps nesting bounded
+    /// and acyclic.
+    pub(crate) fn check_insert(&mut self, container: &Value, value: &Value) -> R<()> {
+        if !is_container(value) {
+            return Ok(());
+        }
+        let target: Option<*const ()> = match container {
+            Value::List(l) => Some(Rc::as_ptr(l) as *const ()),
+            Value::Dict(d) => Some(Rc::as_ptr(d) as *const ()),
+            _ => None,
+        };
+        // The container itself may already be nested inside others; we
+        // bound the depth of what is inserted (plus one level).
+        self.walk_depth(value, target, 2).map(|_| ())
+    }
+
+    fn check_items(&mut self, items: &[Value]) -> R<()> {
+        for x in items {
+            if is_container(x) {
+                self.walk_depth(x, None, 2)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes a list, checking its length and nesting.
+    pub(crate) fn make_list(&mut self, items: Vec<Value>) -> R<Value> {
+        self.budget.seq(items.len())?;
+        self.check_items(&items)?;
+        Ok(Value::list(items))
+    }
+
+    /// Makes a tuple, checking its length and nesting.
+    pub(crate) fn make_tuple(&mut self, items: Vec<Value>) -> R<Value> {
+        self.budget.seq(items.len())?;
+        self.check_items(&items)?;
+        Ok(Value::tuple(items))
+    }
+
+    /// Makes a dict from pairs (later duplicates win).
+    pub(crate) fn make_dict(&mut self, pairs: Vec<(Value, Value)>) -> R<Value> {
+        self.budget.seq(pairs.len())?;
+        let mut out: Vec<(Value, Value)> = Vec::with_capacity(pairs.len());
+        for (k, v) in pairs {
+            check_hashable(&k)?;
+            self.check_items(std::slice::from_ref(&v))?;
+            let mut replaced = false;
+            for slot in out.iter_mut() {
+                if values_eq(&slot.0, &k, 0)? {
+                    slot.1 = v.clone();
+                    replaced = true;
+                    break;
+                }
+            }
+            if !replaced {
+                out.push((k, v));
+            }
+        }
+        self.budget.ops(out.len() as u64)?;
+        Ok(Value::Dict(Rc::new(RefCell::new(out))))
+    }
+
+    fn eval_index(&mut self, idx: &Expr) -> LResult<Value> {
+        match &idx.kind {
+            ExprKind::Tuple(items) => {
+                let mut v = Vec::with_capacity(items.len());
+                for i in items {
+                    v.push(self.eval_index_item(i)?);
+                }
+                Ok(Value::tuple(v))
+            }
+            _ => self.eval_index_item(idx),
+        }
+    }
+
+    fn eval_index_item(&mut self, e: &Expr) -> LResult<Value> {
+        let ExprKind::Slice(a, b, c) = &e.kind else {
+            return self.eval(e);
+        };
+        let mut parts = [None, None, None];
+        for (slot, part) in parts.iter_mut().zip([a, b, c]) {
+            if let Some(p) = part {
+                let v = self.eval(p)?;
+                *slot = slice_part(&v).map_err(|f| f.at(p.span))?;
+            }
+        }
+        Ok(Value::Slice(Rc::new(parts)))
+    }
+
+    fn index_items(&mut self, idx: &Value, span: Span) -> LResult<Vec<IndexItem>> {
+        builtins::index_items(idx, &mut self.budget).map_err(|f| f.at(span))
+    }
+
+    pub(crate) fn array_get(&mut self, rc: &Rc<RefCell<NdArray>>, items: &[IndexItem]) -> R<Value> {
+        let a = rc.try_borrow().map_err(|_| value_err("array is in use"))?;
+        a.check()?;
+        let sel = array::select(&a.shape, a.forgiving, items, &mut self.budget)?;
+        Ok(arr_result(array::get(&a, &sel, &mut self.budget)?))
+    }
+
+    pub(crate) fn array_set(&mut self, rc: &Rc<RefCell<NdArray>>, items: &[IndexItem], value: &Value) -> R<()> {
+        let val: ArrRef<'_> = match value {
+            Value::Array(v) if Rc::ptr_eq(v, rc) => {
+                let copy = v.try_borrow().map_err(|_| value_err("array is in use"))?.clone();
+                ArrRef::Owned(copy)
+            }
+            Value::Array(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::List(_) | Value::Tuple(_) => {
+                as_arr(value, &mut self.budget)?
+            }
+            _ => {
+                return Err(type_err(format!(
+                    "cannot assign a '{}' value to array elements (expected a number or an array)",
+                    value.type_label()
+                )));
+            }
+        };
+        let mut t = rc.try_borrow_mut().map_err(|_| value_err("array is in use"))?;
+        t.check()?;
+        let sel = array::select(&t.shape, t.forgiving, items, &mut self.budget)?;
+        array::set(&mut t, &sel, &val, &mut self.budget)
+    }
+
+    pub(crate) fn getitem(&mut self, container: &Value, idx: &Value, span: Span) -> LResult<Value> {
+        self.getitem_r(container, idx).map_err(|f| f.at(span))
+    }
+
+    pub(crate) fn getitem_r(&mut self, container: &Value, idx: &Value) -> R<Value> {
+        match container {
+            Value::Array(rc) => {
+                let items = builtins::index_items(idx, &mut self.budget)?;
+                self.array_get(rc, &items)
+            }
+            Value::List(l) => {
+                let l = l.try_borrow().map_err(|_| value_err("list is in use"))?;
+                match seq_index(idx, l.len(), "list")? {
+                    SeqIdx::One(i) => Ok(l.get(i).cloned().unwrap_or(Value::None)),
+                    SeqIdx::Many(ix) => {
+                        self.budget.seq(ix.len())?;
+                        Ok(Value::list(ix.into_iter().filter_map(|i| l.get(i).cloned()).collect()))
+                    }
+                }
+            }
+            Value::Tuple(t) => match seq_index(idx, t.len(), "tuple")? {
+                SeqIdx::One(i) => Ok(t.get(i).cloned().unwrap_or(Value::None)),
+                SeqIdx::Many(ix) => {
+                    self.budget.seq(ix.len())?;
+                    Ok(Value::tuple(ix.into_iter().filter_map(|i| t.get(i).cloned()).collect()))
+                }
+            },
+            Value::Str(s) => {
+                let chars: Vec<char> = s.chars().collect();
+                self.budget.ops(chars.len() as u64 / 8 + 1)?;
+                match seq_index(idx, chars.len(), "string")? {
+                    SeqIdx::One(i) => Ok(Value::Str(Rc::from(
+                        chars.get(i).map(|c| c.to_string()).unwrap_or_default(),
+                    ))),
+                    SeqIdx::Many(ix) => Ok(Value::Str(Rc::from(
+                        ix.into_iter().filter_map(|i| chars.get(i)).collect::<String>(),
+                    ))),
+                }
+            }
+            Value::Range(r) => {
+                let n = range_count(r);
+                match seq_index(idx, n, "range object")? {
+                    SeqIdx::One(i) => Ok(Value::Int(range_at(r, i)?)),
+                    SeqIdx::Many(ix) => {
+                        self.budget.seq(ix.len())?;
+                        let v: R<Vec<Value>> = ix.into_iter().map(|i| range_at(r, i).map(Value::Int)).collect();
+                        Ok(Value::list(v?))
+                    }
+                }
+            }
+            Value::Dict(d) => {
+                check_hashable(idx)?;
+                let d = d.try_borrow().map_err(|_| value_err("dict is in use"))?;
+                self.budget.ops(d.len() as u64 + 1)?;
+                for (k, v) in d.iter() {
+                    if values_eq(k, idx, 0)? {
+                        return Ok(v.clone());
+                    }
+                }
+                let mut key = String::new();
+                crate::value::repr_into(idx, &mut key, 0, &mut 200).ok();
+                Err(index_err(format!("key {key} not found in dict")))
+            }
+            _ => Err(type_err(format!(
+                "'{}' object is not subscriptable",
+                container.type_label()
+            ))),
+        }
+    }
+
+    fn setitem(&mut self, container: &Value, idx: &Value, value: Value, span: Span) -> LResult<()> {
+        self.setitem_r(container, idx, value).map_err(|f| f.at(span))
+    }
+
+    fn setitem_r(&mut self, container: &Value, idx: &Value, value: Value) -> R<()> {
+        match container {
+            Value::Array(rc) => {
+                let items = builtins::index_items(idx, &mut self.budget)?;
+                self.array_set(rc, &items, &value)
+            }
+            Value::List(l) => {
+                self.check_insert(container, &value)?;
+                let len = l.try_borrow().map_err(|_| value_err("list is in use"))?.len();
+                match seq_index(idx, len, "list assignment")? {
+                    SeqIdx::One(i) => {
+                        let mut l = l.try_borrow_mut().map_err(|_| value_err("list is in use"))?;
+                        if let Some(slot) = l.get_mut(i) {
+                            *slot = value;
+                        }
+                        Ok(())
+                    }
+                    SeqIdx::Many(ix) => {
+                        let new = builtins::iterate(self, &value)?;
+                        for x in &new {
+                            self.check_insert(container, x)?;
+                        }
+                        let step_one = matches!(idx, Value::Slice(s) if s[2].unwrap_or(1) == 1);
+                        let mut l = l.try_borrow_mut().map_err(|_| value_err("list is in use"))?;
+                        if step_one {
+                            let Value::Slice(s) = idx else { return Ok(()) };
+                            let (start, _, count) = array::slice_indices(s[0], s[1], Some(1), len)?;
+                            let start = usize::try_from(start).unwrap_or(0).min(len);
+                            let end = (start + count).min(len);
+                            self.budget.seq(len - count + new.len())?;
+                            l.splice(start..end, new);
+                            Ok(())
+                        } else {
+                            if new.len() != ix.len() {
+                                return Err(value_err(format!(
+                                    "attempt to assign sequence of size {} to extended slice of size {}",
+                                    new.len(),
+                                    ix.len()
+                                )));
+                            }
+                            for (i, v) in ix.into_iter().zip(new) {
+                                if let Some(slot) = l.get_mut(i) {
+                                    *slot = v;
+                                }
+                            }
+                            Ok(())
+                        }
+                    }
+                }
+            }
+            Value::Dict(d) => {
+                check_hashable(idx)?;
+                self.check_insert(container, &value)?;
+                let n = d.try_borrow().map_err(|_| value_err("dict is in use"))?.len();
+                self.budget.ops(n as u64 + 1)?;
+                let mut d = d.try_borrow_mut().map_err(|_| value_err("dict is in use"))?;
+                for slot in d.iter_mut() {
+                    if values_eq(&slot.0, idx, 0)? {
+                        slot.1 = value;
+                        return Ok(());
+                    }
+                }
+                self.budget.seq(n + 1)?;
+                d.push((idx.clone(), value));
+                Ok(())
+            }
+            _ => Err(type_err(format!(
+                "'{}' object does not support item assignment",
+                container.type_label()
+            ))),
+        }
+    }
+
+    // ----- names, output, calls -------------------------------------------
+
+    fn lookup(&mut self, name: &Rc<str>, span: Span) -> LResult<Value> {
+        for scope in self.scopes.iter().rev() {
+            if let Some((_, v)) = scope.iter().rev().find(|(k, _)| k == name) {
+                return Ok(v.clone());
+            }
+        }
+        if let Some(v) = self.globals.get(name) {
+            return Ok(v.clone());
+        }
+        if let Some(v) = builtins::global_builtin(name) {
+            return Ok(v);
+        }
+        let v = match self.host_names.get(name) {
+            Some(v) => v.clone(),
+            None => {
+                let v = self.host.global(name);
+                self.host_names.insert(name.clone(), v.clone());
+                v
+            }
+        };
+        v.ok_or_else(|| LangError::new(ErrorKind::Name, format!("name '{name}' is not defined"), span))
+    }
+
+    /// Appends printed text to the output.
+    pub(crate) fn print_text(&mut self, text: &str) -> R<()> {
+        self.out_bytes = self.out_bytes.saturating_add(text.len());
+        if self.out_bytes > MAX_OUTPUT_BYTES {
+            return Err(limit_err(format!(
+                "print output exceeds the limit of {MAX_OUTPUT_BYTES} bytes"
+            )));
+        }
+        self.budget.ops(text.len() as u64 / 8 + 1)?;
+        self.partial.push_str(text);
+        while let Some(pos) = self.partial.find('\n') {
+            let line: String = self.partial.drain(..=pos).collect();
+            self.output.push(line.trim_end_matches('\n').to_string());
+        }
+        Ok(())
+    }
+
+    /// Calls any callable value.
+    pub(crate) fn call_value(&mut self, f: &Value, args: Vec<Value>, kwargs: Kwargs, span: Span) -> LResult<Value> {
+        self.charge(1, span)?;
+        match f {
+            Value::HostFn(name) => {
+                let kw: Vec<(String, Value)> = kwargs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                match self.host.call(name, args, kw, &mut self.budget) {
+                    Ok(v) => Ok(v),
+                    Err(msg) => {
+                        let kind = if self.budget.is_exhausted() {
+                            ErrorKind::Limit
+                        } else {
+                            ErrorKind::Host
+                        };
+                        Err(LangError::new(kind, msg, span))
+                    }
+                }
+            }
+            Value::Builtin(name) => builtins::call(self, name, args, kwargs).map_err(|f| f.at(span)),
+            Value::Method(m) => builtins::call_method(self, &m.0, m.1, args, kwargs).map_err(|f| f.at(span)),
+            _ => Err(LangError::new(
+                ErrorKind::Type,
+                format!("'{}' object is not callable", f.type_label()),
+                span,
+            )),
+        }
+    }
+
+    /// `call_value` for use inside built-ins (errors lose their inner span).
+    pub(crate) fn call_fail(&mut self, f: &Value, args: Vec<Value>) -> R<Value> {
+        let span = Span::default();
+        self.call_value(f, args, Vec::new(), span)
+            .map_err(|e| fail(e.kind, e.message))
+    }
+
+    // ----- expressions -------------------------------------------------------
+
+    pub(crate) fn eval(&mut self, e: &Expr) -> LResult<Value> {
+        self.charge(1, e.span)?;
+        match &e.kind {
+            ExprKind::None => Ok(Value::None),
+            ExprKind::True => Ok(Value::Bool(true)),
+            ExprKind::False => Ok(Value::Bool(false)),
+            ExprKind::Int(i) => Ok(Value::Int(*i)),
+            ExprKind::Float(f) => Ok(Value::Float(*f)),
+            ExprKind::Str(s) => Ok(Value::Str(s.clone())),
+            ExprKind::Ellipsis => Ok(Value::Ellipsis),
+            ExprKind::Name(n) => self.lookup(n, e.span),
+            ExprKind::Tuple(items) => {
+                let v = self.eval_all(items)?;
+                self.make_tuple(v).map_err(|f| f.at(e.span))
+            }
+            ExprKind::List(items) => {
+                let v = self.eval_all(items)?;
+                self.make_list(v).map_err(|f| f.at(e.span))
+            }
+            ExprKind::Dict(pairs) => {
+                let mut out = Vec::with_capacity(pairs.len());
+                for (k, v) in pairs {
+                    let kv = self.eval(k)?;
+                    check_hashable(&kv).map_err(|f| f.at(k.span))?;
+                    let vv = self.eval(v)?;
+                    out.push((kv, vv));
+                }
+                self.make_dict(out).map_err(|f| f.at(e.span))
+            }
+            ExprKind::Unary(op, x) => {
+                let v = self.eval(x)?;
+                ops::unary(*op, &v, &mut self.budget).map_err(|f| f.at(e.span))
+            }
+            ExprKind::Binary(first, rest) => {
+                let mut acc = self.eval(first)?;
+                for (op, r) in rest {
+                    let rv = self.eval(r)?;
+                    acc = ops::binop(*op, &acc, &rv, &mut self.budget).map_err(|f| f.at(first.span.to(r.span)))?;
+                }
+                Ok(acc)
+            }
+            ExprKind::Power(b, x) => {
+                let bv = self.eval(b)?;
+                let xv = self.eval(x)?;
+                ops::binop(BinOp::Pow, &bv, &xv, &mut self.budget).map_err(|f| f.at(e.span))
+            }
+            ExprKind::Not(x) => {
+                let v = self.eval(x)?;
+                Ok(Value::Bool(!self.truthy(&v, x.span)?))
+            }
+            ExprKind::And(items) => {
+                let mut last = Value::Bool(true);
+                for x in items {
+                    last = self.eval(x)?;
+                    if !self.truthy(&last, x.span)? {
+                        return Ok(last);
+                    }
+                }
+                Ok(last)
+            }
+            ExprKind::Or(items) => {
+                let mut last = Value::Bool(false);
+                for x in items {
+                    last = self.eval(x)?;
+                    if self.truthy(&last, x.span)? {
+                        return Ok(last);
+                    }
+                }
+                Ok(last)
+            }
+            ExprKind::Compare(first, rest) => {
+                let mut left = self.eval(first)?;
+                let mut start = first.span;
+                let n = rest.len();
+                for (i, (op, r)) in rest.iter().enumerate() {
+                    let right = self.eval(r)?;
+                    let span = start.to(r.span);
+                    let res = ops::compare(*op, &left, &right, &mut self.budget).map_err(|f| f.at(span))?;
+                    if i + 1 == n {
+                        return Ok(res);
+                    }
+                    if !self.truthy(&res, span)? {
+                        return Ok(res);
+                    }
+                    left = right;
+                    start = r.span;
+                }
+                Ok(Value::Bool(true))
+            }
+            ExprKind::IfExp { cond, then, orelse } => {
+                let c = self.eval(cond)?;
+                if self.truthy(&c, cond.span)? {
+                    self.eval(then)
+                } else {
+                    self.eval(orelse)
+                }
+            }
+            ExprKind::Call { func, args, kwargs } => {
+                let f = self.eval(func)?;
+                let argv = self.eval_all(args)?;
+                let mut kwv = Vec::with_capacity(kwargs.len());
+                for (k, x) in kwargs {
+                    kwv.push((k.clone(), self.eval(x)?));
+                }
+                self.call_value(&f, argv, kwv, e.span)
+            }
+            ExprKind::Attr(obj, name) => {
+                let o = self.eval(obj)?;
+                builtins::get_attr(self, &o, name).map_err(|f| f.at(e.span))
+            }
+            ExprKind::Subscript(obj, idx) => {
+                let o = self.eval(obj)?;
+                let i = self.eval_index(idx)?;
+                self.getitem(&o, &i, e.span)
+            }
+            ExprKind::Slice(..) => {
+                // Only reachable for a slice inside a subscript tuple.
+                self.eval_index_item(e)
+            }
+            ExprKind::ListComp(elt, clauses) => {
+                let mut out = CompOut::List(Vec::new());
+                self.scopes.push(Vec::new());
+                let r = self.comp(clauses, 0, CompElt::List(elt), &mut out);
+                self.scopes.pop();
+                r?;
+                match out {
+                    CompOut::List(v) => self.make_list(v).map_err(|f| f.at(e.span)),
+                    CompOut::Dict(_) => Ok(Value::None),
+                }
+            }
+            ExprKind::DictComp(k, v, clauses) => {
+                let mut out = CompOut::Dict(Vec::new());
+                self.scopes.push(Vec::new());
+                let r = self.comp(clauses, 0, CompElt::Dict(k, v), &mut out);
+                self.scopes.pop();
+                r?;
+                match out {
+                    CompOut::Dict(v) => self.make_dict(v).map_err(|f| f.at(e.span)),
+                    CompOut::List(_) => Ok(Value::None),
+                }
+            }
+        }
+    }
+
+    fn eval_all(&mut self, items: &[Expr]) -> LResult<Vec<Value>> {
+        let mut v = Vec::with_capacity(items.len());
+        for x in items {
+            v.push(self.eval(x)?);
+        }
+        Ok(v)
+    }
+
+    fn comp(&mut self, clauses: &[CompFor], k: usize, elt: CompElt<'_>, out: &mut CompOut) -> LResult<()> {
+        let Some(clause) = clauses.get(k) else {
+            match (elt, out) {
+                (CompElt::List(e), CompOut::List(v)) => {
+                    let x = self.eval(e)?;
+                    if v.len() >= self.budget.max_seq_len {
+                        return Err(limit_err(format!(
+                            "list comprehension produces more than {} elements",
+                            self.budget.max_seq_len
+                        ))
+                        .at(e.span));
+                    }
+                    v.push(x);
+                }
+                (CompElt::Dict(ke, ve), CompOut::Dict(v)) => {
+                    let kx = self.eval(ke)?;
+                    let vx = self.eval(ve)?;
+                    if v.len() >= self.budget.max_seq_len {
+                        return Err(limit_err("dict comprehension is too large").at(ke.span));
+                    }
+                    v.push((kx, vx));
+                }
+                _ => {}
+            }
+            return Ok(());
+        };
+        let itv = self.eval(&clause.iter)?;
+        let mut it = PyIter::new(&itv, &mut self.budget).map_err(|f| f.at(clause.iter.span))?;
+        while let Some(item) = it.next(&mut self.budget).map_err(|f| f.at(clause.iter.span))? {
+            self.charge(1, clause.target.span)?;
+            self.assign(&clause.target, item, true)?;
+            let mut keep = true;
+            for cond in &clause.ifs {
+                let c = self.eval(cond)?;
+                if !self.truthy(&c, cond.span)? {
+                    keep = false;
+                    break;
+                }
+            }
+            if keep {
+                self.comp(clauses, k + 1, elt, out)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum CompElt<'a> {
+    List(&'a Expr),
+    Dict(&'a Expr, &'a Expr),
+}
+
+enum CompOut {
+    List(Vec<Value>),
+    Dict(Vec<(Value, Value)>),
+}
+
+fn is_container(v: &Value) -> bool {
+    matches!(v, Value::List(_) | Value::Tuple(_) | Value::Dict(_))
+}
+
+fn slice_part(v: &Value) -> R<Option<i64>> {
+    match v {
+        Value::None => Ok(None),
+        Value::Int(i) => Ok(Some(*i)),
+        Value::Bool(b) => Ok(Some(i64::from(*b))),
+        Value::Array(a) => {
+            let a = a.try_borrow().map_err(|_| value_err("array is in use"))?;
+            if a.len() == 1 && a.ndim() == 0 && a.dtype != array::DType::Float {
+                Ok(Some(a.at(0) as i64))
+            } else {
+                Err(type_err("slice indices must be integers or None"))
+            }
+        }
+        _ => Err(type_err(format!(
+            "slice indices must be integers or None, not {}",
+            v.type_label()
+        ))),
+    }
+}
+
+pub(crate) enum SeqIdx {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+/// Resolves a Python sequence index (int or slice).
+pub(crate) fn seq_index(idx: &Value, len: usize, what: &str) -> R<SeqIdx> {
+    match idx {
+        Value::Int(_) | Value::Bool(_) => {
+            let i = i128::from(idx.as_i64().unwrap_or(0));
+            let n = len as i128;
+            let j = if i < 0 { i + n } else { i };
+            if j < 0 || j >= n {
+                return Err(index_err(format!("{what} index out of range")));
+            }
+            Ok(SeqIdx::One(j as usize))
+        }
+        Value::Slice(s) => {
+            let (start, step, count) = array::slice_indices(s[0], s[1], s[2], len)?;
+            let v = (0..count)
+                .map(|k| (start + step * k as i128).clamp(0, len as i128) as usize)
+                .collect();
+            Ok(SeqIdx::Many(v))
+        }
+        _ => Err(type_err(format!(
+            "{} indices must be integers or slices, not {}",
+            what.trim_end_matches(" assignment"),
+            idx.type_label()
+        ))),
+    }
+}
+
+fn range_at(r: &[i64; 3], i: usize) -> R<i64> {
+    let v = i128::from(r[0]) + i128::from(r[2]) * i as i128;
+    i64::try_from(v).map_err(|_| value_err("range value out of range"))
+}
+
+/// `repr()` for error messages, bounded.
+pub(crate) fn short_repr(v: &Value) -> String {
+    let mut s = String::new();
+    match v {
+        Value::Str(x) => s = py_str_repr(x),
+        _ => {
+            if crate::value::repr_into(v, &mut s, 0, &mut 200).is_err() {
+                s.push_str("...");
+            }
+        }
+    }
+    s
+}

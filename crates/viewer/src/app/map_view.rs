@@ -1,0 +1,200 @@
+//! The selected map: ONE merged mesh of the exposed faces of the voxels past the threshold,
+//! vertex-coloured by viridis, plus an optional axis-aligned slice as a textured quad.
+
+use std::ops::Sub;
+
+use bevy::asset::RenderAssetUsages;
+use bevy::image::ImageSampler;
+use bevy::mesh::{Indices, PrimitiveTopology};
+use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use valuescape_core::Grid;
+
+use super::model::Model;
+use super::to_bevy_f32;
+use crate::state::ShownMap;
+use crate::surface::{MAX_FACES, exposed_faces, rotation_angles, slice};
+
+/// Marks the map's entities.
+#[derive(Component)]
+pub struct MapMesh;
+
+/// What the map view drew, for the panel's legend.
+#[derive(Resource, Clone, Debug, Default)]
+pub struct MapInfo {
+    /// Value range the colours span.
+    pub range: Option<(f32, f32)>,
+    /// Faces drawn.
+    pub faces: usize,
+    /// Voxels (or blocks) drawn.
+    pub solid: usize,
+    /// Block size used (1 = full resolution).
+    pub stride: usize,
+    /// The grid.
+    pub grid: Option<Grid>,
+    /// A note (uniform map, no map for this step).
+    pub note: Option<String>,
+}
+
+/// Draws the map.
+pub struct MapViewPlugin;
+
+impl Plugin for MapViewPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<MapInfo>()
+            .add_systems(Update, rebuild_map.after(super::model::ModelSet));
+    }
+}
+
+/// The values of the selected map and their colour range.
+pub fn map_values(model: &Model) -> Option<(Grid, Vec<f32>, (f32, f32))> {
+    let r = model.result.as_ref()?;
+    let maps = r.steps.get(model.state.step)?.maps.as_ref()?;
+    let grid = maps.cost.grid;
+    let fixed01 = Some((0.0, 1.0));
+    let (values, fixed) = match model.state.map {
+        ShownMap::Affordance => (maps.affordance.data.clone(), fixed01),
+        ShownMap::Avoidance => (maps.avoidance.data.clone(), fixed01),
+        ShownMap::Cost => (maps.cost.data.clone(), None),
+        ShownMap::Velocity => (maps.velocity.data.clone(), None),
+        ShownMap::Gripper => (maps.gripper.data.clone(), fixed01),
+        ShownMap::Rotation => {
+            let start = model
+                .scene
+                .as_ref()
+                .map(|s| s.end_effector.quat)
+                .unwrap_or([1.0, 0.0, 0.0, 0.0]);
+            (rotation_angles(&maps.rotation, start), Some((0.0, 180.0)))
+        }
+    };
+    let range = match fixed {
+        Some(r) => r,
+        None => {
+            let f = valuescape_core::Field::from_vec(grid, values.clone())?;
+            f.min_max()?
+        }
+    };
+    Some((grid, values, range))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rebuild_map(
+    mut commands: Commands,
+    model: Res<Model>,
+    mut seen: Local<u64>,
+    old: Query<Entity, With<MapMesh>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut images: ResMut<Assets<Image>>,
+    mut info: ResMut<MapInfo>,
+) {
+    if *seen == model.map_gen {
+        return;
+    }
+    *seen = model.map_gen;
+    for e in &old {
+        commands.entity(e).despawn();
+    }
+    *info = MapInfo::default();
+    let Some((grid, values, range)) = map_values(&model) else {
+        if model.result.is_some() {
+            info.note = Some("no maps for this step".into());
+        }
+        return;
+    };
+    info.grid = Some(grid);
+    info.range = Some(range);
+    let uniform = !(range.1 > range.0);
+    if uniform {
+        info.note = Some(format!("uniform map: every voxel is {}", range.0));
+    } else {
+        let m = exposed_faces(
+            &grid,
+            &values,
+            range,
+            model.state.threshold,
+            model.state.invert,
+            MAX_FACES,
+        );
+        info.faces = m.faces();
+        info.solid = m.solid;
+        info.stride = m.stride;
+        if m.faces() > 0 {
+            let colors: Vec<[f32; 4]> = m
+                .colors
+                .iter()
+                .map(|c| {
+                    let l = Color::srgb(c[0], c[1], c[2]).to_linear();
+                    [l.red, l.green, l.blue, 1.0]
+                })
+                .collect();
+            let positions: Vec<[f32; 3]> = m.positions.iter().map(|p| to_bevy_f32(*p)).collect();
+            let normals: Vec<[f32; 3]> = m.normals.iter().map(|p| to_bevy_f32(*p)).collect();
+            let mesh = Mesh::new(
+                PrimitiveTopology::TriangleList,
+                RenderAssetUsages::RENDER_WORLD,
+            )
+            .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
+            .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
+            .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, colors)
+            .with_inserted_indices(Indices::U32(m.indices));
+            commands.spawn((
+                MapMesh,
+                Mesh3d(meshes.add(mesh)),
+                MeshMaterial3d(materials.add(StandardMaterial {
+                    base_color: Color::WHITE,
+                    perceptual_roughness: 0.8,
+                    ..default()
+                })),
+                Transform::IDENTITY,
+            ));
+        }
+    }
+    if let Some([axis, index]) = model.state.slice
+        && let Some(s) = slice(&grid, &values, axis, index, range.0, range.1)
+    {
+        let mut image = Image::new(
+            Extent3d {
+                width: s.width as u32,
+                height: s.height as u32,
+                depth_or_array_layers: 1,
+            },
+            TextureDimension::D2,
+            s.rgba,
+            TextureFormat::Rgba8UnormSrgb,
+            RenderAssetUsages::RENDER_WORLD,
+        );
+        image.sampler = ImageSampler::nearest();
+        let [o, a, b] = s.corners.map(to_bevy_f32);
+        let c = [0, 1, 2].map(|i| a[i] + b[i] - o[i]);
+        let normal = Vec3::from(a)
+            .sub(Vec3::from(o))
+            .cross(Vec3::from(b).sub(Vec3::from(o)))
+            .normalize_or_zero()
+            .to_array();
+        // Texel (col, row) is at u = col / width along o->a and v = row / height along o->b.
+        let mesh = Mesh::new(
+            PrimitiveTopology::TriangleList,
+            RenderAssetUsages::RENDER_WORLD,
+        )
+        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, vec![o, a, c, b])
+        .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, vec![normal; 4])
+        .with_inserted_attribute(
+            Mesh::ATTRIBUTE_UV_0,
+            vec![[0.0f32, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
+        )
+        .with_inserted_indices(Indices::U32(vec![0, 1, 2, 0, 2, 3]));
+        commands.spawn((
+            MapMesh,
+            Mesh3d(meshes.add(mesh)),
+            MeshMaterial3d(materials.add(StandardMaterial {
+                base_color_texture: Some(images.add(image)),
+                unlit: true,
+                cull_mode: None,
+                double_sided: true,
+                ..default()
+            })),
+            Transform::IDENTITY,
+        ));
+    }
+}

@@ -1,0 +1,401 @@
+//! The model: the view state, the scene it describes, the last plan or error, and the
+//! systems that plan and talk to the [`crate::Bridge`].
+
+use std::collections::BTreeMap;
+
+use bevy::prelude::*;
+use valuescape_core::scene::{Scene, presets};
+use valuescape_voxposer::{MapKind, PlanError, PlanRequest, PlanResult, plan};
+
+use super::BridgeRes;
+use crate::bridge::{Command, Outgoing};
+use crate::state::{ProgramEdit, ShownMap, ViewState};
+
+/// The URL hash the app started with.
+#[derive(Resource, Clone, Debug, Default)]
+pub struct InitialHash(pub String);
+
+/// Where planning stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PlanStatus {
+    /// Nothing to do.
+    #[default]
+    Idle,
+    /// A plan was asked for; it runs after this frame is drawn (so the panel can say so).
+    Requested,
+    /// It runs this frame.
+    Running,
+}
+
+/// Everything the viewer shows, and what it was made from.
+#[derive(Resource, Debug, Default)]
+pub struct Model {
+    /// The current state.
+    pub state: ViewState,
+    /// The scene of the state (preset plus moved objects).
+    pub scene: Option<Scene>,
+    /// The last successful plan for the current inputs.
+    pub result: Option<PlanResult>,
+    /// The last plan error (cleared by a success).
+    pub error: Option<PlanError>,
+    /// A message that is not a plan error.
+    pub notice: Option<String>,
+    /// Planning status.
+    pub status: PlanStatus,
+    /// Bumped when the scene changes.
+    pub scene_gen: u64,
+    /// Bumped when what the map view draws changes.
+    pub map_gen: u64,
+    /// Bumped when a new plan arrives.
+    pub result_gen: u64,
+    /// The instruction box's text.
+    pub instruction_buf: String,
+    /// The program editors' texts, per step and map.
+    pub program_bufs: BTreeMap<(usize, MapKind), String>,
+    /// Seconds (app time) at which edited programs are replanned.
+    pub edit_deadline: Option<f64>,
+    /// A camera pose to apply (from a state).
+    pub camera_apply: Option<crate::state::CameraState>,
+    /// Wall-clock milliseconds of the last `plan` call, as measured here.
+    pub last_call_ms: f64,
+}
+
+impl Model {
+    /// Applies a state: rebuilds the scene and replans when the plan inputs changed,
+    /// otherwise only the view is refreshed.
+    pub fn apply_state(&mut self, new: ViewState) {
+        let replan = self.scene.is_none() || self.state.plan_inputs_differ(&new);
+        let scene_changed = self.scene.is_none()
+            || self.state.scene != new.scene
+            || self.state.positions != new.positions;
+        if new.camera.is_some() && new.camera != self.state.camera {
+            self.camera_apply = new.camera;
+        }
+        self.state = new;
+        if scene_changed {
+            self.rebuild_scene();
+        }
+        if replan {
+            self.instruction_buf = self.shown_instruction();
+            self.request_plan();
+        }
+        self.map_gen += 1;
+    }
+
+    /// The instruction that will be planned: the state's, or the scene's first.
+    pub fn shown_instruction(&self) -> String {
+        if !self.state.instruction.trim().is_empty() {
+            return self.state.instruction.clone();
+        }
+        self.scene
+            .as_ref()
+            .and_then(|s| s.instructions.first().cloned())
+            .unwrap_or_default()
+    }
+
+    /// Rebuilds the scene from the preset and the moved positions; problems become notices
+    /// and fall back to the default preset.
+    pub fn rebuild_scene(&mut self) {
+        let name = if self.state.scene.is_empty() {
+            default_preset()
+        } else {
+            self.state.scene.clone()
+        };
+        let mut scene = match presets::by_name(&name) {
+            Some(s) => s,
+            None => {
+                self.notice = Some(format!(
+                    "there is no preset called {name:?}; showing {:?}. Presets: {}",
+                    default_preset(),
+                    presets::names().join(", ")
+                ));
+                self.state.scene = default_preset();
+                match presets::by_name(&self.state.scene) {
+                    Some(s) => s,
+                    None => {
+                        self.scene = None;
+                        return;
+                    }
+                }
+            }
+        };
+        if self.state.scene.is_empty() {
+            self.state.scene = scene.name.clone();
+        }
+        let mut bad = Vec::new();
+        for (obj, pos) in &self.state.positions {
+            let Some(cur) = scene.object(obj).map(|o| o.position) else {
+                bad.push(format!("no object {obj:?}"));
+                continue;
+            };
+            let delta = [0, 1, 2].map(|a| pos[a] - cur[a]);
+            if let Err(e) = scene.move_object(obj, delta) {
+                bad.push(e.to_string());
+            }
+        }
+        if !bad.is_empty() {
+            self.notice = Some(format!("some moved objects were not applied: {}", bad.join("; ")));
+            let keep: Vec<String> = self
+                .state
+                .positions
+                .keys()
+                .filter(|k| scene.object(k).is_some())
+                .cloned()
+                .collect();
+            self.state.positions.retain(|k, _| keep.contains(k));
+        }
+        self.scene = Some(scene);
+        self.scene_gen += 1;
+    }
+
+    /// Asks for a plan (it runs after the next frame is drawn).
+    pub fn request_plan(&mut self) {
+        self.status = PlanStatus::Requested;
+    }
+
+    /// The request the current state describes.
+    pub fn request(&self) -> Option<PlanRequest> {
+        Some(PlanRequest {
+            scene: self.scene.clone()?,
+            instruction: self.state.instruction.clone(),
+            planner: self.state.planner,
+            grid_size: self.state.grid,
+            overrides: self
+                .state
+                .programs
+                .iter()
+                .map(|p| (p.step, p.map, p.text.clone()))
+                .collect(),
+            keep_maps: true,
+        })
+    }
+
+    /// Sets the instruction (from the box) and replans; program edits are dropped (they
+    /// belong to the old instruction's programs).
+    pub fn set_instruction(&mut self, text: String) {
+        self.state.instruction = text;
+        self.state.programs.clear();
+        self.request_plan();
+    }
+
+    /// Records an edited program and schedules a replan.
+    pub fn edit_program(&mut self, step: usize, map: MapKind, text: String, now: f64) {
+        match self
+            .state
+            .programs
+            .iter_mut()
+            .find(|p| p.step == step && p.map == map)
+        {
+            Some(p) => p.text = text,
+            None => self.state.programs.push(ProgramEdit { step, map, text }),
+        }
+        self.edit_deadline = Some(now + 0.6);
+    }
+
+    /// Switches to another preset (moved objects, instruction and edits are reset).
+    pub fn set_preset(&mut self, name: &str) {
+        let mut s = self.state.clone();
+        s.scene = name.to_string();
+        s.positions.clear();
+        s.instruction.clear();
+        s.programs.clear();
+        s.step = 0;
+        self.apply_state(s);
+    }
+
+    /// Selects the map drawn (and its natural threshold direction).
+    pub fn set_map(&mut self, map: ShownMap) {
+        self.state.map = map;
+        self.state.invert = matches!(map, ShownMap::Gripper);
+        self.map_gen += 1;
+    }
+
+    /// Runs the plan now.
+    fn run_plan(&mut self, bridge: &crate::Bridge) {
+        self.status = PlanStatus::Idle;
+        self.edit_deadline = None;
+        let Some(req) = self.request() else {
+            return;
+        };
+        let t0 = now_ms();
+        let out = plan(&req);
+        self.last_call_ms = now_ms() - t0;
+        match out {
+            Ok(r) => {
+                self.program_bufs.clear();
+                for (i, s) in r.steps.iter().enumerate() {
+                    for (k, text) in &s.programs {
+                        self.program_bufs.insert((i, *k), text.clone());
+                    }
+                }
+                if self.state.step >= r.steps.len() {
+                    self.state.step = 0;
+                }
+                self.instruction_buf = r.instruction.clone();
+                bridge.emit(Outgoing::Plan(
+                    serde_json::to_string(&r).unwrap_or_else(|_| "null".into()),
+                ));
+                self.result = Some(r);
+                self.error = None;
+            }
+            Err(e) => {
+                bridge.emit(Outgoing::Error {
+                    json: serde_json::to_string(&e).unwrap_or_else(|_| "null".into()),
+                    text: super::panel::error_text(&e),
+                });
+                // A failed plan leaves nothing valid to draw for the new inputs.
+                self.result = None;
+                self.error = Some(e);
+            }
+        }
+        self.result_gen += 1;
+        self.map_gen += 1;
+    }
+}
+
+/// The first preset.
+pub fn default_preset() -> String {
+    presets::names()
+        .first()
+        .map(|s| s.to_string())
+        .unwrap_or_default()
+}
+
+/// Milliseconds from an arbitrary origin (wall clock, for timings).
+pub fn now_ms() -> f64 {
+    bevy::platform::time::Instant::now()
+        .duration_since(*START)
+        .as_secs_f64()
+        * 1e3
+}
+
+static START: std::sync::LazyLock<bevy::platform::time::Instant> =
+    std::sync::LazyLock::new(bevy::platform::time::Instant::now);
+
+/// The systems that apply commands and plan; views run after it.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ModelSet;
+
+/// The systems that publish to the bridge (in `Last`); embedders deliver events after it.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PublishSet;
+
+/// The model and planning.
+pub struct ModelPlugin;
+
+impl Plugin for ModelPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Model>()
+            .init_resource::<Published>()
+            .add_systems(Startup, init_model)
+            .add_systems(First, apply_commands)
+            .add_systems(
+                Update,
+                (edit_debounce, run_requested_plan).chain().in_set(ModelSet),
+            )
+            .add_systems(Last, (first_frame, publish_state).in_set(PublishSet));
+    }
+}
+
+fn init_model(mut model: ResMut<Model>, hash: Res<InitialHash>, bridge: Res<BridgeRes>) {
+    let _ = &*START;
+    apply_hash(&mut model, &hash.0, &bridge.0);
+}
+
+/// Applies a URL hash; a bad one shows why and falls back to the default state.
+fn apply_hash(model: &mut Model, hash: &str, bridge: &crate::Bridge) {
+    match ViewState::from_hash(hash) {
+        Ok(s) => model.apply_state(s.unwrap_or_default()),
+        Err(e) => {
+            let msg = format!("This link's state could not be read ({e}); showing the default instead.");
+            bridge.emit(Outgoing::Notice(msg.clone()));
+            model.apply_state(ViewState::default());
+            model.notice = Some(msg);
+        }
+    }
+}
+
+fn apply_commands(
+    mut model: ResMut<Model>,
+    bridge: Res<BridgeRes>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    for c in bridge.0.take_commands() {
+        match c {
+            Command::SetState(s) => match s.validate() {
+                Ok(()) => {
+                    model.notice = None;
+                    model.apply_state(*s);
+                }
+                Err(e) => {
+                    let msg = format!("state not applied: {e}");
+                    bridge.0.emit(Outgoing::Notice(msg.clone()));
+                    model.notice = Some(msg);
+                }
+            },
+            Command::SetHash(h) => {
+                model.notice = None;
+                apply_hash(&mut model, &h, &bridge.0);
+            }
+            Command::Exit => {
+                exit.write(AppExit::Success);
+            }
+        }
+    }
+}
+
+fn edit_debounce(mut model: ResMut<Model>, time: Res<Time<Real>>) {
+    if let Some(t) = model.edit_deadline
+        && time.elapsed_secs_f64() >= t
+        && model.status == PlanStatus::Idle
+    {
+        model.edit_deadline = None;
+        model.request_plan();
+    }
+}
+
+fn run_requested_plan(mut model: ResMut<Model>, bridge: Res<BridgeRes>) {
+    match model.status {
+        PlanStatus::Idle => {}
+        // One frame with "planning..." on screen first.
+        PlanStatus::Requested => model.status = PlanStatus::Running,
+        PlanStatus::Running => model.run_plan(&bridge.0),
+    }
+}
+
+/// What was last published to the bridge.
+#[derive(Resource, Default)]
+struct Published {
+    state: Option<ViewState>,
+    frames: u32,
+}
+
+fn first_frame(mut p: ResMut<Published>, bridge: Res<BridgeRes>) {
+    // Frame 2's Last runs after frame 1 was rendered and presented.
+    if p.frames < 3 {
+        p.frames += 1;
+        if p.frames == 2 {
+            bridge.0.emit(Outgoing::FirstFrame);
+        }
+    }
+}
+
+fn publish_state(model: Res<Model>, mut p: ResMut<Published>, bridge: Res<BridgeRes>) {
+    let status = crate::bridge::Status {
+        planning: model.status != PlanStatus::Idle || model.edit_deadline.is_some(),
+        error: model.error.as_ref().map(super::panel::error_text),
+        notice: model.notice.clone(),
+        plans: model.result_gen,
+    };
+    {
+        let mut b = bridge.0.lock();
+        if b.status != status {
+            b.status = status;
+        }
+    }
+    if p.state.as_ref() != Some(&model.state) {
+        bridge.0.publish_state(&model.state);
+        bridge.0.emit(Outgoing::State(model.state.to_hash()));
+        p.state = Some(model.state.clone());
+    }
+}

@@ -1,0 +1,137 @@
+//! The channel between the viewer and whoever embeds it (the wasm entry, a test): commands
+//! in, events out, and the current state to read at any time. Renderer-free and cheap to
+//! clone; every clone shares the same queues.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::state::ViewState;
+
+/// A request to the running viewer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Apply a whole state (replans if the plan inputs changed).
+    SetState(Box<ViewState>),
+    /// Apply a URL hash; one that does not decode shows a message and falls back to the
+    /// default state.
+    SetHash(String),
+    /// Stop the app.
+    Exit,
+}
+
+/// Something that happened in the viewer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outgoing {
+    /// A plan completed: `serde_json` of the `PlanResult`.
+    Plan(String),
+    /// A plan failed: `serde_json` of the `PlanError`, and the text the panel shows.
+    Error {
+        /// `serde_json` of the `PlanError`.
+        json: String,
+        /// The message as displayed.
+        text: String,
+    },
+    /// A message for the user that is not a plan error (a bad link, a refused drag).
+    Notice(String),
+    /// The first frame was drawn.
+    FirstFrame,
+    /// The state changed; carries its URL hash.
+    State(String),
+}
+
+/// What the panel currently says about planning (mirrored for pages and tests, which cannot
+/// read the canvas).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Status {
+    /// A plan is requested or running.
+    pub planning: bool,
+    /// The plan error shown in the panel, as displayed.
+    pub error: Option<String>,
+    /// The notice shown in the panel.
+    pub notice: Option<String>,
+    /// Plans completed or failed so far.
+    pub plans: u64,
+}
+
+/// The shared part.
+#[derive(Debug, Default)]
+pub struct BridgeInner {
+    /// The panel's status.
+    pub status: Status,
+    /// Commands not yet applied.
+    pub inbox: Vec<Command>,
+    /// Events not yet delivered.
+    pub outbox: Vec<Outgoing>,
+    /// The state as last published by the viewer.
+    pub state: ViewState,
+}
+
+/// Shared queues between the viewer and its embedder.
+#[derive(Clone, Debug, Default)]
+pub struct Bridge(Arc<Mutex<BridgeInner>>);
+
+impl Bridge {
+    /// A new, empty bridge.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Locks the shared part (a poisoned lock is recovered: the data stays usable).
+    pub fn lock(&self) -> MutexGuard<'_, BridgeInner> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues a command.
+    pub fn send(&self, c: Command) {
+        self.lock().inbox.push(c);
+    }
+
+    /// Takes the queued commands.
+    pub fn take_commands(&self) -> Vec<Command> {
+        std::mem::take(&mut self.lock().inbox)
+    }
+
+    /// Queues an event.
+    pub fn emit(&self, e: Outgoing) {
+        self.lock().outbox.push(e);
+    }
+
+    /// Takes the queued events.
+    pub fn take_events(&self) -> Vec<Outgoing> {
+        std::mem::take(&mut self.lock().outbox)
+    }
+
+    /// The last published state.
+    pub fn state(&self) -> ViewState {
+        self.lock().state.clone()
+    }
+
+    /// The panel's status.
+    pub fn status(&self) -> Status {
+        self.lock().status.clone()
+    }
+
+    /// Publishes the state.
+    pub fn publish_state(&self, s: &ViewState) {
+        self.lock().state = s.clone();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queues_are_shared_between_clones() {
+        let a = Bridge::new();
+        let b = a.clone();
+        a.send(Command::Exit);
+        b.emit(Outgoing::FirstFrame);
+        assert_eq!(b.take_commands(), vec![Command::Exit]);
+        assert!(a.take_commands().is_empty());
+        assert_eq!(a.take_events(), vec![Outgoing::FirstFrame]);
+        let mut s = ViewState::default();
+        s.scene = "x".into();
+        b.publish_state(&s);
+        assert_eq!(a.state().scene, "x");
+    }
+}

@@ -1,0 +1,270 @@
+//! The facade: request in, plan out. Shared by the CLI, the viewer and the wasm entry.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use valuescape_core::scene::Scene;
+use valuescape_core::{Field, Grid};
+
+/// The five VoxPoser value maps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MapKind {
+    /// 1 = target.
+    Affordance,
+    /// 1 = avoid.
+    Avoidance,
+    /// End-effector orientation (quaternion wxyz).
+    Rotation,
+    /// Speed multiplier.
+    Velocity,
+    /// 1 = open, 0 = closed.
+    Gripper,
+}
+
+impl MapKind {
+    /// All five, in display order.
+    pub const ALL: [MapKind; 5] = [
+        MapKind::Affordance,
+        MapKind::Avoidance,
+        MapKind::Rotation,
+        MapKind::Velocity,
+        MapKind::Gripper,
+    ];
+
+    /// Lower-case name, as in JSON and file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            MapKind::Affordance => "affordance",
+            MapKind::Avoidance => "avoidance",
+            MapKind::Rotation => "rotation",
+            MapKind::Velocity => "velocity",
+            MapKind::Gripper => "gripper",
+        }
+    }
+
+    /// Parses a lower-case name.
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == s)
+    }
+}
+
+/// Which planner turns the cost map into a path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlannerKind {
+    /// Cost-to-go over the voxel graph, followed downhill (the default).
+    #[default]
+    Value,
+    /// The original's greedy descent.
+    Greedy,
+}
+
+/// What to plan.
+#[derive(Clone, Debug)]
+pub struct PlanRequest {
+    /// The scene (objects and end effector).
+    pub scene: Scene,
+    /// Plain-English instruction; empty means the scene's first instruction.
+    pub instruction: String,
+    /// Planner choice.
+    pub planner: PlannerKind,
+    /// Voxels per axis (16..=256).
+    pub grid_size: usize,
+    /// Program texts that replace compiled ones: (step index, map kind, program text).
+    pub overrides: Vec<(usize, MapKind, String)>,
+    /// Keep the dense maps of every step in the result (the viewer wants them; the CLI's
+    /// `--npy` too).
+    pub keep_maps: bool,
+}
+
+/// One end-effector waypoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Waypoint {
+    /// Voxel `[i, j, k]`.
+    pub voxel: [usize; 3],
+    /// World position, metres.
+    pub position: [f64; 3],
+    /// Orientation, quaternion `[w, x, y, z]`.
+    pub quat: [f64; 4],
+    /// Gripper command, 1 open, 0 closed.
+    pub gripper: f64,
+    /// Speed multiplier read from the velocity map.
+    pub velocity: f64,
+    /// Arrival time, seconds from the start of the step (velocity applied).
+    pub time_s: f64,
+}
+
+/// The dense maps of one step.
+#[derive(Clone, Debug)]
+pub struct StepMaps {
+    /// Affordance map.
+    pub affordance: Field,
+    /// Avoidance map (the program's).
+    pub avoidance: Field,
+    /// Velocity map.
+    pub velocity: Field,
+    /// Gripper map.
+    pub gripper: Field,
+    /// Rotation map, one quaternion `[w, x, y, z]` per voxel.
+    pub rotation: Vec<[f32; 4]>,
+    /// Avoidance plus scene collision after the clearings (the Gaussian's input).
+    pub obstacle: Field,
+    /// The composed cost map.
+    pub cost: Field,
+}
+
+/// One planned sub-step.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepResult {
+    /// The sub-step's instruction.
+    pub instruction: String,
+    /// The entity that moves (`gripper` or an object part).
+    pub movable: String,
+    /// Program text per map kind: exactly what ran.
+    pub programs: BTreeMap<MapKind, String>,
+    /// Waypoints, start to end.
+    pub waypoints: Vec<Waypoint>,
+    /// Whether the last waypoint is within 2 voxels of a target voxel.
+    pub target_reached: bool,
+    /// Dense maps, when asked for.
+    #[serde(skip)]
+    pub maps: Option<StepMaps>,
+}
+
+/// Milliseconds per stage, summed over steps.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Timing {
+    /// Instruction to programs.
+    pub compile: f64,
+    /// Running the map programs.
+    pub programs: f64,
+    /// Scene collision, clearings, EDT, Gaussian, normalisation.
+    pub cost: f64,
+    /// Path search and trajectory.
+    pub plan: f64,
+    /// Everything.
+    pub total: f64,
+}
+
+/// A plan.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlanResult {
+    /// The instruction that was planned.
+    pub instruction: String,
+    /// The planner used.
+    pub planner: PlannerKind,
+    /// The grid.
+    pub grid: Grid,
+    /// Sub-steps in order.
+    pub steps: Vec<StepResult>,
+    /// Stage timings.
+    pub timing_ms: Timing,
+}
+
+/// Why a plan failed: what, and where.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlanError {
+    /// `instruction`, `program`, `scene`, `plan` or `request`.
+    pub stage: String,
+    /// Sub-step index, where the error belongs to one.
+    pub step: Option<usize>,
+    /// Map kind, for program errors.
+    pub map: Option<MapKind>,
+    /// 1-based line and column in the program or instruction, where known.
+    pub line: Option<u32>,
+    /// 1-based column.
+    pub col: Option<u32>,
+    /// Byte range in the program or instruction text, where known.
+    pub span: Option<(usize, usize)>,
+    /// Human-readable message.
+    pub message: String,
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.stage)?;
+        if let Some(s) = self.step {
+            write!(f, " (step {s}")?;
+            if let Some(m) = self.map {
+                write!(f, ", {} program", m.name())?;
+            }
+            write!(f, ")")?;
+        }
+        if let (Some(l), Some(c)) = (self.line, self.col) {
+            write!(f, " line {l}, column {c}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+/// Compiles, evaluates, composes and plans.
+pub fn plan(req: &PlanRequest) -> Result<PlanResult, PlanError> {
+    plan_with(req, &crate::compiler::RuleCompiler)
+}
+
+/// [`plan`] with another program source (e.g. a language model).
+pub fn plan_with(req: &PlanRequest, source: &dyn crate::compiler::ProgramSource) -> Result<PlanResult, PlanError> {
+    let started = web_time::Instant::now();
+    let request_err = |message: String| PlanError {
+        stage: "request".into(),
+        step: None,
+        map: None,
+        line: None,
+        col: None,
+        span: None,
+        message,
+    };
+    req.scene.validate().map_err(|e| PlanError {
+        stage: "scene".into(),
+        ..request_err(e.to_string())
+    })?;
+    let grid = req
+        .scene
+        .workspace
+        .grid([req.grid_size; 3])
+        .map_err(|e| request_err(e.to_string()))?;
+    let instruction = if req.instruction.trim().is_empty() {
+        req.scene.instructions.first().cloned().unwrap_or_default()
+    } else {
+        req.instruction.clone()
+    };
+    let mut world = crate::world::World::new(req.scene.clone(), grid);
+    let t = web_time::Instant::now();
+    let mut specs = source.compile(&instruction, &world).map_err(|e| PlanError {
+        stage: "instruction".into(),
+        span: e.span,
+        col: e.span.map(|(s, _)| instruction[..s.min(instruction.len())].chars().count() as u32 + 1),
+        line: e.span.map(|_| 1),
+        ..request_err(e.message)
+    })?;
+    let mut timing = Timing {
+        compile: t.elapsed().as_secs_f64() * 1000.0,
+        ..Timing::default()
+    };
+    for (step, kind, text) in &req.overrides {
+        match specs.get_mut(*step) {
+            Some(s) => {
+                s.programs.insert(*kind, text.clone());
+            }
+            None => {
+                return Err(request_err(format!(
+                    "an edited {} program is for step {step}, but the plan has {} steps",
+                    kind.name(),
+                    specs.len()
+                )));
+            }
+        }
+    }
+    let steps = crate::pipeline::plan_steps(&mut world, &specs, req.planner, req.keep_maps, &mut timing)?;
+    timing.total = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(PlanResult {
+        instruction,
+        planner: req.planner,
+        grid,
+        steps,
+        timing_ms: timing,
+    })
+}

@@ -1,0 +1,22 @@
+//! # valuescape-voxposer
+//!
+//! VoxPoser's pipeline on top of [`valuescape_core`] and [`valuescape_lang`]:
+//! an instruction is compiled (planner -> sub-steps -> composer -> one map program per map
+//! kind), the programs run against the map API, the maps are composed into a cost map and a
+//! planner turns it into waypoints.
+//!
+//! The one entry point the viewer, the wasm API and the CLI share is [`plan`].
+
+pub mod api;
+pub mod compiler;
+pub mod pipeline;
+pub mod quat;
+pub mod query;
+pub mod world;
+
+pub use api::{
+    MapKind, PlanError, PlanRequest, PlanResult, PlannerKind, StepMaps, StepResult, Timing,
+    Waypoint, plan, plan_with,
+};
+pub use compiler::{CompileError, ProgramSource, RuleCompiler, StepSpec};
+pub use world::World;

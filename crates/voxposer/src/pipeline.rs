@@ -1,0 +1,460 @@
+//! Running a compiled plan: programs -> maps -> cost -> path -> waypoints, step by step,
+//! with the world updated between steps (the gripper moves, grasps, carries and releases;
+//! pushed objects and drawers move), and closed-loop execution with replanning.
+
+use std::collections::BTreeMap;
+
+use valuescape_core::cost::{self, CostInput, Movable};
+use valuescape_core::plan::{self, PathPlan, Problem};
+use valuescape_core::scene::{Entity, Primitive, Shape};
+use valuescape_core::{Field, Grid, Voxel};
+use valuescape_lang::{Limits, Value};
+use web_time::Instant;
+
+use crate::api::{MapKind, PlanError, PlannerKind, StepMaps, StepResult, Timing, Waypoint};
+use crate::compiler::StepSpec;
+use crate::quat;
+use crate::query::Resolved;
+use crate::world::{MapHost, World};
+
+/// End-effector speed at velocity 1, metres per second.
+pub const BASE_SPEED: f64 = 0.25;
+/// Slowest speed multiplier used for timing (a velocity of 0 would never arrive).
+pub const MIN_VELOCITY: f64 = 0.05;
+
+/// The five maps a step's programs produced.
+#[derive(Clone, Debug)]
+pub struct ProgramMaps {
+    /// Affordance.
+    pub affordance: Field,
+    /// Avoidance.
+    pub avoidance: Field,
+    /// Velocity.
+    pub velocity: Field,
+    /// Gripper.
+    pub gripper: Field,
+    /// Rotation, one quaternion per voxel.
+    pub rotation: Vec<[f32; 4]>,
+}
+
+fn err(stage: &str, step: Option<usize>, map: Option<MapKind>, message: String) -> PlanError {
+    PlanError { stage: stage.into(), step, map, line: None, col: None, span: None, message }
+}
+
+/// Parses and runs one map program; returns its map (`ret_val`, else `<kind>_map`).
+pub fn run_program(world: &World, kind: MapKind, source: &str, step: usize) -> Result<valuescape_lang::NdArray, PlanError> {
+    let to_err = |e: valuescape_lang::LangError| PlanError {
+        stage: "program".into(),
+        step: Some(step),
+        map: Some(kind),
+        line: Some(e.span.line),
+        col: Some(e.span.col),
+        span: Some((e.span.start, e.span.end)),
+        message: e.to_string(),
+    };
+    let program = valuescape_lang::parse(source).map_err(to_err)?;
+    let mut host = MapHost::new(world, source);
+    let out = valuescape_lang::run(&program, &mut host, &Limits::default(), Vec::new()).map_err(to_err)?;
+    let var = format!("{}_map", kind.name());
+    let v = out.get("ret_val").filter(|v| !matches!(v, Value::None)).or_else(|| out.get(&var));
+    let Some(v) = v else {
+        return Err(err("program", Some(step), Some(kind), format!("the program must leave its map in `ret_val` (or `{var}`)")));
+    };
+    let Value::Array(rc) = v else {
+        return Err(err("program", Some(step), Some(kind), format!("`ret_val` must be a map, got {}", v.type_name())));
+    };
+    // Take the array out of the finished run instead of copying it.
+    let a = std::mem::replace(
+        &mut *rc.try_borrow_mut().map_err(|_| err("program", Some(step), Some(kind), "the map is still in use".into()))?,
+        valuescape_lang::NdArray::zeros(vec![0], valuescape_lang::DType::Float),
+    );
+    let mut want = world.grid.size.to_vec();
+    if kind == MapKind::Rotation {
+        want.push(4);
+    }
+    if a.shape != want {
+        return Err(err("program", Some(step), Some(kind), format!("the {} map has shape {:?}; it must be {:?}", kind.name(), a.shape, want)));
+    }
+    if a.data.iter().any(|x| !x.is_finite()) {
+        return Err(err("program", Some(step), Some(kind), format!("the {} map contains NaN or infinite values", kind.name())));
+    }
+    Ok(a)
+}
+
+/// Runs the five programs of a step.
+pub fn run_programs(world: &World, programs: &BTreeMap<MapKind, String>, step: usize) -> Result<ProgramMaps, PlanError> {
+    let g = world.grid;
+    let field = |kind: MapKind| -> Result<Field, PlanError> {
+        let a = run_program(world, kind, programs.get(&kind).map_or("", String::as_str), step)?;
+        Ok(Field { grid: g, data: a.data })
+    };
+    let rot = run_program(world, MapKind::Rotation, programs.get(&MapKind::Rotation).map_or("", String::as_str), step)?;
+    let rotation = rot.data.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]).collect();
+    Ok(ProgramMaps {
+        affordance: field(MapKind::Affordance)?,
+        avoidance: field(MapKind::Avoidance)?,
+        velocity: field(MapKind::Velocity)?,
+        gripper: field(MapKind::Gripper)?,
+        rotation,
+    })
+}
+
+/// Stage times of one step, milliseconds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StepTiming {
+    /// Programs.
+    pub programs: f64,
+    /// Cost composition.
+    pub cost: f64,
+    /// Path and trajectory.
+    pub plan: f64,
+}
+
+/// A planned step plus what the executor needs.
+#[derive(Clone, Debug)]
+pub struct PlannedStep {
+    /// The public result.
+    pub result: StepResult,
+    /// Stage times.
+    pub timing: StepTiming,
+    /// Distance (voxels) from the movable's start to the nearest target.
+    pub start_distance: f32,
+    /// The movable's own path (voxel coordinates), for pushes.
+    pub movable_path: Vec<[f64; 3]>,
+    /// The raw search path.
+    pub path: PathPlan,
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The entity a step moves, as an index into the world's entities (None for the gripper).
+fn movable_entity(world: &World, spec: &StepSpec, step: usize) -> Result<Option<usize>, PlanError> {
+    match world.resolve(&spec.movable).map_err(|e| err("plan", Some(step), None, e))? {
+        Some(Resolved::Gripper) => Ok(None),
+        Some(Resolved::Entity(i)) => Ok(Some(i)),
+        Some(Resolved::Table) => Err(err("plan", Some(step), None, "the table cannot move".into())),
+        None => Err(err("plan", Some(step), None, format!("the moving entity {:?} is not in the scene", spec.movable))),
+    }
+}
+
+/// Plans one step in a world: runs its programs, composes the cost, plans, reads the maps
+/// along the path.
+pub fn plan_step(world: &World, spec: &StepSpec, step: usize, planner: PlannerKind, keep_maps: bool) -> Result<PlannedStep, PlanError> {
+    let g = world.grid;
+    let t0 = Instant::now();
+    let maps = run_programs(world, &spec.programs, step)?;
+    let t_programs = ms(t0);
+
+    let t1 = Instant::now();
+    let mover = movable_entity(world, spec, step)?;
+    let held = world.held.as_deref().map(str::to_lowercase);
+    let ents = world.entities();
+    let mut collision: Vec<usize> = Vec::new();
+    for (k, (e, vox)) in ents.iter().enumerate() {
+        if Some(k) == mover || held.as_deref() == Some(e.name.to_lowercase().as_str()) {
+            continue;
+        }
+        if let Some(h) = held.as_deref() {
+            // Carrying a whole object: none of its parts are obstacles.
+            if e.object.to_lowercase() == h {
+                continue;
+            }
+        }
+        collision.extend_from_slice(vox);
+    }
+    let (start, movable) = match mover {
+        None => (world.ee_voxel(), Movable::Gripper(world.ee_voxel())),
+        Some(k) => {
+            let (e, vox) = &ents[k];
+            (g.world_to_voxel(e.centroid_world()), Movable::Object(vox.as_slice()))
+        }
+    };
+    let cm = cost::compose(&CostInput { affordance: &maps.affordance, avoidance: &maps.avoidance, collision: &collision, movable })
+        .map_err(|e| err("plan", Some(step), Some(MapKind::Affordance), e.to_string()))?;
+    let t_cost = ms(t1);
+
+    let t2 = Instant::now();
+    let s = g.index(start);
+    let mut blocked: Vec<bool> = cm.obstacle.data.iter().zip(&cm.target).map(|(&o, &t)| o > 0.5 && !t).collect();
+    blocked[s] = false;
+    let problem = Problem {
+        grid: g,
+        cost: &cm.cost.data,
+        target: &cm.target,
+        target_distance: &cm.target_distance,
+        blocked: &blocked,
+        lower_bound: cm.lower_bound,
+        start,
+        planar: spec.planar,
+    };
+    let path = match planner {
+        PlannerKind::Value => plan::value::plan(&problem),
+        PlannerKind::Greedy => plan::greedy::plan(&problem),
+    };
+    // End-effector points: the movable's path shifted by the gripper's offset from it.
+    let offset: [f64; 3] = match mover {
+        None => [0.0; 3],
+        Some(_) => {
+            let e = world.ee_voxel();
+            [0, 1, 2].map(|a| e[a] as f64 - start[a] as f64)
+        }
+    };
+    let waypoints = trajectory(&g, &path.points, offset, &maps);
+    let t_plan = ms(t2);
+
+    let result = StepResult {
+        instruction: spec.instruction.clone(),
+        movable: spec.movable.clone(),
+        programs: spec.programs.clone(),
+        waypoints,
+        target_reached: path.reached,
+        maps: keep_maps.then(|| StepMaps {
+            affordance: maps.affordance.clone(),
+            avoidance: maps.avoidance.clone(),
+            velocity: maps.velocity.clone(),
+            gripper: maps.gripper.clone(),
+            rotation: maps.rotation.clone(),
+            obstacle: cm.obstacle.clone(),
+            cost: cm.cost.clone(),
+        }),
+    };
+    Ok(PlannedStep {
+        result,
+        timing: StepTiming { programs: t_programs, cost: t_cost, plan: t_plan },
+        start_distance: cm.target_distance[s],
+        movable_path: path.points.clone(),
+        path,
+    })
+}
+
+/// Waypoints along voxel-coordinate points: maps read at each voxel, velocity applied to the
+/// timing (segment length over `BASE_SPEED * velocity`).
+pub fn trajectory(g: &Grid, points: &[[f64; 3]], offset: [f64; 3], maps: &ProgramMaps) -> Vec<Waypoint> {
+    let mut out: Vec<Waypoint> = Vec::with_capacity(points.len());
+    for p in points {
+        let read = g.clamp_voxel_f(*p);
+        let q = [p[0] + offset[0], p[1] + offset[1], p[2] + offset[2]];
+        let voxel = g.clamp_voxel_f(q);
+        let position = g.voxel_to_world_f([0, 1, 2].map(|a| q[a].clamp(0.0, (g.size[a] - 1) as f64)));
+        let i = g.index(read);
+        let r = maps.rotation.get(i).copied().unwrap_or([1.0, 0.0, 0.0, 0.0]);
+        let velocity = maps.velocity.data[i] as f64;
+        let time_s = match out.last() {
+            None => 0.0,
+            Some(prev) => {
+                let d = (0..3).map(|a| (position[a] - prev.position[a]).powi(2)).sum::<f64>().sqrt();
+                prev.time_s + d / (BASE_SPEED * velocity.max(MIN_VELOCITY))
+            }
+        };
+        out.push(Waypoint {
+            voxel,
+            position,
+            quat: quat::normalize(r.map(|x| x as f64)),
+            gripper: maps.gripper.data[i] as f64,
+            velocity,
+            time_s,
+        });
+    }
+    out
+}
+
+fn translate(e: &mut Entity, d: [f64; 3]) {
+    for p in &mut e.primitives {
+        let c = match p {
+            Primitive::Box { center, .. } | Primitive::Cylinder { center, .. } | Primitive::Sphere { center, .. } => center,
+        };
+        for a in 0..3 {
+            c[a] += d[a];
+        }
+    }
+}
+
+fn is_drawer_part(world: &World, name: &str) -> bool {
+    world.scene.objects.iter().any(|o| matches!(o.shape, Shape::DrawerCabinet { .. }) && o.entities().iter().skip(1).any(|e| e.name.eq_ignore_ascii_case(name)))
+}
+
+fn drawer_open(world: &World, name: &str) -> Option<f64> {
+    for o in &world.scene.objects {
+        if let Shape::DrawerCabinet { open, .. } = &o.shape {
+            if let Some(k) = o.entities().iter().position(|e| e.name.eq_ignore_ascii_case(name)).filter(|&k| k > 0) {
+                return Some(open.get((k - 1) / 2).copied().unwrap_or(0.0));
+            }
+        }
+    }
+    None
+}
+
+/// Moves an entity (and what it belongs to) by `d` metres: whole objects move, drawers slide
+/// along their normal, other parts (a lid) come off their object and move freely.
+pub fn move_entity(world: &mut World, name: &str, d: [f64; 3]) {
+    if d.iter().all(|x| x.abs() < 1e-12) {
+        return;
+    }
+    let lower = name.to_lowercase();
+    if let Some(f) = world.floating.iter_mut().find(|e| e.name.to_lowercase() == lower) {
+        let obj = f.object.clone();
+        for e in world.floating.iter_mut().filter(|e| e.object == obj) {
+            translate(e, d);
+        }
+        world.refresh();
+        return;
+    }
+    let Some(idx) = world.entity_index(name) else { return };
+    let ent = world.entities()[idx].0.clone();
+    if is_drawer_part(world, &ent.name) {
+        let along = ent.normal[0] * d[0] + ent.normal[1] * d[1] + ent.normal[2] * d[2];
+        if let Some(open) = drawer_open(world, &ent.name) {
+            let depth = world.scene.objects.iter().find_map(|o| match &o.shape {
+                Shape::DrawerCabinet { size, .. } if o.name.eq_ignore_ascii_case(&ent.object) => Some(size[0]),
+                _ => None,
+            });
+            let new = (open + along).clamp(0.0, depth.unwrap_or(open + along));
+            let _ = world.scene.set_drawer_open(&ent.name, new);
+        }
+    } else if ent.name.eq_ignore_ascii_case(&ent.object) {
+        let _ = world.scene.move_object(&ent.name, d);
+    } else {
+        // A part comes off its object: a lid (with its handle).
+        let parts: Vec<Entity> = world
+            .scene
+            .entities()
+            .into_iter()
+            .filter(|e| e.object == ent.object && (e.name.eq_ignore_ascii_case(&ent.name) || lid_family(&e.name, &ent.name)))
+            .collect();
+        if world.scene.set_lid_on(&ent.object, false).is_ok() {
+            for mut p in parts {
+                translate(&mut p, d);
+                world.floating.push(p);
+            }
+        }
+    }
+    world.refresh();
+}
+
+fn lid_family(a: &str, b: &str) -> bool {
+    a.contains("lid") && b.contains("lid")
+}
+
+/// Applies a planned step's end state: the gripper (and whatever it holds or pushes) moves to
+/// the last waypoint; the gripper opens or closes, grasping or releasing.
+pub fn apply_step(world: &mut World, planned: &PlannedStep, upto: Option<usize>) {
+    let wps = &planned.result.waypoints;
+    let last = match upto {
+        Some(k) => wps.get(k.min(wps.len().saturating_sub(1))),
+        None => wps.last(),
+    };
+    let Some(last) = last else { return };
+    let d = [0, 1, 2].map(|a| last.position[a] - world.ee.position[a]);
+    let pushed = if planned.result.movable == "gripper" { None } else { Some(planned.result.movable.clone()) };
+    // Resolve the pushed entity's real name before moving.
+    let pushed = pushed.and_then(|q| match world.resolve(&q) {
+        Ok(Some(Resolved::Entity(i))) => world.entity(i).map(|(e, _)| e.name.clone()),
+        _ => None,
+    });
+    world.ee.position = last.position;
+    world.ee.quat = last.quat;
+    if let Some(h) = world.held.clone() {
+        move_entity(world, &h, d);
+    } else if let Some(p) = pushed {
+        move_entity(world, &p, d);
+    }
+    let open = last.gripper >= 0.5;
+    if world.ee.gripper_open && !open {
+        world.held = grasped(world);
+    } else if !world.ee.gripper_open && open {
+        world.held = None;
+    }
+    world.ee.gripper_open = open;
+}
+
+/// The entity between the fingers: the closest entity whose voxels come within 2 voxels of
+/// the gripper.
+fn grasped(world: &World) -> Option<String> {
+    let g = world.grid;
+    let v = world.ee_voxel();
+    let mut best: Option<(i64, String)> = None;
+    for (e, vox) in world.entities() {
+        for &i in vox {
+            let u = g.voxel(i);
+            let d = (0..3).map(|a| (u[a] as i64 - v[a] as i64).abs()).max().unwrap_or(i64::MAX);
+            if d <= 2 && best.as_ref().is_none_or(|(bd, _)| d < *bd) {
+                best = Some((d, e.name.clone()));
+            }
+        }
+    }
+    best.map(|(_, n)| n)
+}
+
+/// Plans every step in order, updating the world between them (open loop).
+pub fn plan_steps(world: &mut World, specs: &[StepSpec], planner: PlannerKind, keep_maps: bool, timing: &mut Timing) -> Result<Vec<StepResult>, PlanError> {
+    let mut out = Vec::with_capacity(specs.len());
+    for (i, spec) in specs.iter().enumerate() {
+        let p = plan_step(world, spec, i, planner, keep_maps)?;
+        timing.programs += p.timing.programs;
+        timing.cost += p.timing.cost;
+        timing.plan += p.timing.plan;
+        apply_step(world, &p, None);
+        out.push(p.result);
+    }
+    Ok(out)
+}
+
+/// What closed-loop execution did in one step.
+#[derive(Clone, Debug)]
+pub struct ExecutedStep {
+    /// The sub-step.
+    pub instruction: String,
+    /// Positions the end effector actually passed through.
+    pub executed: Vec<[f64; 3]>,
+    /// How many times the step was (re)planned.
+    pub plans: usize,
+    /// Whether it ended within 2 voxels of its target.
+    pub reached: bool,
+}
+
+/// Closed-loop execution: each step is planned, `replan_every` waypoints are executed, then
+/// `disturb(step, tick, world)` may move things, the programs are re-evaluated on the moved
+/// world and the step replanned from where the gripper is, until the movable is within 2
+/// voxels of a target or `max_plans` plans were made.
+pub fn execute(
+    world: &mut World,
+    specs: &[StepSpec],
+    planner: PlannerKind,
+    replan_every: usize,
+    max_plans: usize,
+    disturb: &mut dyn FnMut(usize, usize, &mut World),
+) -> Result<Vec<ExecutedStep>, PlanError> {
+    let k = replan_every.max(1);
+    let mut out = Vec::new();
+    let mut tick = 0;
+    for (i, spec) in specs.iter().enumerate() {
+        let mut ex = ExecutedStep { instruction: spec.instruction.clone(), executed: vec![world.ee.position], plans: 0, reached: false };
+        while ex.plans < max_plans {
+            let p = plan_step(world, spec, i, planner, false)?;
+            ex.plans += 1;
+            if p.start_distance <= plan::REACH_TOLERANCE || p.result.waypoints.len() <= 1 {
+                ex.reached = p.start_distance <= plan::REACH_TOLERANCE;
+                apply_step(world, &p, Some(0));
+                break;
+            }
+            let n = p.result.waypoints.len();
+            let upto = k.min(n - 1);
+            for w in &p.result.waypoints[1..=upto] {
+                ex.executed.push(w.position);
+            }
+            apply_step(world, &p, Some(upto));
+            tick += 1;
+            disturb(i, tick, world);
+            world.refresh();
+        }
+        out.push(ex);
+    }
+    Ok(out)
+}
+
+/// The voxel of an entity's centre now (for tests and the executor).
+pub fn entity_voxel(world: &World, name: &str) -> Option<Voxel> {
+    world.entity_index(name).and_then(|i| world.entity(i)).map(|(e, _)| world.grid.world_to_voxel(e.centroid_world()))
+}

@@ -1,0 +1,38 @@
+//! # valuescape-web
+//!
+//! The wasm-bindgen entry of the Valuescape playground: it starts the
+//! [viewer](valuescape_viewer) on a canvas and gives the page a small JS API (typed with
+//! serde-wasm-bindgen) and DOM events.
+//!
+//! ```js
+//! import init, { start, presets } from "./pkg/webgl2/valuescape_web.js";
+//! await init();
+//! const pg = start("#canvas", location.hash);   // a Playground
+//! pg.state();            // the view state as a JSON-compatible object
+//! pg.setState({ scene: "open_drawer", instruction: "open the top drawer" });
+//! pg.setHash("#v1....");  // apply a link's state
+//! pg.hash();             // the current state as a link hash
+//! pg.status();           // { planning, error, notice, plans }: what the panel says
+//! pg.destroy();
+//! ```
+//!
+//! Events, dispatched on `window` as `CustomEvent`s:
+//!
+//! - `valuescape:plan`: a plan completed; `detail` is the `PlanResult` exactly as the CLI's
+//!   `--json` prints it (`instruction`, `planner`, `grid`, `steps[]`, `timing_ms`);
+//! - `valuescape:error`: a plan failed; `detail` has the `PlanError` fields (`stage`, `step`,
+//!   `map`, `line`, `col`, `span`, `message`) and `text`, the message the panel shows;
+//! - `valuescape:notice`: a message that is not a plan error (`detail.message`), e.g. a link
+//!   whose state does not decode (the default state is shown instead);
+//! - `valuescape:state`: the state changed (`detail.hash`, `detail.state`);
+//! - `valuescape:ready`: the first frame was drawn (`detail.t`, `performance.now()`).
+//!
+//! Only one playground can run per page (winit's event loop is created once per page).
+//!
+//! On targets other than wasm32 this crate is empty.
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+#[cfg(target_arch = "wasm32")]
+pub use wasm::*;

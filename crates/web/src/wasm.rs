@@ -1,0 +1,191 @@
+//! The wasm32 implementation (see the crate docs).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bevy::prelude::*;
+use serde::Serialize;
+use valuescape_viewer::app::{BridgeRes, ViewerOptions, build_app};
+use valuescape_viewer::{Bridge, Command, Outgoing, ViewState};
+use wasm_bindgen::prelude::*;
+
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+/// Called by wasm-bindgen when the module is instantiated: route panics to the console.
+#[wasm_bindgen(start)]
+pub fn main_js() {
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::error_1(&JsValue::from_str(&format!("valuescape panicked: {info}")));
+    }));
+}
+
+fn serializer() -> serde_wasm_bindgen::Serializer {
+    serde_wasm_bindgen::Serializer::json_compatible()
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
+    v.serialize(&serializer())
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// A running playground.
+#[wasm_bindgen]
+pub struct Playground {
+    bridge: Bridge,
+    destroyed: bool,
+}
+
+#[wasm_bindgen]
+impl Playground {
+    /// The current view state, as a JSON-compatible object.
+    pub fn state(&self) -> Result<JsValue, JsError> {
+        to_js(&self.bridge.state())
+    }
+
+    /// Applies a state (any subset of its fields; the rest take their defaults). Throws if
+    /// it does not decode; replans when the scene, instruction, programs, planner or grid
+    /// changed.
+    #[wasm_bindgen(js_name = setState)]
+    pub fn set_state(&self, state: JsValue) -> Result<(), JsError> {
+        let json = js_sys::JSON::stringify(&state)
+            .map_err(|_| JsError::new("setState: the state is not JSON-serialisable"))?;
+        let text: String = json.into();
+        let s = ViewState::from_json(&text).map_err(|e| JsError::new(&e))?;
+        self.bridge.send(Command::SetState(Box::new(s)));
+        Ok(())
+    }
+
+    /// Applies a URL hash (`#v1....`); one that does not decode shows a message and falls
+    /// back to the default state.
+    #[wasm_bindgen(js_name = setHash)]
+    pub fn set_hash(&self, hash: &str) {
+        self.bridge.send(Command::SetHash(hash.to_string()));
+    }
+
+    /// The current state as a URL hash.
+    pub fn hash(&self) -> String {
+        self.bridge.state().to_hash()
+    }
+
+    /// What the panel says about planning: `{ planning, error, notice, plans }`.
+    pub fn status(&self) -> Result<JsValue, JsError> {
+        to_js(&self.bridge.status())
+    }
+
+    /// Stops the app. The page must be reloaded to start another playground.
+    pub fn destroy(&mut self) {
+        if !self.destroyed {
+            self.destroyed = true;
+            self.bridge.send(Command::Exit);
+        }
+    }
+}
+
+/// One preset: id, title, instructions.
+#[derive(Serialize)]
+struct PresetInfo {
+    name: String,
+    title: String,
+    instructions: Vec<String>,
+}
+
+/// The preset scenes: `[{ name, title, instructions }]`.
+#[wasm_bindgen]
+pub fn presets() -> Result<JsValue, JsError> {
+    let list: Vec<PresetInfo> = valuescape_core_presets()
+        .into_iter()
+        .map(|s| PresetInfo {
+            name: s.name,
+            title: s.title,
+            instructions: s.instructions,
+        })
+        .collect();
+    to_js(&list)
+}
+
+fn valuescape_core_presets() -> Vec<valuescape_core::scene::Scene> {
+    valuescape_core::scene::presets::all()
+}
+
+/// Starts the playground on the canvas matching `canvas` (a CSS selector) with the state of
+/// `hash` (empty: the default preset, already planned).
+#[wasm_bindgen]
+pub fn start(canvas: &str, hash: Option<String>) -> Result<Playground, JsError> {
+    if STARTED.swap(true, Ordering::SeqCst) {
+        return Err(JsError::new(
+            "a Valuescape playground already ran on this page; reload the page to start another",
+        ));
+    }
+    let bridge = Bridge::new();
+    let mut app = build_app(ViewerOptions {
+        canvas: Some(canvas.to_string()),
+        hash: hash.unwrap_or_default(),
+        bridge: bridge.clone(),
+        title: "Valuescape".into(),
+    });
+    app.add_systems(
+        Last,
+        dispatch_events.after(valuescape_viewer::app::model::PublishSet),
+    );
+    app.run();
+    Ok(Playground {
+        bridge,
+        destroyed: false,
+    })
+}
+
+fn dispatch(name: &str, detail: &JsValue) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(detail);
+    if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
+        let _ = window.dispatch_event(&ev);
+    }
+}
+
+fn parse(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).unwrap_or(JsValue::NULL)
+}
+
+fn now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
+}
+
+fn object(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in pairs {
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), v);
+    }
+    o.into()
+}
+
+/// Delivers the viewer's events as DOM events (runs every frame, after the viewer's systems).
+fn dispatch_events(bridge: Res<BridgeRes>) {
+    for e in bridge.0.take_events() {
+        match e {
+            Outgoing::Plan(json) => dispatch("valuescape:plan", &parse(&json)),
+            Outgoing::Error { json, text } => {
+                let detail = parse(&json);
+                let _ = js_sys::Reflect::set(&detail, &"text".into(), &text.into());
+                dispatch("valuescape:error", &detail);
+            }
+            Outgoing::Notice(m) => {
+                dispatch("valuescape:notice", &object(&[("message", m.into())]));
+            }
+            Outgoing::FirstFrame => {
+                dispatch("valuescape:ready", &object(&[("t", now().into())]));
+            }
+            Outgoing::State(hash) => {
+                let state = to_js(&bridge.0.state()).unwrap_or(JsValue::NULL);
+                dispatch(
+                    "valuescape:state",
+                    &object(&[("hash", hash.into()), ("state", state)]),
+                );
+            }
+        }
+    }
+}

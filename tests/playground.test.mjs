@@ -1,0 +1,230 @@
+// Browser tests of the Valuescape playground: playwright-core driving Debian's Chromium
+// (WebGL2 on SwiftShader). Run by `cargo xtask test`, which builds the release bundle, serves
+// www/ and sets VALUESCAPE_URL; by hand:
+//   cargo xtask serve &   (then)   cd tests && VALUESCAPE_URL=http://127.0.0.1:8080/ node --test
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { decodePng, pixelStats } from "./png.mjs";
+
+const BASE = process.env.VALUESCAPE_URL ?? "http://127.0.0.1:8080/";
+const EXE = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const OUT = process.env.VALUESCAPE_TEST_OUT ?? join(tmpdir(), "valuescape-browser-tests");
+// Software rendering and wasm planning are slow; generous but bounded.
+const EVENT_TIMEOUT = Number(process.env.VALUESCAPE_EVENT_TIMEOUT_MS ?? 180_000);
+// The panel is about 380 CSS pixels wide; the 3D view is to its right.
+const PANEL = 400;
+
+let context;
+let userDir;
+const consoleErrors = [];
+const measurements = {};
+
+// Records the playground's events with their time (performance.now(): ms since navigation).
+const RECORDER = () => {
+  window.__vs = { events: [] };
+  for (const name of ["ready", "plan", "error", "notice", "state"]) {
+    window.addEventListener(`valuescape:${name}`, (e) => {
+      window.__vs.events.push({ name, t: performance.now(), detail: e.detail });
+    });
+  }
+};
+
+async function newPage() {
+  const page = await context.newPage();
+  await page.setViewportSize({ width: 1100, height: 700 });
+  page.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: page error: ${e.message}`));
+  await page.addInitScript(RECORDER);
+  return page;
+}
+
+/** Waits for the n-th (0-based) event among `names` and returns it. */
+async function waitEvent(page, names, n = 0) {
+  await page.waitForFunction(
+    ([names, n]) => window.__vs && window.__vs.events.filter((e) => names.includes(e.name)).length > n,
+    [names, n],
+    { timeout: EVENT_TIMEOUT, polling: 100 },
+  );
+  return page.evaluate(
+    ([names, n]) => window.__vs.events.filter((e) => names.includes(e.name))[n],
+    [names, n],
+  );
+}
+
+const count = (page, names) =>
+  page.evaluate((names) => window.__vs.events.filter((e) => names.includes(e.name)).length, names);
+
+/** Applies a state and waits for the plan (or error) it causes. */
+async function planWith(page, state) {
+  const n = await count(page, ["plan", "error"]);
+  await page.evaluate((s) => window.valuescape.setState(s), state);
+  return waitEvent(page, ["plan", "error"], n);
+}
+
+function describePlanEvent(ev) {
+  return ev.name === "error" ? `error: ${ev.detail?.text ?? JSON.stringify(ev.detail)}` : "plan";
+}
+
+before(async () => {
+  mkdirSync(OUT, { recursive: true });
+  userDir = mkdtempSync(join(tmpdir(), "valuescape-chromium-"));
+  context = await chromium.launchPersistentContext(userDir, {
+    executablePath: EXE,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--headless",
+      "--use-angle=swiftshader",
+      "--enable-unsafe-swiftshader",
+      "--ignore-gpu-blocklist",
+    ],
+  });
+  // No request may leave the page's origin.
+  const origin = new URL(BASE).origin;
+  await context.route("**/*", (route) => {
+    const u = new URL(route.request().url());
+    if (u.origin !== origin && u.protocol !== "data:") {
+      consoleErrors.push(`request outside the origin: ${u.href}`);
+      return route.abort();
+    }
+    return route.continue();
+  });
+});
+
+after(async () => {
+  await context?.close();
+  if (userDir) rmSync(userDir, { recursive: true, force: true });
+  writeFileSync(join(OUT, "measurements.json"), JSON.stringify(measurements, null, 2));
+  console.log("measurements:", JSON.stringify(measurements, null, 2));
+});
+
+describe("playground", () => {
+  let page;
+  let presets = [];
+
+  test("loads, draws a first frame and plans the default preset", async () => {
+    page = await newPage();
+    const t0 = Date.now();
+    await page.goto(BASE, { waitUntil: "load" });
+    const ready = await waitEvent(page, ["ready"]);
+    const first = await waitEvent(page, ["plan", "error"]);
+    measurements.first_frame_ms = Math.round(ready.t);
+    measurements.first_plan_ms = Math.round(first.t);
+    measurements.load_wall_ms = Date.now() - t0;
+    const bundle = await page.evaluate(() => window.valuescape.backend);
+    measurements.backend = bundle;
+    assert.equal(first.name, "plan", `the default preset did not plan: ${describePlanEvent(first)}`);
+    const d = first.detail;
+    for (const k of ["instruction", "planner", "grid", "steps", "timing_ms"]) assert.ok(k in d, `plan detail lacks ${k}`);
+    assert.ok(d.steps.length > 0);
+    for (const s of d.steps) {
+      for (const k of ["instruction", "programs", "waypoints", "target_reached"]) assert.ok(k in s, `step lacks ${k}`);
+      for (const w of s.waypoints)
+        for (const k of ["voxel", "position", "quat", "gripper", "velocity", "time_s"]) assert.ok(k in w, `waypoint lacks ${k}`);
+    }
+    assert.ok(d.steps.every((s) => s.target_reached), "default plan does not reach its target");
+    const state = await page.evaluate(() => window.valuescape.state());
+    assert.ok(state.scene, "the state names the preset");
+    presets = await page.evaluate(() => window.valuescape.presets());
+    assert.ok(presets.length > 0, "no presets");
+  });
+
+  test("every preset's instruction plans and reaches its target", async () => {
+    assert.ok(page && presets.length, "page not loaded");
+    const rows = [];
+    const failures = [];
+    for (const p of presets) {
+      const instruction = p.instructions[0] ?? "";
+      const ev = await planWith(page, { scene: p.name, instruction });
+      if (ev.name !== "plan") {
+        failures.push(`${p.name}: ${describePlanEvent(ev)}`);
+        continue;
+      }
+      const reached = ev.detail.steps.every((s) => s.target_reached);
+      rows.push({ preset: p.name, total_ms: ev.detail.timing_ms.total, reached });
+      if (!reached) failures.push(`${p.name}: target not reached for ${JSON.stringify(instruction)}`);
+    }
+    measurements.wasm_plan_ms = rows;
+    assert.deepEqual(failures, []);
+  });
+
+  test("the 3D view is not blank", async () => {
+    // Show a map so the view has scene, path and voxels.
+    await planWith(page, { scene: presets[0].name, map: "cost", threshold: 0.5 });
+    await page.waitForTimeout(1500);
+    const png = await page.screenshot({ path: join(OUT, "playground.png") });
+    const img = decodePng(png);
+    const view = pixelStats(img, { x: PANEL, y: 0, w: img.width - PANEL, h: img.height });
+    const panel = pixelStats(img, { x: 0, y: 0, w: PANEL - 40, h: img.height });
+    measurements.screenshot = { view, panel };
+    assert.ok(view.std > 4, `3D view looks flat: ${JSON.stringify(view)}`);
+    assert.ok(view.colors > 12, `3D view has too few colours: ${JSON.stringify(view)}`);
+    assert.ok(view.nonBackground > 0.02, `3D view is mostly background: ${JSON.stringify(view)}`);
+    assert.ok(panel.std > 4, `panel looks empty: ${JSON.stringify(panel)}`);
+  });
+
+  test("a link with URL state reproduces the same plan", async () => {
+    const target = presets[presets.length > 1 ? 1 : 0];
+    const ev = await planWith(page, {
+      scene: target.name,
+      instruction: target.instructions[0] ?? "",
+      planner: "greedy",
+      map: "avoidance",
+      threshold: 0.3,
+      camera: { focus: [0.3, 0.05, 0.9], yaw: 0.4, pitch: 0.6, radius: 1.8 },
+    });
+    assert.equal(ev.name, "plan", describePlanEvent(ev));
+    const hash = await page.evaluate(() => window.valuescape.hash());
+    const state = await page.evaluate(() => window.valuescape.state());
+    assert.ok(hash.startsWith("#v1."), hash);
+    const other = await newPage();
+    await other.goto(BASE + hash, { waitUntil: "load" });
+    const again = await waitEvent(other, ["plan", "error"]);
+    assert.equal(again.name, "plan", describePlanEvent(again));
+    const strip = (d) => ({ ...d, timing_ms: undefined });
+    assert.deepEqual(strip(again.detail), strip(ev.detail));
+    assert.deepEqual(await other.evaluate(() => window.valuescape.state()), state);
+    assert.equal(await other.evaluate(() => location.hash), hash);
+    await other.close();
+  });
+
+  test("a hash that does not decode shows a message and falls back to the default", async () => {
+    const other = await newPage();
+    await other.goto(BASE + "#v1.this-is-not-a-state", { waitUntil: "load" });
+    const notice = await waitEvent(other, ["notice"]);
+    assert.match(notice.detail.message, /could not be read/);
+    const ev = await waitEvent(other, ["plan", "error"]);
+    assert.equal(ev.name, "plan", describePlanEvent(ev));
+    const status = await other.evaluate(() => window.valuescape.status());
+    assert.match(status.notice ?? "", /could not be read/);
+    await other.close();
+  });
+
+  test("a bad instruction shows its error in the panel and the page keeps working", async () => {
+    const ev = await planWith(page, { scene: presets[0].name, instruction: "xyzzy plugh frobnicate the quux" });
+    assert.equal(ev.name, "error", "a nonsense instruction should not plan");
+    for (const k of ["stage", "message"]) assert.ok(k in ev.detail, `error detail lacks ${k}`);
+    const status = await page.evaluate(() => window.valuescape.status());
+    assert.ok(status.error && status.error.includes(ev.detail.message), JSON.stringify(status));
+    const dom = await page.textContent(".valuescape-status");
+    assert.match(dom, /Plan failed/);
+    await page.screenshot({ path: join(OUT, "bad-instruction.png") });
+    // Still alive: a good instruction plans again.
+    const ok = await planWith(page, { scene: presets[0].name, instruction: presets[0].instructions[0] ?? "" });
+    assert.equal(ok.name, "plan", describePlanEvent(ok));
+  });
+
+  test("no console errors", () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+});

@@ -1,0 +1,138 @@
+// <value-playground>: the Valuescape playground as a custom element.
+//
+// Attributes:
+//   base="./pkg/"   where the bundles are (default ./pkg/ relative to the page)
+//   backend="webgl2" force a backend (default: WebGPU when available and built, else WebGL2)
+//   hash-state      read the initial state from location.hash and keep the hash in sync
+//   global          expose the handle as window.valuescape
+//
+// The element fills its box with a canvas and an accessible status line that mirrors the
+// panel's planning status and error message.
+
+import { loadPlayground } from "./loader.js";
+
+let counter = 0;
+
+export class ValuePlayground extends HTMLElement {
+  constructor() {
+    super();
+    this.playground = null;
+    this.module = null;
+    this.backend = null;
+    this._listeners = [];
+    this.ready = new Promise((resolve, reject) => {
+      this._resolve = resolve;
+      this._reject = reject;
+    });
+  }
+
+  connectedCallback() {
+    if (this._started) return;
+    this._started = true;
+    const id = `valuescape-canvas-${++counter}`;
+    this.style.display ||= "block";
+    this.style.position ||= "relative";
+    this.innerHTML = "";
+    const canvas = document.createElement("canvas");
+    canvas.id = id;
+    canvas.tabIndex = 0;
+    canvas.setAttribute("aria-label", "Valuescape 3D view and panel");
+    canvas.style.cssText = "display:block;width:100%;height:100%;outline:none";
+    const status = document.createElement("div");
+    status.className = "valuescape-status";
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    status.style.cssText =
+      "position:absolute;right:8px;bottom:8px;max-width:60%;padding:4px 8px;" +
+      "font:13px system-ui,sans-serif;color:#eee;background:rgba(0,0,0,.55);border-radius:4px;" +
+      "pointer-events:none;white-space:pre-wrap";
+    status.textContent = "loading...";
+    this.append(canvas, status);
+    this.status = status;
+
+    const on = (name, fn) => {
+      window.addEventListener(name, fn);
+      this._listeners.push([name, fn]);
+    };
+    on("valuescape:ready", () => (status.textContent = ""));
+    on("valuescape:plan", (e) => {
+      status.dataset.state = "ok";
+      const steps = e.detail?.steps ?? [];
+      const ok = steps.length > 0 && steps.every((s) => s.target_reached);
+      status.textContent = `planned ${steps.length} step(s) in ${e.detail?.timing_ms?.total?.toFixed?.(0) ?? "?"} ms${ok ? "" : " (target not reached)"}`;
+    });
+    on("valuescape:error", (e) => {
+      status.dataset.state = "error";
+      status.textContent = `Plan failed: ${e.detail?.text ?? e.detail?.message ?? "unknown error"}`;
+    });
+    on("valuescape:notice", (e) => {
+      status.dataset.state = "notice";
+      status.textContent = e.detail?.message ?? "";
+    });
+    const syncHash = this.hasAttribute("hash-state");
+    let lastHash = syncHash ? location.hash : "";
+    if (syncHash) {
+      on("valuescape:state", (e) => {
+        const h = e.detail?.hash;
+        if (h && h !== location.hash) {
+          lastHash = h;
+          history.replaceState(null, "", h);
+        }
+      });
+      on("hashchange", () => {
+        if (location.hash !== lastHash && this.playground) {
+          lastHash = location.hash;
+          this.playground.setHash(location.hash);
+        }
+      });
+    }
+
+    loadPlayground({
+      canvas: `#${id}`,
+      base: this.getAttribute("base") ?? undefined,
+      backend: this.getAttribute("backend") ?? undefined,
+      hash: syncHash ? location.hash : "",
+    }).then(
+      ({ playground, module, backend }) => {
+        this.playground = playground;
+        this.module = module;
+        this.backend = backend;
+        this.dataset.backend = backend;
+        if (this.hasAttribute("global")) window.valuescape = this.api();
+        this._resolve(this.api());
+      },
+      (err) => {
+        status.dataset.state = "error";
+        status.textContent = `Valuescape could not start: ${err?.message ?? err}`;
+        console.error("valuescape: could not start", err);
+        this._reject(err);
+      },
+    );
+  }
+
+  disconnectedCallback() {
+    for (const [name, fn] of this._listeners) window.removeEventListener(name, fn);
+    this._listeners = [];
+    this.playground?.destroy();
+  }
+
+  /** The JS API: state(), setState(obj), hash(), setHash(h), status(), presets(), destroy(). */
+  api() {
+    const el = this;
+    return {
+      element: el,
+      backend: el.backend,
+      state: () => el.playground.state(),
+      setState: (s) => el.playground.setState(s),
+      hash: () => el.playground.hash(),
+      setHash: (h) => el.playground.setHash(h),
+      status: () => el.playground.status(),
+      presets: () => el.module.presets(),
+      destroy: () => el.playground.destroy(),
+    };
+  }
+}
+
+if (!customElements.get("value-playground")) {
+  customElements.define("value-playground", ValuePlayground);
+}

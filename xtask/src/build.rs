@@ -1,0 +1,185 @@
+//! The web bundle: cargo (wasm32) -> wasm-bindgen (cli-support, =0.2.130) -> wasm-opt
+//! (binaryen from npm) -> brotli and gzip copies, and a size report.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::{cargo, root, run, target_dir, tools};
+
+/// Sizes of one bundle, bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    /// wasm-bindgen's output.
+    pub raw: u64,
+    /// After wasm-opt (equal to `raw` for dev builds).
+    pub opt: u64,
+    /// Brotli (quality 11) of the served wasm.
+    pub brotli: u64,
+    /// Gzip (level 9) of the served wasm.
+    pub gzip: u64,
+}
+
+/// Which backend a bundle is for (the loader picks one; WebGPU comes later).
+pub const BACKEND: &str = "webgl2";
+
+/// Output folder of a backend's bundle.
+pub fn pkg_dir(backend: &str) -> PathBuf {
+    root().join("www").join("pkg").join(backend)
+}
+
+/// Builds the WebGL2 bundle into `www/pkg/webgl2/`; `dev` uses the `web-dev` profile and
+/// skips wasm-opt.
+pub fn build(dev: bool) -> Result<Sizes, String> {
+    tools::ensure_wasm_target()?;
+    tools::ensure_npm()?;
+    let profile = if dev { "web-dev" } else { "web-release" };
+    let t0 = Instant::now();
+    run(cargo().args([
+        "build",
+        "-p",
+        "valuescape-web",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        profile,
+    ]))?;
+    let wasm = target_dir()
+        .join("wasm32-unknown-unknown")
+        .join(profile)
+        .join("valuescape_web.wasm");
+    let out = pkg_dir(BACKEND);
+    std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
+    eprintln!("wasm-bindgen {} -> {}", wasm.display(), out.display());
+    let mut bg = wasm_bindgen_cli_support::Bindgen::new();
+    bg.input_path(&wasm)
+        .out_name("valuescape_web")
+        .typescript(true)
+        .debug(false)
+        .keep_debug(false)
+        .remove_producers_section(true);
+    bg.web(true)
+        .map_err(|e| format!("wasm-bindgen: {e}"))?
+        .generate(&out)
+        .map_err(|e| format!("wasm-bindgen on {}: {e:#}", wasm.display()))?;
+    let bundle = out.join("valuescape_web_bg.wasm");
+    let raw = size(&bundle)?;
+    if !dev {
+        let tmp = out.join("valuescape_web_bg.opt.wasm");
+        run(Command::new(tools::wasm_opt())
+            .arg(&bundle)
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+                "--enable-sign-ext",
+                "--enable-mutable-globals",
+                "--enable-reference-types",
+                "--enable-multivalue",
+                "--strip-debug",
+                "--strip-producers",
+                "-o",
+            ])
+            .arg(&tmp))?;
+        std::fs::rename(&tmp, &bundle).map_err(|e| format!("renaming {}: {e}", tmp.display()))?;
+    }
+    let opt = size(&bundle)?;
+    // Compressed copies for the server (and the size report).
+    let mut brotli = 0;
+    let mut gzip = 0;
+    for name in ["valuescape_web_bg.wasm", "valuescape_web.js"] {
+        let p = out.join(name);
+        let data = std::fs::read(&p).map_err(|e| format!("reading {}: {e}", p.display()))?;
+        let br = compress_brotli(&data, 11);
+        let gz = compress_gzip(&data, 9);
+        write(&with_ext(&p, "br"), &br)?;
+        write(&with_ext(&p, "gz"), &gz)?;
+        if name.ends_with(".wasm") {
+            brotli = br.len() as u64;
+            gzip = gz.len() as u64;
+        }
+    }
+    install_loader()?;
+    let sizes = Sizes {
+        raw,
+        opt,
+        brotli,
+        gzip,
+    };
+    let report = format!(
+        "{{\n  \"backend\": \"{BACKEND}\",\n  \"profile\": \"{profile}\",\n  \"wasm_raw\": {raw},\n  \"wasm_opt\": {opt},\n  \"wasm_brotli\": {brotli},\n  \"wasm_gzip\": {gzip}\n}}\n"
+    );
+    write(&out.join("size.json"), report.as_bytes())?;
+    eprintln!(
+        "bundle ({profile}, {BACKEND}) in {:.0} s: wasm {} raw, {} after wasm-opt{}, {} brotli, {} gzip",
+        t0.elapsed().as_secs_f64(),
+        mib(raw),
+        mib(opt),
+        if dev { " (skipped for --dev)" } else { "" },
+        mib(brotli),
+        mib(gzip)
+    );
+    Ok(sizes)
+}
+
+/// Copies the JS package (`web/`) to `www/pkg/web/` and writes `www/pkg/bundles.json`, the
+/// list of built backends the loader chooses from.
+fn install_loader() -> Result<(), String> {
+    let src = root().join("web");
+    let dst = root().join("www").join("pkg").join("web");
+    std::fs::create_dir_all(&dst).map_err(|e| format!("creating {}: {e}", dst.display()))?;
+    for name in ["index.js", "loader.js", "element.js"] {
+        std::fs::copy(src.join(name), dst.join(name))
+            .map_err(|e| format!("copying web/{name}: {e}"))?;
+    }
+    let built: Vec<String> = ["webgpu", "webgl2"]
+        .iter()
+        .filter(|b| pkg_dir(b).join("valuescape_web.js").exists())
+        .map(|b| format!("\"{b}\""))
+        .collect();
+    write(
+        &root().join("www").join("pkg").join("bundles.json"),
+        format!("{{\"bundles\": [{}]}}\n", built.join(", ")).as_bytes(),
+    )
+}
+
+fn mib(b: u64) -> String {
+    format!("{:.2} MiB", b as f64 / (1024.0 * 1024.0))
+}
+
+fn size(p: &Path) -> Result<u64, String> {
+    std::fs::metadata(p)
+        .map(|m| m.len())
+        .map_err(|e| format!("{}: {e}", p.display()))
+}
+
+fn write(p: &Path, data: &[u8]) -> Result<(), String> {
+    std::fs::write(p, data).map_err(|e| format!("writing {}: {e}", p.display()))
+}
+
+/// `file.ext` -> `file.ext.<extra>`.
+pub fn with_ext(p: &Path, extra: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_os_string();
+    s.push(".");
+    s.push(extra);
+    PathBuf::from(s)
+}
+
+/// Brotli at `quality` (0..=11), 4 MiB window.
+pub fn compress_brotli(data: &[u8], quality: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() / 3);
+    {
+        let mut w = brotli::CompressorWriter::new(&mut out, 1 << 16, quality, 22);
+        // Writing into a Vec cannot fail.
+        let _ = w.write_all(data);
+    }
+    out
+}
+
+/// Gzip at `level` (0..=9).
+pub fn compress_gzip(data: &[u8], level: u32) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+    let _ = e.write_all(data);
+    e.finish().unwrap_or_default()
+}
