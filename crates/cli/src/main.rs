@@ -24,7 +24,11 @@ use valuescape_core::scene::{Scene, presets};
 use valuescape_voxposer::{MapKind, PlanError, PlanRequest, PlanResult, PlannerKind, plan};
 
 #[derive(Parser)]
-#[command(name = "valuescape", version, about = "VoxPoser value maps: compile instructions, plan, benchmark")]
+#[command(
+    name = "valuescape",
+    version,
+    about = "VoxPoser value maps: compile instructions, plan, benchmark"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -104,10 +108,29 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.command {
         Command::Scenes { json } => scenes(json),
-        Command::Plan { scene, instruction, planner, grid, json, npy, programs } => {
-            run_plan(&scene, instruction, planner.into(), grid, json.as_deref(), npy.as_deref(), &programs)
-        }
-        Command::Bench { grid, runs, planner, json } => bench(grid, runs, planner.into(), json),
+        Command::Plan {
+            scene,
+            instruction,
+            planner,
+            grid,
+            json,
+            npy,
+            programs,
+        } => run_plan(
+            &scene,
+            instruction,
+            planner.into(),
+            grid,
+            json.as_deref(),
+            npy.as_deref(),
+            &programs,
+        ),
+        Command::Bench {
+            grid,
+            runs,
+            planner,
+            json,
+        } => bench(grid, runs, planner.into(), json),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -118,7 +141,10 @@ fn main() -> ExitCode {
         Err(Failure::Plan(e)) => {
             eprintln!("error: {e}");
             // Instruction and program errors are the user's input too.
-            if matches!(e.stage.as_str(), "instruction" | "program" | "scene" | "request") {
+            if matches!(
+                e.stage.as_str(),
+                "instruction" | "program" | "scene" | "request"
+            ) {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(1)
@@ -141,7 +167,10 @@ fn scenes(json: bool) -> Result<(), Failure> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v).map_err(|e| Failure::Input(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).map_err(|e| Failure::Input(e.to_string()))?
+        );
     } else {
         for s in &all {
             println!("{:<20} {}", s.name, s.title);
@@ -181,14 +210,17 @@ fn run_plan(
     let mut overrides = Vec::new();
     for p in programs {
         let Some((kind, file)) = p.split_once('=') else {
-            return Err(Failure::Input(format!("--program {p:?}: expected KIND=FILE, e.g. affordance=my_affordance.py")));
+            return Err(Failure::Input(format!(
+                "--program {p:?}: expected KIND=FILE, e.g. affordance=my_affordance.py"
+            )));
         };
         let Some(kind) = MapKind::from_name(kind.trim()) else {
             return Err(Failure::Input(format!(
                 "--program {p:?}: unknown map kind {kind:?}; kinds: affordance, avoidance, rotation, velocity, gripper"
             )));
         };
-        let text = std::fs::read_to_string(file).map_err(|e| Failure::Input(format!("--program {p:?}: {file}: {e}")))?;
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Failure::Input(format!("--program {p:?}: {file}: {e}")))?;
         overrides.push((0, kind, text));
     }
     let req = PlanRequest {
@@ -202,14 +234,17 @@ fn run_plan(
     let result = plan(&req).map_err(Failure::Plan)?;
     print_plan(&result);
     if let Some(dir) = npy_dir {
-        write_npy(dir, &result).map_err(|e| Failure::Input(format!("--npy {}: {e}", dir.display())))?;
+        write_npy(dir, &result)
+            .map_err(|e| Failure::Input(format!("--npy {}: {e}", dir.display())))?;
     }
     if let Some(path) = json {
-        let text = serde_json::to_string_pretty(&result).map_err(|e| Failure::Input(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(&result).map_err(|e| Failure::Input(e.to_string()))?;
         if path.as_os_str() == "-" {
             println!("{text}");
         } else {
-            std::fs::write(path, text).map_err(|e| Failure::Input(format!("--json {}: {e}", path.display())))?;
+            std::fs::write(path, text)
+                .map_err(|e| Failure::Input(format!("--json {}: {e}", path.display())))?;
         }
     }
     Ok(())
@@ -228,8 +263,11 @@ fn print_plan(r: &PlanResult) {
             "-- {} waypoints, target reached: {}{}",
             s.waypoints.len(),
             s.target_reached,
-            last.map(|w| format!(", ends at voxel {:?} = {:.3?} m after {:.2} s", w.voxel, w.position, w.time_s))
-                .unwrap_or_default()
+            last.map(|w| format!(
+                ", ends at voxel {:?} = {:.3?} m after {:.2} s",
+                w.voxel, w.position, w.time_s
+            ))
+            .unwrap_or_default()
         );
     }
     let t = &r.timing_ms;
@@ -295,7 +333,10 @@ fn bench(grid: usize, runs: usize, planner: PlannerKind, json: bool) -> Result<(
             stages.entry("programs").or_default().push(t.programs / n);
             stages.entry("cost").or_default().push(t.cost / n);
             stages.entry("plan").or_default().push(t.plan / n);
-            stages.entry("cycle").or_default().push((t.programs + t.cost + t.plan) / n);
+            stages
+                .entry("cycle")
+                .or_default()
+                .push((t.programs + t.cost + t.plan) / n);
             stages.entry("compile").or_default().push(t.compile);
             stages.entry("total").or_default().push(t.total);
         }
@@ -308,18 +349,32 @@ fn bench(grid: usize, runs: usize, planner: PlannerKind, json: bool) -> Result<(
             .map(|(n, steps, m)| serde_json::json!({"scene": n, "steps": steps, "median_ms": m}))
             .collect();
         let out = serde_json::json!({"grid": grid, "runs": runs, "planner": planner, "presets": v});
-        println!("{}", serde_json::to_string_pretty(&out).map_err(|e| Failure::Input(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).map_err(|e| Failure::Input(e.to_string()))?
+        );
         return Ok(());
     }
-    println!("grid {grid}^3, planner {planner:?}, median of {runs} runs after a warm-up; per step cycle (ms):");
-    println!("{:<20} {:>5} {:>9} {:>8} {:>8} {:>8} {:>10}", "scene", "steps", "programs", "cost", "plan", "cycle", "plan total");
+    println!(
+        "grid {grid}^3, planner {planner:?}, median of {runs} runs after a warm-up; per step cycle (ms):"
+    );
+    println!(
+        "{:<20} {:>5} {:>9} {:>8} {:>8} {:>8} {:>10}",
+        "scene", "steps", "programs", "cost", "plan", "cycle", "plan total"
+    );
     let mut cycles = Vec::new();
     for (n, steps, m) in &rows {
         let g = |k: &str| m.get(k).copied().unwrap_or(0.0);
         cycles.push(g("cycle"));
         println!(
             "{:<20} {:>5} {:>9.2} {:>8.2} {:>8.2} {:>8.2} {:>10.2}",
-            n, steps, g("programs"), g("cost"), g("plan"), g("cycle"), g("total")
+            n,
+            steps,
+            g("programs"),
+            g("cost"),
+            g("plan"),
+            g("cycle"),
+            g("total")
         );
     }
     println!("median cycle over presets: {:.2} ms", median(&mut cycles));

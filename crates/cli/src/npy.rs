@@ -6,7 +6,11 @@ use std::path::Path;
 /// Encodes a float32 array of `shape` as `.npy` bytes.
 pub fn encode(shape: &[usize], data: &[f32]) -> Vec<u8> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let shape_txt = if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
+    let shape_txt = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_txt}, }}");
     // magic(6) + version(2) + len(2) + header + '\n' is a multiple of 64.
     let unpadded = 10 + header.len() + 1;
@@ -41,6 +45,14 @@ mod tests {
         let h = std::str::from_utf8(&b[10..10 + hlen]).unwrap_or("");
         assert!(h.contains("'shape': (2, 3, 4)") && h.contains("'<f4'") && h.ends_with('\n'));
         assert_eq!(b.len(), 10 + hlen + 24 * 4);
-        assert_eq!(f32::from_le_bytes([b[10 + hlen + 4], b[10 + hlen + 5], b[10 + hlen + 6], b[10 + hlen + 7]]), 1.0);
+        assert_eq!(
+            f32::from_le_bytes([
+                b[10 + hlen + 4],
+                b[10 + hlen + 5],
+                b[10 + hlen + 6],
+                b[10 + hlen + 7]
+            ]),
+            1.0
+        );
     }
 }

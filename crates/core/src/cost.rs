@@ -87,7 +87,9 @@ impl std::error::Error for CostError {}
 pub fn normalize(data: &mut [f32]) -> (f32, f32) {
     let (lo, hi) = data
         .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        });
     let range = hi - lo;
     if range > 0.0 && range.is_finite() {
         let inv = 1.0 / range;
@@ -105,7 +107,12 @@ pub fn is_target(a: f32) -> bool {
 }
 
 /// The scene-collision voxels left after the clearings (flat indices).
-pub fn cleared_collision(grid: &Grid, collision: &[usize], target_distance: &[f32], movable: Movable<'_>) -> Vec<usize> {
+pub fn cleared_collision(
+    grid: &Grid,
+    collision: &[usize],
+    target_distance: &[f32],
+    movable: Movable<'_>,
+) -> Vec<usize> {
     let near_movable = movable_clearing(grid, movable);
     collision
         .iter()
@@ -167,7 +174,12 @@ pub fn compose(input: &CostInput<'_>) -> Result<CostMaps, CostError> {
     if input.avoidance.grid != grid {
         return Err(CostError::GridMismatch);
     }
-    let target: Vec<bool> = input.affordance.data.iter().map(|&a| is_target(a)).collect();
+    let target: Vec<bool> = input
+        .affordance
+        .data
+        .iter()
+        .map(|&a| is_target(a))
+        .collect();
     let target_count = target.iter().filter(|&&t| t).count();
     if target_count == 0 {
         return Err(CostError::NoTarget);
@@ -257,7 +269,12 @@ mod tests {
     fn no_target_is_an_error() {
         let g = grid(16);
         let f = Field::zeros(g);
-        let r = compose(&CostInput { affordance: &f, avoidance: &f, collision: &[], movable: Movable::Gripper([0; 3]) });
+        let r = compose(&CostInput {
+            affordance: &f,
+            avoidance: &f,
+            collision: &[],
+            movable: Movable::Gripper([0; 3]),
+        });
         assert_eq!(r.err(), Some(CostError::NoTarget));
     }
 
@@ -272,8 +289,13 @@ mod tests {
         let near_gripper = g.index([8, 8, 8]); // inside the +-10 cube around [0,0,0]... at 8: cleared
         let edge_gripper = g.index([11, 0, 0]); // just outside the cube: kept
         let col = [near_target, far, near_gripper, edge_gripper];
-        let maps = compose(&CostInput { affordance: &aff, avoidance: &avoid, collision: &col, movable: Movable::Gripper([0, 0, 0]) })
-            .unwrap_or_else(|e| panic!("{e}"));
+        let maps = compose(&CostInput {
+            affordance: &aff,
+            avoidance: &avoid,
+            collision: &col,
+            movable: Movable::Gripper([0, 0, 0]),
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(maps.obstacle.data[near_target], 0.0);
         assert_eq!(maps.obstacle.data[far], 1.0);
         assert_eq!(maps.obstacle.data[near_gripper], 0.0);
@@ -283,8 +305,13 @@ mod tests {
         let obj = [g.index([30, 5, 5])];
         let close = g.index([30, 5, 19]); // 14 away: cleared
         let away = g.index([30, 5, 20]); // 15 away: kept (strictly less than 15 clears)
-        let maps = compose(&CostInput { affordance: &aff, avoidance: &avoid, collision: &[close, away], movable: Movable::Object(&obj) })
-            .unwrap_or_else(|e| panic!("{e}"));
+        let maps = compose(&CostInput {
+            affordance: &aff,
+            avoidance: &avoid,
+            collision: &[close, away],
+            movable: Movable::Object(&obj),
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(maps.obstacle.data[close], 0.0);
         assert_eq!(maps.obstacle.data[away], 1.0);
     }

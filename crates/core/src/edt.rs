@@ -172,7 +172,11 @@ mod tests {
                 for k in 0..nz {
                     let mut best = f64::INFINITY;
                     for p in &pts {
-                        let d = [i as f64 - p[0] as f64, j as f64 - p[1] as f64, k as f64 - p[2] as f64];
+                        let d = [
+                            i as f64 - p[0] as f64,
+                            j as f64 - p[1] as f64,
+                            k as f64 - p[2] as f64,
+                        ];
                         best = best.min(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
                     }
                     out[(i * ny + j) * nz + k] = best.sqrt() as f32;
@@ -210,7 +214,10 @@ mod tests {
         let d = distance(&seeds, size);
         let at = |i: usize, j: usize, k: usize| d[(i * 17 + j) * 23 + k];
         assert_eq!(at(3, 5, 7), 0.0);
-        assert!((at(19, 16, 22) - ((16f32).powi(2) + 11f32.powi(2) + 15f32.powi(2)).sqrt()).abs() < 1e-4);
+        assert!(
+            (at(19, 16, 22) - ((16f32).powi(2) + 11f32.powi(2) + 15f32.powi(2)).sqrt()).abs()
+                < 1e-4
+        );
     }
 
     #[test]

@@ -115,7 +115,8 @@ impl Grid {
 
     /// Continuous voxel coordinates of a world point (no rounding, no clamping).
     pub fn world_to_voxel_f(&self, p: [f64; 3]) -> [f64; 3] {
-        [0, 1, 2].map(|a| (p[a] - self.min[a]) / (self.max[a] - self.min[a]) * (self.size[a] - 1) as f64)
+        [0, 1, 2]
+            .map(|a| (p[a] - self.min[a]) / (self.max[a] - self.min[a]) * (self.size[a] - 1) as f64)
     }
 
     /// The voxel of a world point: scale by `size - 1`, round, clamp (forgiving).
@@ -125,7 +126,8 @@ impl Grid {
 
     /// World position of (possibly fractional) voxel coordinates.
     pub fn voxel_to_world_f(&self, v: [f64; 3]) -> [f64; 3] {
-        [0, 1, 2].map(|a| self.min[a] + v[a] / (self.size[a] - 1) as f64 * (self.max[a] - self.min[a]))
+        [0, 1, 2]
+            .map(|a| self.min[a] + v[a] / (self.size[a] - 1) as f64 * (self.max[a] - self.min[a]))
     }
 
     /// World position of a voxel centre.

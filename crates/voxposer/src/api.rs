@@ -206,7 +206,10 @@ pub fn plan(req: &PlanRequest) -> Result<PlanResult, PlanError> {
 }
 
 /// [`plan`] with another program source (e.g. a language model).
-pub fn plan_with(req: &PlanRequest, source: &dyn crate::compiler::ProgramSource) -> Result<PlanResult, PlanError> {
+pub fn plan_with(
+    req: &PlanRequest,
+    source: &dyn crate::compiler::ProgramSource,
+) -> Result<PlanResult, PlanError> {
     let started = web_time::Instant::now();
     let request_err = |message: String| PlanError {
         stage: "request".into(),
@@ -233,13 +236,17 @@ pub fn plan_with(req: &PlanRequest, source: &dyn crate::compiler::ProgramSource)
     };
     let mut world = crate::world::World::new(req.scene.clone(), grid);
     let t = web_time::Instant::now();
-    let mut specs = source.compile(&instruction, &world).map_err(|e| PlanError {
-        stage: "instruction".into(),
-        span: e.span,
-        col: e.span.map(|(s, _)| instruction[..s.min(instruction.len())].chars().count() as u32 + 1),
-        line: e.span.map(|_| 1),
-        ..request_err(e.message)
-    })?;
+    let mut specs = source
+        .compile(&instruction, &world)
+        .map_err(|e| PlanError {
+            stage: "instruction".into(),
+            span: e.span,
+            col: e
+                .span
+                .map(|(s, _)| instruction[..s.min(instruction.len())].chars().count() as u32 + 1),
+            line: e.span.map(|_| 1),
+            ..request_err(e.message)
+        })?;
     let mut timing = Timing {
         compile: t.elapsed().as_secs_f64() * 1000.0,
         ..Timing::default()
@@ -258,7 +265,8 @@ pub fn plan_with(req: &PlanRequest, source: &dyn crate::compiler::ProgramSource)
             }
         }
     }
-    let steps = crate::pipeline::plan_steps(&mut world, &specs, req.planner, req.keep_maps, &mut timing)?;
+    let steps =
+        crate::pipeline::plan_steps(&mut world, &specs, req.planner, req.keep_maps, &mut timing)?;
     timing.total = started.elapsed().as_secs_f64() * 1000.0;
     Ok(PlanResult {
         instruction,

@@ -88,8 +88,9 @@ pub const KNOWN_PHRASES: &[&str] = &[
 ];
 
 const FILLER: &[&str] = &[
-    "the", "a", "an", "please", "and", "then", "first", "next", "finally", "after", "that", "it", "to", "of", "can",
-    "you", "robot", "now", "by", "with", "your", "its", "so", "is", "at", "all", "way",
+    "the", "a", "an", "please", "and", "then", "first", "next", "finally", "after", "that", "it",
+    "to", "of", "can", "you", "robot", "now", "by", "with", "your", "its", "so", "is", "at", "all",
+    "way",
 ];
 
 // ---------------------------------------------------------------- tokens
@@ -137,14 +138,25 @@ fn tokenize(s: &str) -> Vec<Tok> {
             "onto" => "onto".to_string(),
             _ => text,
         };
-        let num = text.parse::<f64>().ok().filter(|x| x.is_finite()).or_else(|| number_word(&text));
-        out.push(Tok { text, span, num, used: false });
+        let num = text
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .or_else(|| number_word(&text));
+        out.push(Tok {
+            text,
+            span,
+            num,
+            used: false,
+        });
     };
     let chars: Vec<(usize, char)> = s.char_indices().collect();
     let mut i = 0;
     while i < chars.len() {
         let (b, c) = chars[i];
-        if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(|(_, d)| d.is_ascii_digit())) {
+        if c.is_ascii_digit()
+            || (c == '.' && chars.get(i + 1).is_some_and(|(_, d)| d.is_ascii_digit()))
+        {
             let mut j = i;
             while j < chars.len() && (chars[j].1.is_ascii_digit() || chars[j].1 == '.') {
                 j += 1;
@@ -158,11 +170,21 @@ fn tokenize(s: &str) -> Vec<Tok> {
                 j += 1;
             }
             let e = chars.get(j).map_or(s.len(), |x| x.0);
-            push(s[b..e].to_lowercase().trim_end_matches("'s").to_string(), (b, e));
+            push(
+                s[b..e].to_lowercase().trim_end_matches("'s").to_string(),
+                (b, e),
+            );
             i = j;
         } else if c == '%' || c == '°' || c == ';' || c == ',' || c == '.' {
             let e = b + c.len_utf8();
-            push(if c == '%' { "percent".into() } else { c.to_string() }, (b, e));
+            push(
+                if c == '%' {
+                    "percent".into()
+                } else {
+                    c.to_string()
+                },
+                (b, e),
+            );
             i += 1;
         } else {
             i += 1;
@@ -211,7 +233,13 @@ impl Obj {
         let mut v: String = self
             .query
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
             .collect();
         while v.contains("__") {
             v = v.replace("__", "_");
@@ -224,7 +252,9 @@ impl Obj {
         }
     }
     fn gripper() -> Self {
-        Obj { query: "gripper".into() }
+        Obj {
+            query: "gripper".into(),
+        }
     }
     fn is_gripper(&self) -> bool {
         self.query == "gripper"
@@ -248,7 +278,9 @@ enum Spot {
 impl Spot {
     fn describe(&self) -> String {
         match self {
-            Spot::Rel(o, r, cm) => format!("a point {}cm {} the {}", fmt_num(*cm), r.words(), o.query),
+            Spot::Rel(o, r, cm) => {
+                format!("a point {}cm {} the {}", fmt_num(*cm), r.words(), o.query)
+            }
             Spot::Center(o, _) => format!("the center of the {}", o.query),
             Spot::Offset(o, axis, sign, cm) => {
                 let dir = match (axis, *sign > 0.0) {
@@ -350,7 +382,12 @@ fn fmt_num(x: f64) -> String {
 
 fn with_modifiers(mut text: String, m: &Modifiers) -> String {
     for (o, cm) in &m.avoid {
-        let _ = write!(text, " while keeping at least {}cm away from the {}", fmt_num(*cm), o.query);
+        let _ = write!(
+            text,
+            " while keeping at least {}cm away from the {}",
+            fmt_num(*cm),
+            o.query
+        );
     }
     if let Some(s) = m.speed {
         let _ = write!(text, " at {} speed", speed_words(s));
@@ -382,14 +419,19 @@ struct Parser<'w> {
     src: String,
     /// The last object a clause acted on ("it").
     last: Option<Obj>,
+    /// The last clause's verb (a clause without one reuses it).
+    last_verb: Option<String>,
+    /// What the gripper holds after the clauses so far.
+    holding: Option<Obj>,
 }
 
 type PResult<T> = Result<T, CompileError>;
 
 const VERBS: &[&str] = &[
-    "grasp", "grab", "pick", "take", "lift", "hold", "place", "put", "set", "drop", "stack", "move", "bring", "carry",
-    "go", "reach", "approach", "head", "open", "close", "shut", "push", "press", "slide", "sweep", "shove", "nudge",
-    "turn", "rotate", "twist", "unscrew", "screw", "release", "back", "return", "reset", "throw", "discard", "pull",
+    "grasp", "grab", "pick", "take", "lift", "hold", "place", "put", "set", "drop", "stack",
+    "move", "bring", "carry", "go", "reach", "approach", "head", "open", "close", "shut", "push",
+    "press", "slide", "sweep", "shove", "nudge", "turn", "rotate", "twist", "unscrew", "screw",
+    "release", "back", "return", "reset", "throw", "discard", "pull",
 ];
 
 impl<'w> Parser<'w> {
@@ -404,7 +446,15 @@ impl<'w> Parser<'w> {
         vocab.extend(["gripper", "table", "one", "hand"].map(String::from));
         vocab.sort();
         vocab.dedup();
-        Self { toks: tokenize(src), world, vocab, src: src.to_string(), last: None }
+        Self {
+            toks: tokenize(src),
+            world,
+            vocab,
+            src: src.to_string(),
+            last: None,
+            last_verb: None,
+            holding: None,
+        }
     }
 
     fn word(&self, i: usize) -> &str {
@@ -416,7 +466,10 @@ impl<'w> Parser<'w> {
     }
 
     fn err_at(&self, range: std::ops::Range<usize>, message: String) -> CompileError {
-        let span = match (self.toks.get(range.start), self.toks.get(range.end.saturating_sub(1).max(range.start))) {
+        let span = match (
+            self.toks.get(range.start),
+            self.toks.get(range.end.saturating_sub(1).max(range.start)),
+        ) {
             (Some(a), Some(b)) => Some((a.span.0, b.span.1.max(a.span.1))),
             _ => Some((self.src.len(), self.src.len())),
         };
@@ -443,20 +496,34 @@ impl<'w> Parser<'w> {
         if start >= end {
             return Ok(None);
         }
-        if matches!(self.word(start), "it" | "them") {
-            if let Some(o) = self.last.clone() {
-                return Ok(Some((o, start + 1)));
-            }
+        if matches!(self.word(start), "it" | "them")
+            && let Some(o) = self.last.clone()
+        {
+            return Ok(Some((o, start + 1)));
         }
         let mut j = start;
-        let superlative = ["leftmost", "rightmost", "topmost", "highest", "uppermost", "lowest", "bottommost", "frontmost", "backmost", "rearmost"];
+        let superlative = [
+            "leftmost",
+            "rightmost",
+            "topmost",
+            "highest",
+            "uppermost",
+            "lowest",
+            "bottommost",
+            "frontmost",
+            "backmost",
+            "rearmost",
+        ];
         if superlative.contains(&self.word(j)) {
             j += 1;
         }
         let name_start = j;
         while j < end && self.vocab.iter().any(|v| v == &singular(self.word(j))) {
             // A number is part of a name ("tomato 1") only when no unit follows it.
-            if self.toks[j].num.is_some() && (j == name_start || matches!(self.word(j + 1), "cm" | "m" | "mm" | "degrees" | "percent")) {
+            if self.toks[j].num.is_some()
+                && (j == name_start
+                    || matches!(self.word(j + 1), "cm" | "m" | "mm" | "degrees" | "percent"))
+            {
                 break;
             }
             j += 1;
@@ -466,7 +533,12 @@ impl<'w> Parser<'w> {
         }
         let mut phrase: Vec<String> = self.toks[start..j].iter().map(|t| t.text.clone()).collect();
         // "X closest to Y"
-        let rels = [("closest", "to"), ("nearest", "to"), ("farthest", "from"), ("furthest", "from")];
+        let rels = [
+            ("closest", "to"),
+            ("nearest", "to"),
+            ("farthest", "from"),
+            ("furthest", "from"),
+        ];
         if let Some(&(r, p)) = rels.iter().find(|(r, _)| self.is(j, r)) {
             let k = if self.is(j + 1, p) { j + 2 } else { j + 1 };
             if let Some((other, after)) = self.object(k, end)? {
@@ -478,20 +550,40 @@ impl<'w> Parser<'w> {
             }
         }
         let text = phrase.join(" ");
-        let resolved = self.world.resolve(&text).map_err(|e| self.err_at(start..j, e))?;
+        let resolved = self
+            .world
+            .resolve(&text)
+            .map_err(|e| self.err_at(start..j, e))?;
         let query = match resolved {
             None => {
-                let names: Vec<String> = self.world.entities().iter().map(|(e, _)| e.name.clone()).collect();
+                let names: Vec<String> = self
+                    .world
+                    .entities()
+                    .iter()
+                    .map(|(e, _)| e.name.clone())
+                    .collect();
                 return Err(self.err_at(
                     start..j,
-                    format!("there is no {text:?} in this scene; it has: {}", names.join(", ")),
+                    format!(
+                        "there is no {text:?} in this scene; it has: {}",
+                        names.join(", ")
+                    ),
                 ));
             }
             Some(Resolved::Gripper) => "gripper".to_string(),
             Some(Resolved::Table) => "table".to_string(),
             Some(Resolved::Entity(k)) => {
-                let name = self.world.entity(k).map(|(e, _)| e.name.clone()).unwrap_or_default();
-                if text.contains(" closest ") || text.contains(" farthest ") || text.contains(" nearest ") || text.contains(" furthest ") || superlative.contains(&self.word(start)) {
+                let name = self
+                    .world
+                    .entity(k)
+                    .map(|(e, _)| e.name.clone())
+                    .unwrap_or_default();
+                if text.contains(" closest ")
+                    || text.contains(" farthest ")
+                    || text.contains(" nearest ")
+                    || text.contains(" furthest ")
+                    || superlative.contains(&self.word(start))
+                {
                     text.trim_start_matches("the ").to_string()
                 } else {
                     name
@@ -516,7 +608,11 @@ impl<'w> Parser<'w> {
                 self.mark(i..start + 1);
                 let objs: Vec<Obj> = matches
                     .iter()
-                    .filter_map(|&k| self.world.entity(k).map(|(e, _)| Obj { query: e.name.clone() }))
+                    .filter_map(|&k| {
+                        self.world.entity(k).map(|(e, _)| Obj {
+                            query: e.name.clone(),
+                        })
+                    })
                     .collect();
                 self.last = objs.last().cloned();
                 return Ok(Some((objs, start + 1)));
@@ -530,7 +626,11 @@ impl<'w> Parser<'w> {
         let n = self.toks.get(i)?.num?;
         if self.is(i + 1, "cm") {
             Some((n, i + 2))
-        } else if self.is(i + 1, "m") || self.is(i + 1, "meter") || self.is(i + 1, "metre") || self.is(i + 1, "meters") {
+        } else if self.is(i + 1, "m")
+            || self.is(i + 1, "meter")
+            || self.is(i + 1, "metre")
+            || self.is(i + 1, "meters")
+        {
             Some((n * 100.0, i + 2))
         } else if self.is(i + 1, "mm") {
             Some((n / 10.0, i + 2))
@@ -540,9 +640,22 @@ impl<'w> Parser<'w> {
     }
 
     /// A spatial target phrase at `i`. `mover` is what moves (for pushes and offsets).
-    fn spot(&mut self, i: usize, end: usize, mover: &Obj, planar: bool) -> PResult<Option<(Spot, usize)>> {
+    fn spot(
+        &mut self,
+        i: usize,
+        end: usize,
+        mover: &Obj,
+        planar: bool,
+    ) -> PResult<Option<(Spot, usize)>> {
         let mut j = i;
+        while j < end && self.toks[j].used {
+            j += 1; // modifiers already taken ("move slowly to ...")
+        }
         let mut cm: Option<f64> = None;
+        // "to 10cm above X"
+        if matches!(self.word(j), "to" | "toward" | "towards") && self.distance(j + 1).is_some() {
+            j += 1;
+        }
         if let Some((d, k)) = self.distance(j) {
             cm = Some(d);
             j = k;
@@ -556,7 +669,9 @@ impl<'w> Parser<'w> {
             "down" | "downward" | "downwards" | "lower" => Some((2, -1.0)),
             "forward" | "forwards" | "ahead" => Some((0, 1.0)),
             "back" | "backward" | "backwards" if next != "to" => Some((0, -1.0)),
-            "left" | "right" if !matches!(next.as_str(), "of") && !(next == "side") => Some((1, if w == "left" { -1.0 } else { 1.0 })),
+            "left" | "right" if !matches!(next.as_str(), "of") && (next != "side") => {
+                Some((1, if w == "left" { -1.0 } else { 1.0 }))
+            }
             _ => None,
         };
         if let Some((axis, sign)) = dir {
@@ -569,17 +684,44 @@ impl<'w> Parser<'w> {
                 }
             }
             self.mark(i..k);
-            return Ok(Some((Spot::Offset(mover.clone(), axis, sign, cm.unwrap_or(10.0)), k)));
+            return Ok(Some((
+                Spot::Offset(mover.clone(), axis, sign, cm.unwrap_or(10.0)),
+                k,
+            )));
         }
         // Relations.
         let (rel, default_cm, skip) = match (w.as_str(), next.as_str(), self.word(j + 2)) {
             ("on", "top", "of") => (Some(Rel::Above), 5.0, 3),
             ("on", _, _) | ("onto", _, _) | ("atop", _, _) => (Some(Rel::Above), 5.0, 1),
             ("above", _, _) | ("over", _, _) => (Some(Rel::Above), 10.0, 1),
-            ("below", _, _) | ("under", _, _) | ("beneath", _, _) | ("underneath", _, _) => (Some(Rel::Below), 5.0, 1),
-            ("to", "the", "left") | ("to", "the", "right") => {
-                let r = if self.word(j + 2) == "left" { Rel::Left } else { Rel::Right };
+            ("below", _, _) | ("under", _, _) | ("beneath", _, _) | ("underneath", _, _) => {
+                (Some(Rel::Below), 5.0, 1)
+            }
+            ("to", "the", "left") | ("to", "the", "right")
+                if self.is(j + 3, "of") || self.object_ahead(j + 3, end) =>
+            {
+                let r = if self.word(j + 2) == "left" {
+                    Rel::Left
+                } else {
+                    Rel::Right
+                };
                 (Some(r), 10.0, if self.is(j + 3, "of") { 4 } else { 3 })
+            }
+            ("to", "the", "left") | ("to", "the", "right") => {
+                // A direction hint before the real target: "push X to the right into Y".
+                let sign = if self.word(j + 2) == "left" {
+                    -1.0
+                } else {
+                    1.0
+                };
+                self.mark(i..j + 3);
+                if let Some(found) = self.spot(j + 3, end, mover, planar)? {
+                    return Ok(Some(found));
+                }
+                return Ok(Some((
+                    Spot::Offset(mover.clone(), 1, sign, cm.unwrap_or(10.0)),
+                    j + 3,
+                )));
             }
             ("left", "of", _) => (Some(Rel::Left), 10.0, 2),
             ("right", "of", _) => (Some(Rel::Right), 10.0, 2),
@@ -587,44 +729,67 @@ impl<'w> Parser<'w> {
             ("behind", _, _) => (Some(Rel::Behind), 10.0, 1),
             ("in", "back", "of") => (Some(Rel::Behind), 10.0, 3),
             ("away", "from", _) => (Some(Rel::Away), 10.0, 2),
-            ("into", _, _) | ("in", _, _) | ("inside", _, _) if cm.is_some() => (Some(Rel::Into), 0.0, 1),
+            ("into", _, _) | ("in", _, _) | ("inside", _, _) if cm.is_some() => {
+                (Some(Rel::Into), 0.0, 1)
+            }
             _ => (None, 0.0, 0),
         };
         if let Some(rel) = rel {
             // allow "by N cm" after the relation's object, e.g. "above the block by 5cm"
             let Some((o, mut k)) = self.object(j + skip, end)? else {
-                return Err(self.err_at(j..(j + skip + 1).min(self.toks.len()), format!("expected an object after {:?}", rel.words())));
+                return Err(self.err_at(
+                    j..(j + skip + 1).min(self.toks.len()),
+                    format!("expected an object after {:?}", rel.words()),
+                ));
             };
-            if cm.is_none() && self.is(k, "by") {
-                if let Some((d, kk)) = self.distance(k + 1) {
-                    cm = Some(d);
-                    k = kk;
-                }
+            if cm.is_none()
+                && self.is(k, "by")
+                && let Some((d, kk)) = self.distance(k + 1)
+            {
+                cm = Some(d);
+                k = kk;
             }
             self.mark(i..k);
+            if planar && rel == Rel::Above {
+                // An object pushed "onto" a flat target stays on the table.
+                return Ok(Some((Spot::Center(o, Some(mover.clone())), k)));
+            }
             return Ok(Some((Spot::Rel(o, rel, cm.unwrap_or(default_cm)), k)));
         }
         // Containers: "into the bin", "in the dustpan".
-        if matches!(w.as_str(), "into" | "in" | "inside") {
-            if let Some((o, k)) = self.object(j + 1, end)? {
-                self.mark(i..k);
-                let spot = if planar { Spot::Center(o, Some(mover.clone())) } else { Spot::Rel(o, Rel::Above, 10.0) };
-                return Ok(Some((spot, k)));
-            }
+        if matches!(w.as_str(), "into" | "in" | "inside")
+            && let Some((o, k)) = self.object(j + 1, end)?
+        {
+            self.mark(i..k);
+            let spot = if planar {
+                Spot::Center(o, Some(mover.clone()))
+            } else {
+                Spot::Rel(o, Rel::Above, 10.0)
+            };
+            return Ok(Some((spot, k)));
         }
         // "to the center of X", "at the middle of X".
-        let c0 = if matches!(w.as_str(), "to" | "at" | "towards" | "toward") { j + 1 } else { j };
+        let c0 = if matches!(w.as_str(), "to" | "at" | "towards" | "toward") {
+            j + 1
+        } else {
+            j
+        };
         let c1 = self.skip_articles(c0, end);
-        if matches!(self.word(c1), "center" | "middle") && self.is(c1 + 1, "of") {
-            if let Some((o, k)) = self.object(c1 + 2, end)? {
-                self.mark(i..k);
-                let at = if planar { Some(mover.clone()) } else { None };
-                return Ok(Some((Spot::Center(o, at), k)));
-            }
+        if matches!(self.word(c1), "center" | "middle")
+            && self.is(c1 + 1, "of")
+            && let Some((o, k)) = self.object(c1 + 2, end)?
+        {
+            self.mark(i..k);
+            let at = if planar { Some(mover.clone()) } else { None };
+            return Ok(Some((Spot::Center(o, at), k)));
         }
         // "to X" / "X": on top for the gripper, the centre for pushes.
         if matches!(w.as_str(), "to" | "towards" | "toward" | "at") || self.object_ahead(j, end) {
-            let k0 = if matches!(w.as_str(), "to" | "towards" | "toward" | "at") { j + 1 } else { j };
+            let k0 = if matches!(w.as_str(), "to" | "towards" | "toward" | "at") {
+                j + 1
+            } else {
+                j
+            };
             if let Some((o, k)) = self.object(k0, end)? {
                 self.mark(i..k);
                 let spot = if planar {
@@ -656,7 +821,18 @@ impl<'w> Parser<'w> {
             }
             let w = self.word(i).to_string();
             // avoid / keep away
-            if matches!(w.as_str(), "avoiding" | "avoid" | "keeping" | "keep" | "staying" | "stay" | "steering" | "steer" | "without") {
+            if matches!(
+                w.as_str(),
+                "avoiding"
+                    | "avoid"
+                    | "keeping"
+                    | "keep"
+                    | "staying"
+                    | "stay"
+                    | "steering"
+                    | "steer"
+                    | "without"
+            ) {
                 let mut k = i + 1;
                 if w == "without" && matches!(self.word(k), "touching" | "hitting") {
                     k += 1;
@@ -681,36 +857,57 @@ impl<'w> Parser<'w> {
                 if self.is(k, "from") {
                     k += 1;
                 }
-                let is_avoid_phrase = matches!(w.as_str(), "avoiding" | "avoid" | "without") || k > i + 1;
-                if is_avoid_phrase {
-                    if let Some((o, after)) = self.object(k, end)? {
-                        if i > start && matches!(self.word(i - 1), "while" | "and") && !self.toks[i - 1].used {
-                            self.mark(i - 1..i);
-                        }
-                        self.mark(i..after);
-                        m.avoid.push((o, cm));
-                        i = after;
-                        continue;
+                let is_avoid_phrase =
+                    matches!(w.as_str(), "avoiding" | "avoid" | "without") || k > i + 1;
+                if is_avoid_phrase && let Some((o, after)) = self.object(k, end)? {
+                    if i > start
+                        && matches!(self.word(i - 1), "while" | "and")
+                        && !self.toks[i - 1].used
+                    {
+                        self.mark(i - 1..i);
                     }
+                    self.mark(i..after);
+                    m.avoid.push((o, cm));
+                    i = after;
+                    continue;
                 }
             }
             // speed
-            let speed = match (w.as_str(), self.word(i + 1), self.word(i + 2), self.word(i + 3)) {
-                ("at", "a", "quarter", _) | ("at", "quarter", _, _) => Some((0.25, if self.is(i + 1, "a") { 3 } else { 2 })),
-                ("at", "half", _, _) | ("at", "a", "half", _) => Some((0.5, if self.is(i + 1, "a") { 3 } else { 2 })),
+            let speed = match (
+                w.as_str(),
+                self.word(i + 1),
+                self.word(i + 2),
+                self.word(i + 3),
+            ) {
+                ("at", "a", "quarter", _) | ("at", "quarter", _, _) => {
+                    Some((0.25, if self.is(i + 1, "a") { 3 } else { 2 }))
+                }
+                ("at", "half", _, _) | ("at", "a", "half", _) => {
+                    Some((0.5, if self.is(i + 1, "a") { 3 } else { 2 }))
+                }
                 ("at", "full", _, _) => Some((1.0, 2)),
                 ("very", "slowly", _, _) => Some((0.25, 2)),
-                ("slowly", _, _, _) | ("carefully", _, _, _) | ("gently", _, _, _) => Some((0.5, 1)),
-                ("at", n, "percent", _) if n.parse::<f64>().is_ok() => Some((n.parse::<f64>().unwrap_or(100.0) / 100.0, 3)),
+                ("slowly", _, _, _) | ("carefully", _, _, _) | ("gently", _, _, _) => {
+                    Some((0.5, 1))
+                }
+                ("at", n, "percent", _) if n.parse::<f64>().is_ok() => {
+                    Some((n.parse::<f64>().unwrap_or(100.0) / 100.0, 3))
+                }
                 _ => None,
             };
             if let Some((s, mut n)) = speed {
                 // "... of the speed", "... speed"
-                while matches!(self.word(i + n), "of" | "the" | "speed" | "normal" | "velocity") {
+                while matches!(
+                    self.word(i + n),
+                    "of" | "the" | "speed" | "normal" | "velocity"
+                ) {
                     n += 1;
                 }
                 if !(s > 0.0 && s <= 4.0) {
-                    return Err(self.err_at(i..i + n, format!("a speed of {s} times normal is out of range (0, 4]")));
+                    return Err(self.err_at(
+                        i..i + n,
+                        format!("a speed of {s} times normal is out of range (0, 4]"),
+                    ));
                 }
                 self.mark(i..i + n);
                 m.speed = Some(s);
@@ -720,7 +917,13 @@ impl<'w> Parser<'w> {
             // upright
             if w == "upright" {
                 let mut a = i;
-                while a > start && matches!(self.word(a - 1), "keeping" | "keep" | "it" | "while" | "and" | "them" | "stay" | "staying") && !self.toks[a - 1].used {
+                while a > start
+                    && matches!(
+                        self.word(a - 1),
+                        "keeping" | "keep" | "it" | "while" | "and" | "them" | "stay" | "staying"
+                    )
+                    && !self.toks[a - 1].used
+                {
                     a -= 1;
                 }
                 self.mark(a..i + 1);
@@ -729,7 +932,9 @@ impl<'w> Parser<'w> {
                 continue;
             }
             // gripper near X
-            if matches!(w.as_str(), "open" | "close") && self.is(i + 1, "the") && self.is(i + 2, "gripper")
+            if matches!(w.as_str(), "open" | "close")
+                && self.is(i + 1, "the")
+                && self.is(i + 2, "gripper")
                 || matches!(w.as_str(), "open" | "close") && self.is(i + 1, "gripper")
             {
                 let g = if self.is(i + 1, "the") { i + 3 } else { i + 2 };
@@ -758,7 +963,11 @@ impl<'w> Parser<'w> {
                             self.mark(i - 1..i);
                         }
                         self.mark(i..after);
-                        m.grip = Some(if w == "open" { Grip::OpenNear(o, cm) } else { Grip::CloseNear(o, cm) });
+                        m.grip = Some(if w == "open" {
+                            Grip::OpenNear(o, cm)
+                        } else {
+                            Grip::CloseNear(o, cm)
+                        });
                         i = after;
                         continue;
                     }
@@ -787,7 +996,11 @@ impl<'w> Parser<'w> {
                     "counter" | "anti" if self.is(k + 1, "clockwise") => k += 2,
                     _ => {}
                 }
-                let from = if i > start && self.is(i - 1, "by") { i - 1 } else { i };
+                let from = if i > start && self.is(i - 1, "by") {
+                    i - 1
+                } else {
+                    i
+                };
                 self.mark(from..k);
                 return Some(sign * n);
             }
@@ -802,7 +1015,13 @@ impl<'w> Parser<'w> {
                 for (k, e) in o.entities().iter().enumerate() {
                     if e.name.eq_ignore_ascii_case(d) && k > 0 {
                         let slot = (k - 1) / 2;
-                        return Some((open.get(slot).copied().unwrap_or(0.0) * 100.0, size[0] * 100.0).0);
+                        return Some(
+                            (
+                                open.get(slot).copied().unwrap_or(0.0) * 100.0,
+                                size[0] * 100.0,
+                            )
+                                .0,
+                        );
                     }
                 }
             }
@@ -812,15 +1031,25 @@ impl<'w> Parser<'w> {
 
     fn drawer_depth_cm(&self, drawer: &str) -> Option<f64> {
         let d = drawer.trim_end_matches(" handle");
-        self.world.scene.objects.iter().find_map(|o| match &o.shape {
-            Shape::DrawerCabinet { size, .. } if o.entities().iter().any(|e| e.name.eq_ignore_ascii_case(d)) => Some(size[0] * 100.0),
-            _ => None,
-        })
+        self.world
+            .scene
+            .objects
+            .iter()
+            .find_map(|o| match &o.shape {
+                Shape::DrawerCabinet { size, .. }
+                    if o.entities().iter().any(|e| e.name.eq_ignore_ascii_case(d)) =>
+                {
+                    Some(size[0] * 100.0)
+                }
+                _ => None,
+            })
     }
 
     fn is_button(&self, o: &Obj) -> bool {
         o.query.contains("button")
-            || self.world.scene.objects.iter().any(|ob| matches!(ob.shape, Shape::Button { .. }) && ob.name.eq_ignore_ascii_case(&o.query))
+            || self.world.scene.objects.iter().any(|ob| {
+                matches!(ob.shape, Shape::Button { .. }) && ob.name.eq_ignore_ascii_case(&o.query)
+            })
     }
 
     fn is_drawer(&self, o: &Obj) -> bool {
@@ -831,7 +1060,9 @@ impl<'w> Parser<'w> {
         if o.query.ends_with("handle") {
             o.clone()
         } else {
-            Obj { query: format!("{} handle", o.query) }
+            Obj {
+                query: format!("{} handle", o.query),
+            }
         }
     }
 
@@ -840,19 +1071,30 @@ impl<'w> Parser<'w> {
         let m = self.modifiers(start, end)?;
         let deg = self.degrees(start, end);
         // The verb: first unused token that is a verb.
-        let Some(v) = (start..end).find(|&i| !self.toks[i].used && VERBS.contains(&self.word(i))) else {
-            // Only modifiers ("turn 90 degrees" is handled by its verb), or nothing usable.
-            if let Some(d) = deg {
-                return Ok(vec![Sub::in_place(&format!("turn {} degrees", fmt_num(d)), Grip::Keep, Turn::By(d))]);
+        let found = (start..end).find(|&i| !self.toks[i].used && VERBS.contains(&self.word(i)));
+        let (verb, v, mut i) = match (found, self.last_verb.clone()) {
+            (Some(v), _) => {
+                self.mark(v..v + 1);
+                (self.word(v).to_string(), v, v + 1)
             }
-            if let Some(g) = m.grip.clone() {
-                return Ok(vec![Sub::in_place("operate the gripper", g, Turn::Keep)]);
+            // "press the maroon button and then the green one": the verb carries over.
+            (None, Some(lv)) if self.object_ahead(start, end) => (lv, start, start),
+            _ => {
+                // Only modifiers, or nothing usable.
+                if let Some(d) = deg {
+                    return Ok(vec![Sub::in_place(
+                        &format!("turn {} degrees", fmt_num(d)),
+                        Grip::Keep,
+                        Turn::By(d),
+                    )]);
+                }
+                if let Some(g) = m.grip.clone() {
+                    return Ok(vec![Sub::in_place("operate the gripper", g, Turn::Keep)]);
+                }
+                return Err(self.unplaced(start, end));
             }
-            return Err(self.unplaced(start, end));
         };
-        let verb = self.word(v).to_string();
-        self.mark(v..v + 1);
-        let mut i = v + 1;
+        self.last_verb = Some(verb.clone());
         // particles
         let particle = self.word(i).to_string();
         let gripper_words = |p: &Parser<'_>, k: usize| -> bool {
@@ -861,18 +1103,34 @@ impl<'w> Parser<'w> {
         };
         let mut subs = Vec::new();
         match verb.as_str() {
-            "open" | "close" | "shut" | "release" if gripper_words(self, i) || verb == "release" => {
+            "open" | "close" | "shut" | "release"
+                if gripper_words(self, i) || verb == "release" =>
+            {
                 let k = self.skip_articles(i, end);
                 if gripper_words(self, i) {
                     self.mark(i..k + 1);
                 }
                 let open = verb == "open" || verb == "release";
-                subs.push(Sub::in_place(if open { "open gripper" } else { "close gripper" }, if open { Grip::Open } else { Grip::Close }, Turn::Keep));
+                subs.push(Sub::in_place(
+                    if open {
+                        "open gripper"
+                    } else {
+                        "close gripper"
+                    },
+                    if open { Grip::Open } else { Grip::Close },
+                    Turn::Keep,
+                ));
             }
             "back" | "return" | "reset" | "go" if self.default_pose_ahead(v, end) => {
-                let e = (v..end).find(|&k| matches!(self.word(k), "pose" | "position" | "home" | "reset")).map_or(v + 1, |k| k + 1);
+                let e = (v..end)
+                    .find(|&k| matches!(self.word(k), "pose" | "position" | "home" | "reset"))
+                    .map_or(v + 1, |k| k + 1);
                 self.mark(v..e);
-                subs.push(Sub::motion(with_modifiers("back to default pose".into(), &m), Spot::Default, &m));
+                subs.push(Sub::motion(
+                    with_modifiers("back to default pose".into(), &m),
+                    Spot::Default,
+                    &m,
+                ));
             }
             "open" | "pull" => {
                 if particle == "out" || particle == "open" {
@@ -880,10 +1138,16 @@ impl<'w> Parser<'w> {
                     i += 1;
                 }
                 let Some((o, after)) = self.object(i, end)? else {
-                    return Err(self.err_at(v..(v + 2).min(end), "open what? name a drawer, e.g. \"open the top drawer\"".into()));
+                    return Err(self.err_at(
+                        v..(v + 2).min(end),
+                        "open what? name a drawer, e.g. \"open the top drawer\"".into(),
+                    ));
                 };
                 if !self.is_drawer(&o) {
-                    return Err(self.err_at(i..after, format!("I know how to open drawers; the {} is not one", o.query)));
+                    return Err(self.err_at(
+                        i..after,
+                        format!("I know how to open drawers; the {} is not one", o.query),
+                    ));
                 }
                 let mut cm = 20.0f64.min(self.drawer_depth_cm(&o.query).unwrap_or(30.0) * 0.75);
                 if self.is(after, "by") {
@@ -896,20 +1160,40 @@ impl<'w> Parser<'w> {
                     self.mark(after..k);
                 }
                 let h = self.handle_of(&o);
-                let mut grasp = Sub::motion(with_modifiers(format!("grasp the {}", h.query), &m), Spot::Center(h.clone(), None), &m);
+                let mut grasp = Sub::motion(
+                    with_modifiers(format!("grasp the {}", h.query), &m),
+                    Spot::Center(h.clone(), None),
+                    &m,
+                );
                 grasp.grip = Grip::GraspAt(h.clone(), 1.0);
                 subs.push(grasp);
-                let mut pull = Sub::motion(with_modifiers(format!("move away from the {} by {}cm", h.query, fmt_num(cm)), &m), Spot::Rel(h.clone(), Rel::Away, cm), &m);
+                let mut pull = Sub::motion(
+                    with_modifiers(
+                        format!("move away from the {} by {}cm", h.query, fmt_num(cm)),
+                        &m,
+                    ),
+                    Spot::Rel(h.clone(), Rel::Away, cm),
+                    &m,
+                );
                 pull.grip = Grip::Close;
                 subs.push(pull);
                 subs.push(Sub::in_place("open gripper", Grip::Open, Turn::Keep));
             }
             "close" | "shut" => {
                 let Some((o, after)) = self.object(i, end)? else {
-                    return Err(self.err_at(v..(v + 2).min(end), "close what? name a drawer or the gripper".into()));
+                    return Err(self.err_at(
+                        v..(v + 2).min(end),
+                        "close what? name a drawer or the gripper".into(),
+                    ));
                 };
                 if !self.is_drawer(&o) {
-                    return Err(self.err_at(i..after, format!("I know how to close drawers and the gripper; the {} is neither", o.query)));
+                    return Err(self.err_at(
+                        i..after,
+                        format!(
+                            "I know how to close drawers and the gripper; the {} is neither",
+                            o.query
+                        ),
+                    ));
                 }
                 subs.extend(self.close_drawer(&o, &m)?);
             }
@@ -919,7 +1203,7 @@ impl<'w> Parser<'w> {
                     i += 1;
                 }
                 let Some((objs, after)) = self.objects_plural(i, end)? else {
-                    return Err(self.err_at(v..(v + 2).min(end), format!("{verb} what? name an object in the scene")));
+                    return Err(self.missing_object(i, end, &verb));
                 };
                 for o in objs {
                     // "push the top drawer shut"
@@ -947,27 +1231,50 @@ impl<'w> Parser<'w> {
                 if matches!(particle.as_str(), "off" | "on") {
                     self.mark(i..i + 1);
                     let target = self.object(i + 1, end)?;
-                    let button = self.world.entities().iter().map(|(e, _)| e.name.clone()).find(|n| n.contains("button") && !n.ends_with("base"));
+                    let button = self
+                        .world
+                        .entities()
+                        .iter()
+                        .map(|(e, _)| e.name.clone())
+                        .find(|n| n.contains("button") && !n.ends_with("base"));
                     return match button {
                         Some(b) => Ok(press(&Obj { query: b }, &m)),
-                        None => Err(self.err_at(v..target.map_or(i + 1, |t| t.1), "there is no button here to switch it with".into())),
+                        None => Err(self.err_at(
+                            v..target.map_or(i + 1, |t| t.1),
+                            "there is no button here to switch it with".into(),
+                        )),
                     };
                 }
                 let obj = self.object(i, end)?;
                 let d = deg.unwrap_or(if verb == "unscrew" { 180.0 } else { 90.0 });
-                let d = if verb == "unscrew" && deg.is_none() { d } else { d };
                 match obj {
                     Some((o, _)) if !o.is_gripper() => {
-                        let mut grasp = Sub::motion(with_modifiers(format!("grasp the {}", o.query), &m), Spot::Center(o.clone(), None), &m);
+                        let mut grasp = Sub::motion(
+                            with_modifiers(format!("grasp the {}", o.query), &m),
+                            Spot::Center(o.clone(), None),
+                            &m,
+                        );
                         grasp.grip = Grip::GraspAt(o.clone(), 1.0);
                         subs.push(grasp);
-                        let dir = if d < 0.0 { "clockwise" } else { "counterclockwise" };
-                        let mut turn = Sub::in_place(&format!("turn the {} {} degrees {dir}", o.query, fmt_num(d.abs())), Grip::Close, Turn::By(d));
+                        let dir = if d < 0.0 {
+                            "clockwise"
+                        } else {
+                            "counterclockwise"
+                        };
+                        let mut turn = Sub::in_place(
+                            &format!("turn the {} {} degrees {dir}", o.query, fmt_num(d.abs())),
+                            Grip::Close,
+                            Turn::By(d),
+                        );
                         turn.speed = m.speed;
                         subs.push(turn);
                         subs.push(Sub::in_place("open gripper", Grip::Open, Turn::Keep));
                     }
-                    _ => subs.push(Sub::in_place(&format!("turn {} degrees", fmt_num(d)), Grip::Keep, Turn::By(d))),
+                    _ => subs.push(Sub::in_place(
+                        &format!("turn {} degrees", fmt_num(d)),
+                        Grip::Keep,
+                        Turn::By(d),
+                    )),
                 }
             }
             "grasp" | "grab" | "pick" | "take" | "lift" | "hold" => {
@@ -976,19 +1283,34 @@ impl<'w> Parser<'w> {
                     i += 1;
                 }
                 let Some((o, after)) = self.object(i, end)? else {
-                    return Err(self.err_at(v..(v + 2).min(end), format!("{verb} what? name an object in the scene")));
+                    return Err(self.missing_object(i, end, &verb));
                 };
-                let mut grasp = Sub::motion(with_modifiers(format!("grasp the {}", o.query), &m), Spot::Center(o.clone(), None), &m);
+                let mut grasp = Sub::motion(
+                    with_modifiers(format!("grasp the {}", o.query), &m),
+                    Spot::Center(o.clone(), None),
+                    &m,
+                );
                 grasp.grip = Grip::GraspAt(o.clone(), 1.0);
                 subs.push(grasp);
                 // "take X off/out of/from Y"
                 let k = after;
                 if matches!(self.word(k), "off" | "from" | "out") {
-                    let k2 = if self.is(k, "out") && self.is(k + 1, "of") { k + 2 } else { k + 1 };
+                    let k2 = if self.is(k, "out") && self.is(k + 1, "of") {
+                        k + 2
+                    } else {
+                        k + 1
+                    };
                     if let Some((y, yend)) = self.object(k2, end)? {
                         self.mark(k..yend);
                         subs.push(lift(&m, 20.0));
-                        let mut aside = Sub::motion(with_modifiers(format!("move to 25cm to the left of the {}", y.query), &m), Spot::Rel(y.clone(), Rel::Left, 25.0), &m);
+                        let mut aside = Sub::motion(
+                            with_modifiers(
+                                format!("move to 25cm to the left of the {}", y.query),
+                                &m,
+                            ),
+                            Spot::Rel(y.clone(), Rel::Left, 25.0),
+                            &m,
+                        );
                         aside.grip = Grip::Close;
                         subs.push(aside);
                         subs.push(Sub::in_place("open gripper", Grip::Open, Turn::Keep));
@@ -998,44 +1320,64 @@ impl<'w> Parser<'w> {
                 if verb != "grasp" && verb != "grab" && verb != "hold" {
                     subs.push(lift(&m, 20.0));
                 }
+                self.holding = Some(o);
             }
-            "place" | "put" | "set" | "drop" | "stack" | "bring" | "carry" | "throw" | "discard" | "move"
+            "place" | "put" | "set" | "drop" | "stack" | "bring" | "carry" | "throw"
+            | "discard" | "move"
                 if verb != "move" || !self.gripper_moves(i, end) =>
             {
                 let Some((objs, after)) = self.objects_plural(i, end)? else {
-                    if verb == "move" {
-                        return Err(self.unplaced(start, end));
-                    }
-                    return Err(self.err_at(v..(v + 2).min(end), format!("{verb} what? name an object in the scene")));
+                    return Err(self.missing_object(i, end, &verb));
                 };
                 let mut k = after;
                 if matches!(self.word(k), "down" | "away") && verb != "throw" {
                     self.mark(k..k + 1);
                     k += 1;
                 }
+                let what = objs
+                    .iter()
+                    .map(|o| o.query.clone())
+                    .collect::<Vec<_>>()
+                    .join(" and the ");
+                let spot = if matches!(verb.as_str(), "throw" | "discard") || self.is(k, "away") {
+                    if self.is(k, "away") {
+                        self.mark(k..k + 1);
+                    }
+                    let bin = self
+                        .world
+                        .entities()
+                        .iter()
+                        .map(|(e, _)| e.name.clone())
+                        .find(|n| n.contains("bin") || n.contains("trash can"));
+                    match bin {
+                        Some(b) => Spot::Rel(Obj { query: b }, Rel::Above, 10.0),
+                        None => {
+                            return Err(
+                                self.err_at(v..after, "there is no bin here to throw it in".into())
+                            );
+                        }
+                    }
+                } else {
+                    let mover = Obj::gripper();
+                    match self.spot(k, end, &mover, false)? {
+                        Some((s, _)) => s,
+                        None => {
+                            return Err(self.err_at(
+                                k.min(end.saturating_sub(1))..end,
+                                format!("{verb} the {what} where? e.g. \"on the ...\", \"10cm to the left of the ...\""),
+                            ));
+                        }
+                    }
+                };
                 for o in objs {
-                    let spot = if matches!(verb.as_str(), "throw" | "discard") || self.is(k, "away") {
-                        if self.is(k, "away") {
-                            self.mark(k..k + 1);
-                        }
-                        let bin = self.world.entities().iter().map(|(e, _)| e.name.clone()).find(|n| n.contains("bin") || n.contains("trash can"));
-                        match bin {
-                            Some(b) => Spot::Rel(Obj { query: b }, Rel::Above, 10.0),
-                            None => return Err(self.err_at(v..after, "there is no bin here to throw it in".into())),
-                        }
-                    } else {
-                        let mover = Obj::gripper();
-                        match self.spot(k, end, &mover, false)? {
-                            Some((s, _)) => s,
-                            None => {
-                                return Err(self.err_at(
-                                    k.min(end.saturating_sub(1))..end,
-                                    format!("{verb} the {} where? e.g. \"on the ...\", \"10cm to the left of the ...\"", o.query),
-                                ));
-                            }
-                        }
-                    };
-                    subs.extend(place(&o, spot, &m));
+                    let spot = spot.clone();
+                    let held = self.holding.as_ref() == Some(&o);
+                    let mut steps = place(&o, spot, &m);
+                    if held {
+                        steps.drain(..2); // already grasped and lifted
+                    }
+                    subs.extend(steps);
+                    self.holding = None;
                 }
             }
             "move" | "go" | "reach" | "approach" | "head" => {
@@ -1047,12 +1389,16 @@ impl<'w> Parser<'w> {
                 }
                 let mover = Obj::gripper();
                 let spot = if verb == "approach" || verb == "reach" {
-                    self.object(k, end)?.map(|(o, _)| Spot::Rel(o, Rel::Above, 5.0))
+                    self.object(k, end)?
+                        .map(|(o, _)| Spot::Rel(o, Rel::Above, 5.0))
                 } else {
                     self.spot(k, end, &mover, false)?.map(|(s, _)| s)
                 };
                 let Some(spot) = spot else {
-                    return Err(self.err_at(v..end, format!("{verb} where? e.g. \"move to 10cm above the ...\"")));
+                    return Err(self.err_at(
+                        v..end,
+                        format!("{verb} where? e.g. \"move to 10cm above the ...\""),
+                    ));
                 };
                 let text = with_modifiers(format!("move to {}", spot.describe()), &m);
                 subs.push(Sub::motion(text, spot, &m));
@@ -1060,18 +1406,18 @@ impl<'w> Parser<'w> {
             _ => return Err(self.unplaced(start, end)),
         }
         // Motion-wide modifiers on the in-place turn step etc. were applied where built.
-        if let Some(d) = deg {
-            if !subs.iter().any(|s| matches!(s.turn, Turn::By(_))) {
-                if let Some(last) = subs.iter_mut().rev().find(|s| s.spot != Spot::Here) {
-                    last.turn = Turn::By(d);
-                }
-            }
+        if let Some(d) = deg
+            && !subs.iter().any(|s| matches!(s.turn, Turn::By(_)))
+            && let Some(last) = subs.iter_mut().rev().find(|s| s.spot != Spot::Here)
+        {
+            last.turn = Turn::By(d);
         }
         Ok(subs)
     }
 
     fn default_pose_ahead(&self, v: usize, end: usize) -> bool {
-        (v..end).any(|k| matches!(self.word(k), "default" | "home" | "initial" | "start")) || self.word(v) == "reset"
+        (v..end).any(|k| matches!(self.word(k), "default" | "home" | "initial" | "start"))
+            || self.word(v) == "reset"
     }
 
     fn object_is_gripper(&self, k: usize, end: usize) -> bool {
@@ -1087,19 +1433,53 @@ impl<'w> Parser<'w> {
         let s = self.skip_articles(i, end);
         // "move to X", "move 10cm above X", "move up": spatial words first.
         let w = self.word(s);
-        !self.object_ahead(i, end) || self.toks.get(s).is_some_and(|t| t.num.is_some()) || matches!(w, "to" | "up" | "down" | "left" | "right" | "forward" | "back" | "above" | "below" | "over" | "into" | "away" | "toward" | "towards")
+        !self.object_ahead(i, end)
+            || self.toks.get(s).is_some_and(|t| t.num.is_some())
+            || matches!(
+                w,
+                "to" | "up"
+                    | "down"
+                    | "left"
+                    | "right"
+                    | "forward"
+                    | "back"
+                    | "above"
+                    | "below"
+                    | "over"
+                    | "into"
+                    | "away"
+                    | "toward"
+                    | "towards"
+            )
     }
 
     fn close_drawer(&mut self, o: &Obj, m: &Modifiers) -> PResult<Vec<Sub>> {
         let h = self.handle_of(o);
         let open_cm = self.drawer_open_cm(&h.query).unwrap_or(0.0);
         if open_cm < 0.5 {
-            return Err(CompileError { message: format!("the {} is already closed", o.query.trim_end_matches(" handle")), span: None });
+            return Err(CompileError {
+                message: format!(
+                    "the {} is already closed",
+                    o.query.trim_end_matches(" handle")
+                ),
+                span: None,
+            });
         }
-        let mut approach = Sub::motion(with_modifiers(format!("move to 5cm away from the {}", h.query), m), Spot::Rel(h.clone(), Rel::Away, 5.0), m);
+        let mut approach = Sub::motion(
+            with_modifiers(format!("move to 5cm away from the {}", h.query), m),
+            Spot::Rel(h.clone(), Rel::Away, 5.0),
+            m,
+        );
         approach.grip = Grip::Close;
         let mut pushing = Sub::motion(
-            with_modifiers(format!("push close the {} by {}cm", o.query.trim_end_matches(" handle"), fmt_num(open_cm.round())), m),
+            with_modifiers(
+                format!(
+                    "push close the {} by {}cm",
+                    o.query.trim_end_matches(" handle"),
+                    fmt_num(open_cm.round())
+                ),
+                m,
+            ),
             Spot::Rel(h.clone(), Rel::Into, open_cm.round()),
             m,
         );
@@ -1111,7 +1491,12 @@ impl<'w> Parser<'w> {
 
     fn push(&self, o: &Obj, spot: Spot, m: &Modifiers) -> Vec<Sub> {
         // Approach from the side opposite the motion.
-        let here = self.world.resolve(&o.query).ok().flatten().map(|r| self.world.voxel_of(&r));
+        let here = self
+            .world
+            .resolve(&o.query)
+            .ok()
+            .flatten()
+            .map(|r| self.world.voxel_of(&r));
         let there = self.spot_voxel(&spot);
         let side = match (here, there) {
             (Some(a), Some(b)) => {
@@ -1126,9 +1511,17 @@ impl<'w> Parser<'w> {
             }
             _ => Rel::Behind,
         };
-        let mut approach = Sub::motion(with_modifiers(format!("move to 5cm {} the {}", side.words(), o.query), m), Spot::Rel(o.clone(), side, 5.0), m);
+        let mut approach = Sub::motion(
+            with_modifiers(format!("move to 5cm {} the {}", side.words(), o.query), m),
+            Spot::Rel(o.clone(), side, 5.0),
+            m,
+        );
         approach.grip = Grip::Close;
-        let mut pushing = Sub::motion(with_modifiers(format!("push the {} to {}", o.query, spot.describe()), m), spot, m);
+        let mut pushing = Sub::motion(
+            with_modifiers(format!("push the {} to {}", o.query, spot.describe()), m),
+            spot,
+            m,
+        );
         pushing.movable = o.clone();
         pushing.planar = true;
         pushing.grip = Grip::Close;
@@ -1137,7 +1530,13 @@ impl<'w> Parser<'w> {
 
     /// Where a spot is now (for choosing a push side).
     fn spot_voxel(&self, spot: &Spot) -> Option<[usize; 3]> {
-        let at = |o: &Obj| self.world.resolve(&o.query).ok().flatten().map(|r| self.world.voxel_of(&r));
+        let at = |o: &Obj| {
+            self.world
+                .resolve(&o.query)
+                .ok()
+                .flatten()
+                .map(|r| self.world.voxel_of(&r))
+        };
         match spot {
             Spot::Rel(o, r, cm) => {
                 let mut v = at(o)?.map(|x| x as i64);
@@ -1161,12 +1560,76 @@ impl<'w> Parser<'w> {
         }
     }
 
-    fn unplaced(&self, start: usize, end: usize) -> CompileError {
-        let unknown: Vec<usize> = (start..end)
-            .filter(|&i| !self.toks[i].used && !FILLER.contains(&self.word(i)) && !matches!(self.word(i), "," | "." | ";"))
+    /// The error for a missing object after a verb: an unknown name, or nothing at all.
+    fn missing_object(&self, i: usize, end: usize, verb: &str) -> CompileError {
+        let k = self.skip_articles(i, end);
+        let names: Vec<String> = self
+            .world
+            .entities()
+            .iter()
+            .map(|(e, _)| e.name.clone())
             .collect();
+        if k < end && self.toks[k].num.is_none() {
+            let mut e = k;
+            while e < end
+                && !self.toks[e].used
+                && !FILLER.contains(&self.word(e))
+                && !matches!(
+                    self.word(e),
+                    "on" | "in" | "into" | "onto" | "to" | "above" | "," | "."
+                )
+            {
+                e += 1;
+            }
+            let e = e.max(k + 1);
+            let what = self.clause_text(k, e);
+            return self.err_at(
+                k..e,
+                format!(
+                    "there is no {what:?} in this scene; it has: {}",
+                    names.join(", ")
+                ),
+            );
+        }
+        self.err_at(
+            i.saturating_sub(1)..(i + 1).min(end),
+            format!("{verb} what? name one of: {}", names.join(", ")),
+        )
+    }
+
+    fn unplaced(&self, start: usize, end: usize) -> CompileError {
+        let loose: Vec<usize> = (start..end)
+            .filter(|&i| {
+                !self.toks[i].used
+                    && !FILLER.contains(&self.word(i))
+                    && !matches!(self.word(i), "," | "." | ";")
+            })
+            .collect();
+        // Object words are placeable; the words to report are the rest.
+        let unknown: Vec<usize> = loose
+            .iter()
+            .copied()
+            .filter(|&i| !self.vocab.iter().any(|v| v == &singular(self.word(i))))
+            .collect();
+        if unknown.is_empty() && !loose.is_empty() {
+            return self.err_at(
+                loose[0]..loose[loose.len() - 1] + 1,
+                format!(
+                    "{:?} names something but says nothing to do with it; phrases I know: {}",
+                    self.clause_text(start, end),
+                    KNOWN_PHRASES.join("; ")
+                ),
+            );
+        }
         if unknown.is_empty() {
-            return self.err_at(start..end, format!("nothing to do in {:?}; phrases I know: {}", self.clause_text(start, end), KNOWN_PHRASES.join("; ")));
+            return self.err_at(
+                start..end,
+                format!(
+                    "nothing to do in {:?}; phrases I know: {}",
+                    self.clause_text(start, end),
+                    KNOWN_PHRASES.join("; ")
+                ),
+            );
         }
         let words: Vec<&str> = unknown.iter().map(|&i| self.word(i)).collect();
         let mut hints: Vec<String> = Vec::new();
@@ -1176,22 +1639,36 @@ impl<'w> Parser<'w> {
                 .map(|v| v.to_string())
                 .chain(self.vocab.iter().cloned())
                 .map(|v| (strsim::levenshtein(w, &v), v))
-                .filter(|(d, v)| *d <= 2 && *d < v.len())
+                .filter(|(d, v)| *d >= 1 && *d <= 2 && *d < v.len())
                 .min();
             if let Some((_, v)) = best {
                 hints.push(format!("{w:?} -> did you mean {v:?}?"));
             }
         }
-        let names: Vec<String> = self.world.entities().iter().map(|(e, _)| e.name.clone()).collect();
+        let names: Vec<String> = self
+            .world
+            .entities()
+            .iter()
+            .map(|(e, _)| e.name.clone())
+            .collect();
         let mut msg = format!(
             "could not place the words {} in {:?}",
-            words.iter().map(|w| format!("{w:?}")).collect::<Vec<_>>().join(", "),
+            words
+                .iter()
+                .map(|w| format!("{w:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             self.clause_text(start, end)
         );
         if !hints.is_empty() {
             let _ = write!(msg, " ({})", hints.join("; "));
         }
-        let _ = write!(msg, ". Phrases I know: {}. Objects here: {}.", KNOWN_PHRASES.join("; "), names.join(", "));
+        let _ = write!(
+            msg,
+            ". Phrases I know: {}. Objects here: {}.",
+            KNOWN_PHRASES.join("; "),
+            names.join(", ")
+        );
         let first = unknown[0];
         let last = *unknown.last().unwrap_or(&first);
         self.err_at(first..last + 1, msg)
@@ -1206,37 +1683,60 @@ impl<'w> Parser<'w> {
 }
 
 fn singular(w: &str) -> String {
-    if w.len() > 4 && w.ends_with("oes") {
-        w[..w.len() - 2].to_string()
-    } else if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
-        w[..w.len() - 1].to_string()
-    } else {
-        w.to_string()
-    }
+    query::singular(w).to_string()
 }
 
 fn lift(m: &Modifiers, cm: f64) -> Sub {
-    let mut s = Sub::motion(with_modifiers(format!("move up by {}cm", fmt_num(cm)), m), Spot::Offset(Obj::gripper(), 2, 1.0, cm), m);
+    let mut s = Sub::motion(
+        with_modifiers(format!("move up by {}cm", fmt_num(cm)), m),
+        Spot::Offset(Obj::gripper(), 2, 1.0, cm),
+        m,
+    );
     s.grip = Grip::Close;
     s
 }
 
 fn place(o: &Obj, spot: Spot, m: &Modifiers) -> Vec<Sub> {
-    let mut grasp = Sub::motion(with_modifiers(format!("grasp the {}", o.query), m), Spot::Center(o.clone(), None), m);
+    let mut grasp = Sub::motion(
+        with_modifiers(format!("grasp the {}", o.query), m),
+        Spot::Center(o.clone(), None),
+        m,
+    );
     grasp.grip = Grip::GraspAt(o.clone(), 1.0);
     let mut lift = lift(m, 20.0);
     lift.grip = Grip::Close;
-    let mut mv = Sub::motion(with_modifiers(format!("move to {}", spot.describe()), m), spot, m);
+    let mut mv = Sub::motion(
+        with_modifiers(format!("move to {}", spot.describe()), m),
+        spot,
+        m,
+    );
     mv.grip = Grip::Close;
-    vec![grasp, lift, mv, Sub::in_place("open gripper", Grip::Open, Turn::Keep)]
+    vec![
+        grasp,
+        lift,
+        mv,
+        Sub::in_place("open gripper", Grip::Open, Turn::Keep),
+    ]
 }
 
 fn press(o: &Obj, m: &Modifiers) -> Vec<Sub> {
-    let mut above = Sub::motion(with_modifiers(format!("move to 5cm above the {}", o.query), m), Spot::Rel(o.clone(), Rel::Above, 5.0), m);
+    let mut above = Sub::motion(
+        with_modifiers(format!("move to 5cm above the {}", o.query), m),
+        Spot::Rel(o.clone(), Rel::Above, 5.0),
+        m,
+    );
     above.grip = Grip::Close;
-    let mut down = Sub::motion(with_modifiers(format!("push down on the {}", o.query), m), Spot::Rel(o.clone(), Rel::Into, 1.0), m);
+    let mut down = Sub::motion(
+        with_modifiers(format!("push down on the {}", o.query), m),
+        Spot::Rel(o.clone(), Rel::Into, 1.0),
+        m,
+    );
     down.grip = Grip::Close;
-    let mut up = Sub::motion(with_modifiers(format!("move to 10cm above the {}", o.query), m), Spot::Rel(o.clone(), Rel::Above, 10.0), m);
+    let mut up = Sub::motion(
+        with_modifiers(format!("move to 10cm above the {}", o.query), m),
+        Spot::Rel(o.clone(), Rel::Above, 10.0),
+        m,
+    );
     up.grip = Grip::Close;
     vec![above, down, up]
 }
@@ -1252,9 +1752,16 @@ fn clauses(toks: &[Tok]) -> Vec<(usize, usize)> {
         let next2 = toks.get(i + 2).map_or("", |t| t.text.as_str());
         let split = match w {
             "then" | ";" | "." => Some(1),
-            "," if next == "then" || (next == "and" && VERBS.contains(&next2)) || VERBS.contains(&next) => Some(1),
+            "," if next == "then"
+                || (next == "and" && VERBS.contains(&next2))
+                || VERBS.contains(&next) =>
+            {
+                Some(1)
+            }
             "and" if VERBS.contains(&next) && !matches!(next, "open" | "close") => Some(1),
-            "and" if matches!(next, "open" | "close") && !matches!(next2, "the" | "gripper") => Some(1),
+            "and" if matches!(next, "open" | "close") && !matches!(next2, "the" | "gripper") => {
+                Some(1)
+            }
             "and" if next == "then" => Some(2),
             _ => None,
         };
@@ -1277,10 +1784,19 @@ fn clauses(toks: &[Tok]) -> Vec<(usize, usize)> {
 /// Compiles an instruction into sub-steps with programs.
 pub fn compile(instruction: &str, world: &World) -> Result<Vec<StepSpec>, CompileError> {
     if instruction.trim().is_empty() {
-        return Err(CompileError { message: "the instruction is empty; try e.g. \"put the rubbish in the bin\"".into(), span: Some((0, 0)) });
+        return Err(CompileError {
+            message: "the instruction is empty; try e.g. \"put the rubbish in the bin\"".into(),
+            span: Some((0, 0)),
+        });
     }
     if instruction.len() > 2000 {
-        return Err(CompileError { message: format!("the instruction is {} characters long; keep it under 2000", instruction.len()), span: None });
+        return Err(CompileError {
+            message: format!(
+                "the instruction is {} characters long; keep it under 2000",
+                instruction.len()
+            ),
+            span: None,
+        });
     }
     let mut p = Parser::new(instruction, world);
     let mut subs = Vec::new();
@@ -1289,7 +1805,11 @@ pub fn compile(instruction: &str, world: &World) -> Result<Vec<StepSpec>, Compil
         let s = p.clause(a, b)?;
         // Anything left unplaced in this clause?
         let left: Vec<usize> = (a..b)
-            .filter(|&i| !p.toks[i].used && !FILLER.contains(&p.word(i)) && !matches!(p.word(i), "," | "." | ";"))
+            .filter(|&i| {
+                !p.toks[i].used
+                    && !FILLER.contains(&p.word(i))
+                    && !matches!(p.word(i), "," | "." | ";")
+            })
             .collect();
         if !left.is_empty() {
             return Err(p.unplaced(a, b));
@@ -1305,7 +1825,10 @@ pub fn compile(instruction: &str, world: &World) -> Result<Vec<StepSpec>, Compil
 // ---------------------------------------------------------------- programs
 
 fn header(kind: MapKind, query: &str) -> String {
-    format!("# Query: {query}.\n{k}_map = get_empty_{k}_map()\n", k = kind.name())
+    format!(
+        "# Query: {query}.\n{k}_map = get_empty_{k}_map()\n",
+        k = kind.name()
+    )
 }
 
 fn footer(kind: MapKind) -> String {
@@ -1362,7 +1885,11 @@ fn affordance_program(s: &Sub) -> String {
                 let _ = writeln!(p, "{v} = parse_query_obj('{}')", o.query);
                 let _ = writeln!(p, "x, y, z = {v}.position");
             }
-            let _ = writeln!(p, "{axis_name} = {axis_name} {op} cm2index({}, '{axis_name}')", fmt_num(*cm));
+            let _ = writeln!(
+                p,
+                "{axis_name} = {axis_name} {op} cm2index({}, '{axis_name}')",
+                fmt_num(*cm)
+            );
         }
         Spot::Here => {
             let _ = writeln!(p, "x, y, z = get_ee_pos()");
@@ -1380,13 +1907,21 @@ fn avoidance_program(s: &Sub) -> String {
     let q = if s.avoid.is_empty() {
         "nothing to avoid".to_string()
     } else {
-        s.avoid.iter().map(|(o, cm)| format!("{}cm from the {}", fmt_num(*cm), o.query)).collect::<Vec<_>>().join(", ")
+        s.avoid
+            .iter()
+            .map(|(o, cm)| format!("{}cm from the {}", fmt_num(*cm), o.query))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let mut p = header(k, &q);
     for (o, cm) in &s.avoid {
         let v = o.var();
         let _ = writeln!(p, "{v} = parse_query_obj('{}')", o.query);
-        let _ = writeln!(p, "set_voxel_by_radius(avoidance_map, {v}.position, radius_cm={}, value=1)", fmt_num(*cm));
+        let _ = writeln!(
+            p,
+            "set_voxel_by_radius(avoidance_map, {v}.position, radius_cm={}, value=1)",
+            fmt_num(*cm)
+        );
     }
     p + &footer(k)
 }
@@ -1402,9 +1937,19 @@ fn rotation_program(s: &Sub) -> String {
             p + &footer(k)
         }
         Turn::By(d) => {
-            let dir = if *d < 0.0 { "clockwise" } else { "counterclockwise" };
+            let dir = if *d < 0.0 {
+                "clockwise"
+            } else {
+                "counterclockwise"
+            };
             let mut p = String::from("import numpy as np\n");
-            p += &header(k, &format!("turn {} degrees {dir} about the vertical axis", fmt_num(d.abs())));
+            p += &header(
+                k,
+                &format!(
+                    "turn {} degrees {dir} about the vertical axis",
+                    fmt_num(d.abs())
+                ),
+            );
             let _ = writeln!(p, "turn = euler2quat(0, 0, np.radians({}))", fmt_num(*d));
             p += "rotation_map[:, :, :] = qmult(turn, get_ee_quat())\n";
             p + &footer(k)
@@ -1432,7 +1977,11 @@ fn gripper_program(s: &Sub) -> String {
         Grip::Close => header(k, "closed everywhere") + "gripper_map[:, :, :] = 0\n" + &footer(k),
         Grip::GraspAt(o, cm) | Grip::CloseNear(o, cm) => {
             let q = if matches!(s.grip, Grip::GraspAt(..)) {
-                format!("open everywhere except {}cm around the {}", fmt_num(*cm), o.query)
+                format!(
+                    "open everywhere except {}cm around the {}",
+                    fmt_num(*cm),
+                    o.query
+                )
             } else {
                 format!("close when within {}cm of the {}", fmt_num(*cm), o.query)
             };
@@ -1440,15 +1989,26 @@ fn gripper_program(s: &Sub) -> String {
             let mut p = header(k, &q);
             p += "gripper_map[:, :, :] = 1\n";
             let _ = writeln!(p, "{v} = parse_query_obj('{}')", o.query);
-            let _ = writeln!(p, "set_voxel_by_radius(gripper_map, {v}.position, radius_cm={}, value=0)", fmt_num(*cm));
+            let _ = writeln!(
+                p,
+                "set_voxel_by_radius(gripper_map, {v}.position, radius_cm={}, value=0)",
+                fmt_num(*cm)
+            );
             p + &footer(k)
         }
         Grip::OpenNear(o, cm) => {
             let v = o.var();
-            let mut p = header(k, &format!("open when within {}cm of the {}", fmt_num(*cm), o.query));
+            let mut p = header(
+                k,
+                &format!("open when within {}cm of the {}", fmt_num(*cm), o.query),
+            );
             p += "gripper_map[:, :, :] = 0\n";
             let _ = writeln!(p, "{v} = parse_query_obj('{}')", o.query);
-            let _ = writeln!(p, "set_voxel_by_radius(gripper_map, {v}.position, radius_cm={}, value=1)", fmt_num(*cm));
+            let _ = writeln!(
+                p,
+                "set_voxel_by_radius(gripper_map, {v}.position, radius_cm={}, value=1)",
+                fmt_num(*cm)
+            );
             p + &footer(k)
         }
     }
@@ -1461,5 +2021,10 @@ fn render(s: &Sub, _grid: &valuescape_core::Grid) -> StepSpec {
     programs.insert(MapKind::Rotation, rotation_program(s));
     programs.insert(MapKind::Velocity, velocity_program(s));
     programs.insert(MapKind::Gripper, gripper_program(s));
-    StepSpec { instruction: s.text.clone(), movable: s.movable.query.clone(), planar: s.planar, programs }
+    StepSpec {
+        instruction: s.text.clone(),
+        movable: s.movable.query.clone(),
+        planar: s.planar,
+        programs,
+    }
 }

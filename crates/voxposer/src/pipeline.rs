@@ -38,11 +38,24 @@ pub struct ProgramMaps {
 }
 
 fn err(stage: &str, step: Option<usize>, map: Option<MapKind>, message: String) -> PlanError {
-    PlanError { stage: stage.into(), step, map, line: None, col: None, span: None, message }
+    PlanError {
+        stage: stage.into(),
+        step,
+        map,
+        line: None,
+        col: None,
+        span: None,
+        message,
+    }
 }
 
 /// Parses and runs one map program; returns its map (`ret_val`, else `<kind>_map`).
-pub fn run_program(world: &World, kind: MapKind, source: &str, step: usize) -> Result<valuescape_lang::NdArray, PlanError> {
+pub fn run_program(
+    world: &World,
+    kind: MapKind,
+    source: &str,
+    step: usize,
+) -> Result<valuescape_lang::NdArray, PlanError> {
     let to_err = |e: valuescape_lang::LangError| PlanError {
         stage: "program".into(),
         step: Some(step),
@@ -54,18 +67,39 @@ pub fn run_program(world: &World, kind: MapKind, source: &str, step: usize) -> R
     };
     let program = valuescape_lang::parse(source).map_err(to_err)?;
     let mut host = MapHost::new(world, source);
-    let out = valuescape_lang::run(&program, &mut host, &Limits::default(), Vec::new()).map_err(to_err)?;
+    let out = valuescape_lang::run(&program, &mut host, &Limits::default(), Vec::new())
+        .map_err(to_err)?;
     let var = format!("{}_map", kind.name());
-    let v = out.get("ret_val").filter(|v| !matches!(v, Value::None)).or_else(|| out.get(&var));
+    let v = out
+        .get("ret_val")
+        .filter(|v| !matches!(v, Value::None))
+        .or_else(|| out.get(&var));
     let Some(v) = v else {
-        return Err(err("program", Some(step), Some(kind), format!("the program must leave its map in `ret_val` (or `{var}`)")));
+        return Err(err(
+            "program",
+            Some(step),
+            Some(kind),
+            format!("the program must leave its map in `ret_val` (or `{var}`)"),
+        ));
     };
     let Value::Array(rc) = v else {
-        return Err(err("program", Some(step), Some(kind), format!("`ret_val` must be a map, got {}", v.type_name())));
+        return Err(err(
+            "program",
+            Some(step),
+            Some(kind),
+            format!("`ret_val` must be a map, got {}", v.type_name()),
+        ));
     };
     // Take the array out of the finished run instead of copying it.
     let a = std::mem::replace(
-        &mut *rc.try_borrow_mut().map_err(|_| err("program", Some(step), Some(kind), "the map is still in use".into()))?,
+        &mut *rc.try_borrow_mut().map_err(|_| {
+            err(
+                "program",
+                Some(step),
+                Some(kind),
+                "the map is still in use".into(),
+            )
+        })?,
         valuescape_lang::NdArray::zeros(vec![0], valuescape_lang::DType::Float),
     );
     let mut want = world.grid.size.to_vec();
@@ -73,23 +107,59 @@ pub fn run_program(world: &World, kind: MapKind, source: &str, step: usize) -> R
         want.push(4);
     }
     if a.shape != want {
-        return Err(err("program", Some(step), Some(kind), format!("the {} map has shape {:?}; it must be {:?}", kind.name(), a.shape, want)));
+        return Err(err(
+            "program",
+            Some(step),
+            Some(kind),
+            format!(
+                "the {} map has shape {:?}; it must be {:?}",
+                kind.name(),
+                a.shape,
+                want
+            ),
+        ));
     }
     if a.data.iter().any(|x| !x.is_finite()) {
-        return Err(err("program", Some(step), Some(kind), format!("the {} map contains NaN or infinite values", kind.name())));
+        return Err(err(
+            "program",
+            Some(step),
+            Some(kind),
+            format!("the {} map contains NaN or infinite values", kind.name()),
+        ));
     }
     Ok(a)
 }
 
 /// Runs the five programs of a step.
-pub fn run_programs(world: &World, programs: &BTreeMap<MapKind, String>, step: usize) -> Result<ProgramMaps, PlanError> {
+pub fn run_programs(
+    world: &World,
+    programs: &BTreeMap<MapKind, String>,
+    step: usize,
+) -> Result<ProgramMaps, PlanError> {
     let g = world.grid;
     let field = |kind: MapKind| -> Result<Field, PlanError> {
-        let a = run_program(world, kind, programs.get(&kind).map_or("", String::as_str), step)?;
-        Ok(Field { grid: g, data: a.data })
+        let a = run_program(
+            world,
+            kind,
+            programs.get(&kind).map_or("", String::as_str),
+            step,
+        )?;
+        Ok(Field {
+            grid: g,
+            data: a.data,
+        })
     };
-    let rot = run_program(world, MapKind::Rotation, programs.get(&MapKind::Rotation).map_or("", String::as_str), step)?;
-    let rotation = rot.data.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]).collect();
+    let rot = run_program(
+        world,
+        MapKind::Rotation,
+        programs.get(&MapKind::Rotation).map_or("", String::as_str),
+        step,
+    )?;
+    let rotation = rot
+        .data
+        .chunks_exact(4)
+        .map(|c| [c[0], c[1], c[2], c[3]])
+        .collect();
     Ok(ProgramMaps {
         affordance: field(MapKind::Affordance)?,
         avoidance: field(MapKind::Avoidance)?,
@@ -123,6 +193,11 @@ pub struct PlannedStep {
     pub movable_path: Vec<[f64; 3]>,
     /// The raw search path.
     pub path: PathPlan,
+    /// The accumulated cost ([`plan::path_measure`]) of the search path, continued by a
+    /// straight line to the nearest target voxel when it stopped short (the greedy planner).
+    pub path_cost: f64,
+    /// Whether any waypoint's voxel is marked (> 0.5) in the avoidance map.
+    pub enters_avoidance: bool,
 }
 
 fn ms(t: Instant) -> f64 {
@@ -131,17 +206,36 @@ fn ms(t: Instant) -> f64 {
 
 /// The entity a step moves, as an index into the world's entities (None for the gripper).
 fn movable_entity(world: &World, spec: &StepSpec, step: usize) -> Result<Option<usize>, PlanError> {
-    match world.resolve(&spec.movable).map_err(|e| err("plan", Some(step), None, e))? {
+    match world
+        .resolve(&spec.movable)
+        .map_err(|e| err("plan", Some(step), None, e))?
+    {
         Some(Resolved::Gripper) => Ok(None),
         Some(Resolved::Entity(i)) => Ok(Some(i)),
-        Some(Resolved::Table) => Err(err("plan", Some(step), None, "the table cannot move".into())),
-        None => Err(err("plan", Some(step), None, format!("the moving entity {:?} is not in the scene", spec.movable))),
+        Some(Resolved::Table) => Err(err(
+            "plan",
+            Some(step),
+            None,
+            "the table cannot move".into(),
+        )),
+        None => Err(err(
+            "plan",
+            Some(step),
+            None,
+            format!("the moving entity {:?} is not in the scene", spec.movable),
+        )),
     }
 }
 
 /// Plans one step in a world: runs its programs, composes the cost, plans, reads the maps
 /// along the path.
-pub fn plan_step(world: &World, spec: &StepSpec, step: usize, planner: PlannerKind, keep_maps: bool) -> Result<PlannedStep, PlanError> {
+pub fn plan_step(
+    world: &World,
+    spec: &StepSpec,
+    step: usize,
+    planner: PlannerKind,
+    keep_maps: bool,
+) -> Result<PlannedStep, PlanError> {
     let g = world.grid;
     let t0 = Instant::now();
     let maps = run_programs(world, &spec.programs, step)?;
@@ -168,16 +262,30 @@ pub fn plan_step(world: &World, spec: &StepSpec, step: usize, planner: PlannerKi
         None => (world.ee_voxel(), Movable::Gripper(world.ee_voxel())),
         Some(k) => {
             let (e, vox) = &ents[k];
-            (g.world_to_voxel(e.centroid_world()), Movable::Object(vox.as_slice()))
+            (
+                g.world_to_voxel(e.centroid_world()),
+                Movable::Object(vox.as_slice()),
+            )
         }
     };
-    let cm = cost::compose(&CostInput { affordance: &maps.affordance, avoidance: &maps.avoidance, collision: &collision, movable })
-        .map_err(|e| err("plan", Some(step), Some(MapKind::Affordance), e.to_string()))?;
+    let cm = cost::compose(&CostInput {
+        affordance: &maps.affordance,
+        avoidance: &maps.avoidance,
+        collision: &collision,
+        movable,
+    })
+    .map_err(|e| err("plan", Some(step), Some(MapKind::Affordance), e.to_string()))?;
     let t_cost = ms(t1);
 
     let t2 = Instant::now();
     let s = g.index(start);
-    let mut blocked: Vec<bool> = cm.obstacle.data.iter().zip(&cm.target).map(|(&o, &t)| o > 0.5 && !t).collect();
+    let mut blocked: Vec<bool> = cm
+        .obstacle
+        .data
+        .iter()
+        .zip(&cm.target)
+        .map(|(&o, &t)| o > 0.5 && !t)
+        .collect();
     blocked[s] = false;
     let problem = Problem {
         grid: g,
@@ -204,6 +312,19 @@ pub fn plan_step(world: &World, spec: &StepSpec, step: usize, planner: PlannerKi
     let waypoints = trajectory(&g, &path.points, offset, &maps);
     let t_plan = ms(t2);
 
+    let mut measured = path.search_path.clone();
+    if let Some(&last) = measured.last()
+        && !cm.target[g.index(last)]
+        && let Some(t) = plan::nearest_target(&g, &cm.target, last.map(|x| x as f64))
+    {
+        measured.push(t);
+    }
+    let path_cost = plan::path_measure(&problem, &measured);
+    let enters_avoidance = path
+        .search_path
+        .iter()
+        .any(|v| maps.avoidance.data[g.index(*v)] > 0.5);
+
     let result = StepResult {
         instruction: spec.instruction.clone(),
         movable: spec.movable.clone(),
@@ -222,29 +343,48 @@ pub fn plan_step(world: &World, spec: &StepSpec, step: usize, planner: PlannerKi
     };
     Ok(PlannedStep {
         result,
-        timing: StepTiming { programs: t_programs, cost: t_cost, plan: t_plan },
+        timing: StepTiming {
+            programs: t_programs,
+            cost: t_cost,
+            plan: t_plan,
+        },
         start_distance: cm.target_distance[s],
         movable_path: path.points.clone(),
         path,
+        path_cost,
+        enters_avoidance,
     })
 }
 
 /// Waypoints along voxel-coordinate points: maps read at each voxel, velocity applied to the
 /// timing (segment length over `BASE_SPEED * velocity`).
-pub fn trajectory(g: &Grid, points: &[[f64; 3]], offset: [f64; 3], maps: &ProgramMaps) -> Vec<Waypoint> {
+pub fn trajectory(
+    g: &Grid,
+    points: &[[f64; 3]],
+    offset: [f64; 3],
+    maps: &ProgramMaps,
+) -> Vec<Waypoint> {
     let mut out: Vec<Waypoint> = Vec::with_capacity(points.len());
     for p in points {
         let read = g.clamp_voxel_f(*p);
         let q = [p[0] + offset[0], p[1] + offset[1], p[2] + offset[2]];
         let voxel = g.clamp_voxel_f(q);
-        let position = g.voxel_to_world_f([0, 1, 2].map(|a| q[a].clamp(0.0, (g.size[a] - 1) as f64)));
+        let position =
+            g.voxel_to_world_f([0, 1, 2].map(|a| q[a].clamp(0.0, (g.size[a] - 1) as f64)));
         let i = g.index(read);
-        let r = maps.rotation.get(i).copied().unwrap_or([1.0, 0.0, 0.0, 0.0]);
+        let r = maps
+            .rotation
+            .get(i)
+            .copied()
+            .unwrap_or([1.0, 0.0, 0.0, 0.0]);
         let velocity = maps.velocity.data[i] as f64;
         let time_s = match out.last() {
             None => 0.0,
             Some(prev) => {
-                let d = (0..3).map(|a| (position[a] - prev.position[a]).powi(2)).sum::<f64>().sqrt();
+                let d = (0..3)
+                    .map(|a| (position[a] - prev.position[a]).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
                 prev.time_s + d / (BASE_SPEED * velocity.max(MIN_VELOCITY))
             }
         };
@@ -263,7 +403,9 @@ pub fn trajectory(g: &Grid, points: &[[f64; 3]], offset: [f64; 3], maps: &Progra
 fn translate(e: &mut Entity, d: [f64; 3]) {
     for p in &mut e.primitives {
         let c = match p {
-            Primitive::Box { center, .. } | Primitive::Cylinder { center, .. } | Primitive::Sphere { center, .. } => center,
+            Primitive::Box { center, .. }
+            | Primitive::Cylinder { center, .. }
+            | Primitive::Sphere { center, .. } => center,
         };
         for a in 0..3 {
             c[a] += d[a];
@@ -272,15 +414,25 @@ fn translate(e: &mut Entity, d: [f64; 3]) {
 }
 
 fn is_drawer_part(world: &World, name: &str) -> bool {
-    world.scene.objects.iter().any(|o| matches!(o.shape, Shape::DrawerCabinet { .. }) && o.entities().iter().skip(1).any(|e| e.name.eq_ignore_ascii_case(name)))
+    world.scene.objects.iter().any(|o| {
+        matches!(o.shape, Shape::DrawerCabinet { .. })
+            && o.entities()
+                .iter()
+                .skip(1)
+                .any(|e| e.name.eq_ignore_ascii_case(name))
+    })
 }
 
 fn drawer_open(world: &World, name: &str) -> Option<f64> {
     for o in &world.scene.objects {
-        if let Shape::DrawerCabinet { open, .. } = &o.shape {
-            if let Some(k) = o.entities().iter().position(|e| e.name.eq_ignore_ascii_case(name)).filter(|&k| k > 0) {
-                return Some(open.get((k - 1) / 2).copied().unwrap_or(0.0));
-            }
+        if let Shape::DrawerCabinet { open, .. } = &o.shape
+            && let Some(k) = o
+                .entities()
+                .iter()
+                .position(|e| e.name.eq_ignore_ascii_case(name))
+                .filter(|&k| k > 0)
+        {
+            return Some(open.get((k - 1) / 2).copied().unwrap_or(0.0));
         }
     }
     None
@@ -293,7 +445,11 @@ pub fn move_entity(world: &mut World, name: &str, d: [f64; 3]) {
         return;
     }
     let lower = name.to_lowercase();
-    if let Some(f) = world.floating.iter_mut().find(|e| e.name.to_lowercase() == lower) {
+    if let Some(f) = world
+        .floating
+        .iter_mut()
+        .find(|e| e.name.to_lowercase() == lower)
+    {
         let obj = f.object.clone();
         for e in world.floating.iter_mut().filter(|e| e.object == obj) {
             translate(e, d);
@@ -301,13 +457,17 @@ pub fn move_entity(world: &mut World, name: &str, d: [f64; 3]) {
         world.refresh();
         return;
     }
-    let Some(idx) = world.entity_index(name) else { return };
+    let Some(idx) = world.entity_index(name) else {
+        return;
+    };
     let ent = world.entities()[idx].0.clone();
     if is_drawer_part(world, &ent.name) {
         let along = ent.normal[0] * d[0] + ent.normal[1] * d[1] + ent.normal[2] * d[2];
         if let Some(open) = drawer_open(world, &ent.name) {
             let depth = world.scene.objects.iter().find_map(|o| match &o.shape {
-                Shape::DrawerCabinet { size, .. } if o.name.eq_ignore_ascii_case(&ent.object) => Some(size[0]),
+                Shape::DrawerCabinet { size, .. } if o.name.eq_ignore_ascii_case(&ent.object) => {
+                    Some(size[0])
+                }
                 _ => None,
             });
             let new = (open + along).clamp(0.0, depth.unwrap_or(open + along));
@@ -321,7 +481,10 @@ pub fn move_entity(world: &mut World, name: &str, d: [f64; 3]) {
             .scene
             .entities()
             .into_iter()
-            .filter(|e| e.object == ent.object && (e.name.eq_ignore_ascii_case(&ent.name) || lid_family(&e.name, &ent.name)))
+            .filter(|e| {
+                e.object == ent.object
+                    && (e.name.eq_ignore_ascii_case(&ent.name) || lid_family(&e.name, &ent.name))
+            })
             .collect();
         if world.scene.set_lid_on(&ent.object, false).is_ok() {
             for mut p in parts {
@@ -347,7 +510,11 @@ pub fn apply_step(world: &mut World, planned: &PlannedStep, upto: Option<usize>)
     };
     let Some(last) = last else { return };
     let d = [0, 1, 2].map(|a| last.position[a] - world.ee.position[a]);
-    let pushed = if planned.result.movable == "gripper" { None } else { Some(planned.result.movable.clone()) };
+    let pushed = if planned.result.movable == "gripper" {
+        None
+    } else {
+        Some(planned.result.movable.clone())
+    };
     // Resolve the pushed entity's real name before moving.
     let pushed = pushed.and_then(|q| match world.resolve(&q) {
         Ok(Some(Resolved::Entity(i))) => world.entity(i).map(|(e, _)| e.name.clone()),
@@ -378,7 +545,10 @@ fn grasped(world: &World) -> Option<String> {
     for (e, vox) in world.entities() {
         for &i in vox {
             let u = g.voxel(i);
-            let d = (0..3).map(|a| (u[a] as i64 - v[a] as i64).abs()).max().unwrap_or(i64::MAX);
+            let d = (0..3)
+                .map(|a| (u[a] as i64 - v[a] as i64).abs())
+                .max()
+                .unwrap_or(i64::MAX);
             if d <= 2 && best.as_ref().is_none_or(|(bd, _)| d < *bd) {
                 best = Some((d, e.name.clone()));
             }
@@ -388,7 +558,13 @@ fn grasped(world: &World) -> Option<String> {
 }
 
 /// Plans every step in order, updating the world between them (open loop).
-pub fn plan_steps(world: &mut World, specs: &[StepSpec], planner: PlannerKind, keep_maps: bool, timing: &mut Timing) -> Result<Vec<StepResult>, PlanError> {
+pub fn plan_steps(
+    world: &mut World,
+    specs: &[StepSpec],
+    planner: PlannerKind,
+    keep_maps: bool,
+    timing: &mut Timing,
+) -> Result<Vec<StepResult>, PlanError> {
     let mut out = Vec::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
         let p = plan_step(world, spec, i, planner, keep_maps)?;
@@ -430,7 +606,12 @@ pub fn execute(
     let mut out = Vec::new();
     let mut tick = 0;
     for (i, spec) in specs.iter().enumerate() {
-        let mut ex = ExecutedStep { instruction: spec.instruction.clone(), executed: vec![world.ee.position], plans: 0, reached: false };
+        let mut ex = ExecutedStep {
+            instruction: spec.instruction.clone(),
+            executed: vec![world.ee.position],
+            plans: 0,
+            reached: false,
+        };
         while ex.plans < max_plans {
             let p = plan_step(world, spec, i, planner, false)?;
             ex.plans += 1;
@@ -456,5 +637,8 @@ pub fn execute(
 
 /// The voxel of an entity's centre now (for tests and the executor).
 pub fn entity_voxel(world: &World, name: &str) -> Option<Voxel> {
-    world.entity_index(name).and_then(|i| world.entity(i)).map(|(e, _)| world.grid.world_to_voxel(e.centroid_world()))
+    world
+        .entity_index(name)
+        .and_then(|i| world.entity(i))
+        .map(|(e, _)| world.grid.world_to_voxel(e.centroid_world()))
 }

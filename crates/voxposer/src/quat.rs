@@ -107,21 +107,40 @@ mod tests {
 
     #[test]
     fn euler_round_trip_and_known_values() {
-        assert!(close(&euler2quat(std::f64::consts::PI, 0.0, 0.0), &[0.0, 1.0, 0.0, 0.0]));
+        assert!(close(
+            &euler2quat(std::f64::consts::PI, 0.0, 0.0),
+            &[0.0, 1.0, 0.0, 0.0]
+        ));
         let q = euler2quat(0.3, -0.4, 1.1);
         assert!(close(&quat2euler(q), &[0.3, -0.4, 1.1]));
         // sxyz: z applied last
-        let v = rotate(euler2quat(std::f64::consts::FRAC_PI_2, 0.0, std::f64::consts::FRAC_PI_2), [0.0, 1.0, 0.0]);
+        let v = rotate(
+            euler2quat(
+                std::f64::consts::FRAC_PI_2,
+                0.0,
+                std::f64::consts::FRAC_PI_2,
+            ),
+            [0.0, 1.0, 0.0],
+        );
         // x-rot maps y->z, then z-rot leaves z.
         assert!(close(&v, &[0.0, 0.0, 1.0]));
     }
 
     #[test]
     fn pointat_maps_z_to_direction() {
-        for d in [[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.3, 0.4, -0.5], [0.0, 0.0, -1.0], [0.0, 0.0, 1.0]] {
+        for d in [
+            [1.0, 0.0, 0.0],
+            [0.0, -1.0, 0.0],
+            [0.3, 0.4, -0.5],
+            [0.0, 0.0, -1.0],
+            [0.0, 0.0, 1.0],
+        ] {
             let q = pointat2quat(d);
-            let n = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2] as f64).sqrt();
-            assert!(close(&rotate(q, [0.0, 0.0, 1.0]), &d.map(|x| x / n)), "{d:?}");
+            let n = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
+            assert!(
+                close(&rotate(q, [0.0, 0.0, 1.0]), &d.map(|x| x / n)),
+                "{d:?}"
+            );
         }
         assert!(close(&qmult(DOWN, qinverse(DOWN)), &IDENTITY));
     }

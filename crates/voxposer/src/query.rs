@@ -3,7 +3,14 @@
 //! `parse_query_obj` does, deterministically.
 
 /// What a phrase may name besides scene entities.
-pub const GRIPPER_ALIASES: &[&str] = &["gripper", "ee", "hand", "end effector", "robot", "the gripper"];
+pub const GRIPPER_ALIASES: &[&str] = &[
+    "gripper",
+    "ee",
+    "hand",
+    "end effector",
+    "robot",
+    "the gripper",
+];
 /// The table's name.
 pub const TABLE: &str = "table";
 
@@ -41,9 +48,13 @@ pub fn words(phrase: &str) -> Vec<String> {
         .collect()
 }
 
-/// A crude singular for matching ("blocks" -> "block", "boxes" stays readable).
-fn singular(w: &str) -> &str {
-    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
+/// A crude singular for matching ("blocks" -> "block", "tomatoes" -> "tomato").
+pub fn singular(w: &str) -> &str {
+    if w.len() > 4
+        && (w.ends_with("oes") || w.ends_with("xes") || w.ends_with("ches") || w.ends_with("shes"))
+    {
+        &w[..w.len() - 2]
+    } else if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
         &w[..w.len() - 1]
     } else {
         w
@@ -102,64 +113,86 @@ pub fn resolve(phrase: &str, cands: &[Candidate]) -> Result<Option<Resolved>, St
             let r = match resolve(reference, cands)? {
                 Some(Resolved::Entity(i)) => cands[i].center,
                 Some(_) | None => {
-                    return Err(format!("in {phrase:?}: found nothing called {reference:?} to compare with"));
+                    return Err(format!(
+                        "in {phrase:?}: found nothing called {reference:?} to compare with"
+                    ));
                 }
             };
             let base_ref = match resolve(reference, cands)? {
                 Some(Resolved::Entity(i)) => Some(i),
                 _ => None,
             };
-            let matches: Vec<usize> = matching(base, cands).into_iter().filter(|&i| Some(i) != base_ref).collect();
-            let d = |i: usize| (0..3).map(|a| (cands[i].center[a] - r[a]).powi(2)).sum::<f64>();
+            let matches: Vec<usize> = matching(base, cands)
+                .into_iter()
+                .filter(|&i| Some(i) != base_ref)
+                .collect();
+            let d = |i: usize| {
+                (0..3)
+                    .map(|a| (cands[i].center[a] - r[a]).powi(2))
+                    .sum::<f64>()
+            };
             let best = if nearest {
-                matches.iter().copied().min_by(|&a, &b| d(a).total_cmp(&d(b)))
+                matches
+                    .iter()
+                    .copied()
+                    .min_by(|&a, &b| d(a).total_cmp(&d(b)))
             } else {
-                matches.iter().copied().max_by(|&a, &b| d(a).total_cmp(&d(b)))
+                matches
+                    .iter()
+                    .copied()
+                    .max_by(|&a, &b| d(a).total_cmp(&d(b)))
             };
             return Ok(best.map(Resolved::Entity));
         }
     }
     // "the topmost drawer handle"
     let ws = words(&p);
-    if let Some(first) = ws.first() {
-        if let Some(&(_, axis, largest)) = SUPERLATIVES.iter().find(|(w, _, _)| w == first) {
-            let rest = ws[1..].join(" ");
-            let m = matching(&rest, cands);
-            let key = |i: &usize| cands[*i].center[axis];
-            let best = if largest {
-                m.into_iter().max_by(|a, b| key(a).total_cmp(&key(b)))
-            } else {
-                m.into_iter().min_by(|a, b| key(a).total_cmp(&key(b)))
-            };
-            return Ok(best.map(Resolved::Entity));
-        }
+    if let Some(first) = ws.first()
+        && let Some(&(_, axis, largest)) = SUPERLATIVES.iter().find(|(w, _, _)| w == first)
+    {
+        let rest = ws[1..].join(" ");
+        let m = matching(&rest, cands);
+        let key = |i: &usize| cands[*i].center[axis];
+        let best = if largest {
+            m.into_iter().max_by(|a, b| key(a).total_cmp(&key(b)))
+        } else {
+            m.into_iter().min_by(|a, b| key(a).total_cmp(&key(b)))
+        };
+        return Ok(best.map(Resolved::Entity));
     }
     let m = matching(&p, cands);
     match m.len() {
         0 => Ok(None),
         1 => Ok(Some(Resolved::Entity(m[0]))),
         _ => {
-            // Prefer the one whose name has no extra words ("mug" over "mug handle").
-            let exactish: Vec<usize> = m
-                .iter()
-                .copied()
-                .filter(|&i| words(&cands[i].name).len() == ws.len())
-                .collect();
-            if exactish.len() == 1 {
-                return Ok(Some(Resolved::Entity(exactish[0])));
-            }
-            // Then the one whose head noun (last word) is the phrase's ("lid" names the
-            // "saucepan lid", not the "lid handle").
+            // Prefer the one whose head noun (last word) is the phrase's: "lid" names the
+            // "saucepan lid", not the "lid handle".
             let head: Vec<usize> = m
                 .iter()
                 .copied()
                 .filter(|&i| words(&cands[i].name).last() == ws.last())
                 .collect();
-            if head.len() == 1 {
-                return Ok(Some(Resolved::Entity(head[0])));
+            let pool = if head.is_empty() { m.clone() } else { head };
+            // Then the one with the fewest extra words: "mug" over "mug handle", "the green
+            // one" is the "green button", not the "green button base".
+            let fewest = pool
+                .iter()
+                .map(|&i| words(&cands[i].name).len())
+                .min()
+                .unwrap_or(0);
+            let short: Vec<usize> = pool
+                .iter()
+                .copied()
+                .filter(|&i| words(&cands[i].name).len() == fewest)
+                .collect();
+            if short.len() == 1 {
+                return Ok(Some(Resolved::Entity(short[0])));
             }
             let names: Vec<&str> = m.iter().map(|&i| cands[i].name.as_str()).collect();
-            Err(format!("{phrase:?} could mean any of: {}; say which", names.join(", ")))
+            Err(format!(
+                "{phrase:?} could mean any of: {}; say which",
+                names.join(", ")
+            ))
         }
     }
 }
@@ -189,7 +222,11 @@ mod tests {
     use super::*;
 
     fn c(name: &str, color: &str, center: [f64; 3]) -> Candidate {
-        Candidate { name: name.into(), color: Some(color.into()), center }
+        Candidate {
+            name: name.into(),
+            color: Some(color.into()),
+            center,
+        }
     }
 
     #[test]
@@ -203,15 +240,33 @@ mod tests {
             c("mug", "white", [0.1, 0.1, 0.8]),
             c("mug handle", "white", [0.1, 0.15, 0.8]),
         ];
-        assert_eq!(resolve("the blue bowl", &cands), Ok(Some(Resolved::Entity(0))));
-        assert_eq!(resolve("bowl closest to the sticker", &cands), Ok(Some(Resolved::Entity(1))));
-        assert_eq!(resolve("the bowl farthest from the sticker", &cands), Ok(Some(Resolved::Entity(0))));
-        assert_eq!(resolve("topmost drawer handle", &cands), Ok(Some(Resolved::Entity(3))));
-        assert_eq!(resolve("lowest drawer handle", &cands), Ok(Some(Resolved::Entity(4))));
+        assert_eq!(
+            resolve("the blue bowl", &cands),
+            Ok(Some(Resolved::Entity(0)))
+        );
+        assert_eq!(
+            resolve("bowl closest to the sticker", &cands),
+            Ok(Some(Resolved::Entity(1)))
+        );
+        assert_eq!(
+            resolve("the bowl farthest from the sticker", &cands),
+            Ok(Some(Resolved::Entity(0)))
+        );
+        assert_eq!(
+            resolve("topmost drawer handle", &cands),
+            Ok(Some(Resolved::Entity(3)))
+        );
+        assert_eq!(
+            resolve("lowest drawer handle", &cands),
+            Ok(Some(Resolved::Entity(4)))
+        );
         assert_eq!(resolve("mug", &cands), Ok(Some(Resolved::Entity(5))));
         assert_eq!(resolve("gripper", &cands), Ok(Some(Resolved::Gripper)));
         assert_eq!(resolve("banana", &cands), Ok(None));
-        assert!(resolve("bowl", &cands).is_err_and(|e| e.contains("blue bowl") && e.contains("red bowl")));
+        assert!(
+            resolve("bowl", &cands)
+                .is_err_and(|e| e.contains("blue bowl") && e.contains("red bowl"))
+        );
         assert_eq!(resolve("red one", &cands), Ok(Some(Resolved::Entity(1))));
     }
 }

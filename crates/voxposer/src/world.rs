@@ -50,7 +50,11 @@ impl World {
     /// Re-rasterises every entity (after objects moved).
     pub fn refresh(&mut self) {
         let grid = self.grid;
-        let floating_names: Vec<String> = self.floating.iter().map(|e| e.name.to_lowercase()).collect();
+        let floating_names: Vec<String> = self
+            .floating
+            .iter()
+            .map(|e| e.name.to_lowercase())
+            .collect();
         self.entities = self
             .scene
             .entities()
@@ -99,7 +103,9 @@ impl World {
     /// Index of an entity by exact (case-insensitive) name.
     pub fn entity_index(&self, name: &str) -> Option<usize> {
         let n = name.trim().to_lowercase();
-        self.entities.iter().position(|(e, _)| e.name.to_lowercase() == n)
+        self.entities
+            .iter()
+            .position(|(e, _)| e.name.to_lowercase() == n)
     }
 
     /// The centre voxel of a resolved thing.
@@ -124,7 +130,10 @@ impl World {
         match r {
             Resolved::Gripper => {
                 let v = self.ee_voxel();
-                (g.clamp_voxel_i(v.map(|x| x as i64 - 2)), g.clamp_voxel_i(v.map(|x| x as i64 + 2)))
+                (
+                    g.clamp_voxel_i(v.map(|x| x as i64 - 2)),
+                    g.clamp_voxel_i(v.map(|x| x as i64 + 2)),
+                )
             }
             Resolved::Table => {
                 let s = g.size.map(|x| x as f64);
@@ -158,9 +167,15 @@ impl World {
     /// The observation `detect` returns: name, position (voxel of the centre), aabb
     /// (`[[min], [max]]` voxels), normal, world position, colour, and on demand the
     /// occupancy map and point cloud.
-    pub fn observation(&self, r: &Resolved, want_occupancy: bool, want_points: bool, budget: &mut Budget) -> Result<Value, String> {
+    pub fn observation(
+        &self,
+        r: &Resolved,
+        want_occupancy: bool,
+        want_points: bool,
+        budget: &mut Budget,
+    ) -> Result<Value, String> {
         let g = &self.grid;
-        let (name, normal, world, color, voxels, points): (String, [f64; 3], [f64; 3], Option<String>, Vec<usize>, Vec<[f64; 3]>) = match r {
+        let (name, normal, world, color, voxels, points): ObservationParts = match r {
             Resolved::Gripper => {
                 let axis = quat::rotate(self.ee.quat, [0.0, 0.0, 1.0]);
                 (
@@ -175,12 +190,30 @@ impl World {
             Resolved::Table => {
                 let (lo, hi) = self.voxel_aabb(r);
                 let w = g.voxel_to_world([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, 0]);
-                ("table".into(), [0.0, 0.0, 1.0], w, Some("wooden".into()), Vec::new(), Vec::new())
+                (
+                    "table".into(),
+                    [0.0, 0.0, 1.0],
+                    w,
+                    Some("wooden".into()),
+                    Vec::new(),
+                    Vec::new(),
+                )
             }
             Resolved::Entity(i) => {
                 let (e, vox) = self.entities.get(*i).ok_or("unknown entity")?;
-                let pts = if want_points { e.surface_points(0.01) } else { Vec::new() };
-                (e.name.clone(), e.normal, e.centroid_world(), e.color.clone(), vox.clone(), pts)
+                let pts = if want_points {
+                    e.surface_points(0.01)
+                } else {
+                    Vec::new()
+                };
+                (
+                    e.name.clone(),
+                    e.normal,
+                    e.centroid_world(),
+                    e.color.clone(),
+                    vox.clone(),
+                    pts,
+                )
             }
         };
         let pos = self.voxel_of(r);
@@ -188,11 +221,18 @@ impl World {
         let mut attrs = BTreeMap::new();
         attrs.insert("name".to_string(), Value::str(&name));
         attrs.insert("position".into(), int_array(&pos.map(|x| x as f64)));
-        let aabb = NdArray::from_vec(vec![2, 3], lo.iter().chain(hi.iter()).map(|&x| x as f32).collect(), DType::Int)?;
+        let aabb = NdArray::from_vec(
+            vec![2, 3],
+            lo.iter().chain(hi.iter()).map(|&x| x as f32).collect(),
+            DType::Int,
+        )?;
         attrs.insert("aabb".into(), Value::array(aabb));
         attrs.insert("normal".into(), float_array(&normal));
         attrs.insert("world_position".into(), float_array(&world));
-        attrs.insert("color".into(), color.map_or(Value::None, |c| Value::str(&c)));
+        attrs.insert(
+            "color".into(),
+            color.map_or(Value::None, |c| Value::str(&c)),
+        );
         if want_occupancy {
             budget.alloc(g.len() as u64)?;
             let mut occ = NdArray::zeros(g.size.to_vec(), DType::Float).with_forgiving(true);
@@ -214,19 +254,46 @@ impl World {
         if want_points {
             budget.alloc(points.len() as u64 * 3)?;
             let data = points.iter().flat_map(|p| p.map(|x| x as f32)).collect();
-            attrs.insert("point_cloud".into(), Value::array(NdArray::from_vec(vec![points.len(), 3], data, DType::Float)?));
+            attrs.insert(
+                "point_cloud".into(),
+                Value::array(NdArray::from_vec(
+                    vec![points.len(), 3],
+                    data,
+                    DType::Float,
+                )?),
+            );
         }
         Ok(Value::object("Observation", attrs))
     }
 }
 
 fn int_array(v: &[f64]) -> Value {
-    Value::array(NdArray { shape: vec![v.len()], data: v.iter().map(|&x| x as f32).collect(), dtype: DType::Int, forgiving: false })
+    Value::array(NdArray {
+        shape: vec![v.len()],
+        data: v.iter().map(|&x| x as f32).collect(),
+        dtype: DType::Int,
+        forgiving: false,
+    })
 }
 
 fn float_array(v: &[f64]) -> Value {
-    Value::array(NdArray { shape: vec![v.len()], data: v.iter().map(|&x| x as f32).collect(), dtype: DType::Float, forgiving: false })
+    Value::array(NdArray {
+        shape: vec![v.len()],
+        data: v.iter().map(|&x| x as f32).collect(),
+        dtype: DType::Float,
+        forgiving: false,
+    })
 }
+
+/// Name, normal, world centre, colour, occupied voxels and surface points of a detection.
+type ObservationParts = (
+    String,
+    [f64; 3],
+    [f64; 3],
+    Option<String>,
+    Vec<usize>,
+    Vec<[f64; 3]>,
+);
 
 /// The functions map programs may call.
 pub const API_FUNCTIONS: &[&str] = &[
@@ -278,30 +345,37 @@ impl<'a> MapHost<'a> {
                 budget.alloc(4 * n as u64)?;
                 shape.push(4);
                 let data = self.world.ee.quat.map(|x| x as f32).repeat(n);
-                Ok(Value::array(NdArray { shape, data, dtype: DType::Float, forgiving: true }))
+                Ok(Value::array(NdArray {
+                    shape,
+                    data,
+                    dtype: DType::Float,
+                    forgiving: true,
+                }))
             }
             _ => {
                 budget.alloc(n as u64)?;
                 let fill = match kind {
                     MapKind::Velocity => 1.0,
-                    MapKind::Gripper => {
-                        if self.world.ee.gripper_open {
-                            1.0
-                        } else {
-                            0.0
-                        }
-                    }
+                    MapKind::Gripper if self.world.ee.gripper_open => 1.0,
                     _ => 0.0,
                 };
-                Ok(Value::array(NdArray::filled(shape, fill, DType::Float).with_forgiving(true)))
+                Ok(Value::array(
+                    NdArray::filled(shape, fill, DType::Float).with_forgiving(true),
+                ))
             }
         }
     }
 }
 
 /// Positional-or-keyword argument.
-fn arg<'v>(args: &'v [Value], kwargs: &'v [(String, Value)], pos: usize, name: &str) -> Option<&'v Value> {
-    args.get(pos).or_else(|| kwargs.iter().find(|(k, _)| k == name).map(|(_, v)| v))
+fn arg<'v>(
+    args: &'v [Value],
+    kwargs: &'v [(String, Value)],
+    pos: usize,
+    name: &str,
+) -> Option<&'v Value> {
+    args.get(pos)
+        .or_else(|| kwargs.iter().find(|(k, _)| k == name).map(|(_, v)| v))
 }
 
 fn num(v: Option<&Value>, what: &str) -> Result<f64, String> {
@@ -311,9 +385,14 @@ fn num(v: Option<&Value>, what: &str) -> Result<f64, String> {
 }
 
 fn vec_n<const N: usize>(v: Option<&Value>, what: &str) -> Result<[f64; N], String> {
-    let xs = v.and_then(Value::to_f64_vec).ok_or_else(|| format!("{what} must be a list or array of {N} numbers"))?;
+    let xs = v
+        .and_then(Value::to_f64_vec)
+        .ok_or_else(|| format!("{what} must be a list or array of {N} numbers"))?;
     if xs.len() != N || xs.iter().any(|x| !x.is_finite()) {
-        return Err(format!("{what} must have {N} finite numbers, got {}", xs.len()));
+        return Err(format!(
+            "{what} must have {N} finite numbers, got {}",
+            xs.len()
+        ));
     }
     let mut out = [0.0; N];
     out.copy_from_slice(&xs);
@@ -335,10 +414,18 @@ fn quat_value(q: quat::Quat) -> Value {
 
 impl Host for MapHost<'_> {
     fn global(&mut self, name: &str) -> Option<Value> {
-        API_FUNCTIONS.contains(&name).then(|| Value::HostFn(name.into()))
+        API_FUNCTIONS
+            .contains(&name)
+            .then(|| Value::HostFn(name.into()))
     }
 
-    fn call(&mut self, name: &str, args: Vec<Value>, kwargs: Vec<(String, Value)>, budget: &mut Budget) -> Result<Value, String> {
+    fn call(
+        &mut self,
+        name: &str,
+        args: Vec<Value>,
+        kwargs: Vec<(String, Value)>,
+        budget: &mut Budget,
+    ) -> Result<Value, String> {
         let w = self.world;
         let g = &w.grid;
         budget.charge_ops(1)?;
@@ -358,8 +445,13 @@ impl Host for MapHost<'_> {
             "get_empty_velocity_map" => self.empty_map(MapKind::Velocity, budget),
             "get_empty_gripper_map" => self.empty_map(MapKind::Gripper, budget),
             "cm2index" => {
-                let cm = num(arg(&args, &kwargs, 0, "cm"), "cm2index's first argument (centimetres)")?;
-                let dir = arg(&args, &kwargs, 1, "direction").ok_or("cm2index(cm, direction) needs a direction: 'x', 'y', 'z' or a 3-vector")?;
+                let cm = num(
+                    arg(&args, &kwargs, 0, "cm"),
+                    "cm2index's first argument (centimetres)",
+                )?;
+                let dir = arg(&args, &kwargs, 1, "direction").ok_or(
+                    "cm2index(cm, direction) needs a direction: 'x', 'y', 'z' or a 3-vector",
+                )?;
                 if let Some(a) = axis_of(dir) {
                     return Ok(Value::Int(g.cm2index(cm, a)));
                 }
@@ -368,35 +460,59 @@ impl Host for MapHost<'_> {
             }
             "index2cm" => {
                 let idx = num(arg(&args, &kwargs, 0, "index"), "index2cm's first argument")?;
-                let a = arg(&args, &kwargs, 1, "direction").and_then(axis_of).ok_or("index2cm(index, axis) needs an axis 'x', 'y' or 'z'")?;
+                let a = arg(&args, &kwargs, 1, "direction")
+                    .and_then(axis_of)
+                    .ok_or("index2cm(index, axis) needs an axis 'x', 'y' or 'z'")?;
                 Ok(Value::Float(g.index2cm(idx, a)))
             }
             "set_voxel_by_radius" => {
-                let map = arg(&args, &kwargs, 0, "voxel_map").ok_or("set_voxel_by_radius(map, voxel, radius_cm=0, value=1) needs a map")?;
+                let map = arg(&args, &kwargs, 0, "voxel_map")
+                    .ok_or("set_voxel_by_radius(map, voxel, radius_cm=0, value=1) needs a map")?;
                 let Value::Array(map) = map else {
-                    return Err(format!("set_voxel_by_radius's first argument must be a map, got {}", map.type_name()));
+                    return Err(format!(
+                        "set_voxel_by_radius's first argument must be a map, got {}",
+                        map.type_name()
+                    ));
                 };
-                let center = vec_n::<3>(arg(&args, &kwargs, 1, "voxel_xyz"), "set_voxel_by_radius's voxel")?;
+                let center = vec_n::<3>(
+                    arg(&args, &kwargs, 1, "voxel_xyz"),
+                    "set_voxel_by_radius's voxel",
+                )?;
                 let radius = match arg(&args, &kwargs, 2, "radius_cm") {
                     Some(v) => num(Some(v), "radius_cm")?,
                     None => 0.0,
                 };
-                let value = arg(&args, &kwargs, 3, "value").cloned().unwrap_or(Value::Int(1));
+                let value = arg(&args, &kwargs, 3, "value")
+                    .cloned()
+                    .unwrap_or(Value::Int(1));
                 let mut m = map.try_borrow_mut().map_err(|_| "the map is in use")?;
                 if m.shape.len() < 3 || m.shape[..3] != g.size[..] {
-                    return Err(format!("set_voxel_by_radius needs a map of shape {:?}, got {:?}", g.size, m.shape));
+                    return Err(format!(
+                        "set_voxel_by_radius needs a map of shape {:?}, got {:?}",
+                        g.size, m.shape
+                    ));
                 }
                 let c = g.clamp_voxel_f(center);
-                let r: [i64; 3] = if radius > 0.0 { [0, 1, 2].map(|a| g.cm2index(radius, a).max(0)) } else { [0; 3] };
+                let r: [i64; 3] = if radius > 0.0 {
+                    [0, 1, 2].map(|a| g.cm2index(radius, a).max(0))
+                } else {
+                    [0; 3]
+                };
                 let lo = [0, 1, 2].map(|a| (c[a] as i64 - r[a]).max(0) as usize);
                 let hi = [0, 1, 2].map(|a| ((c[a] as i64 + r[a] + 1) as usize).min(g.size[a]));
                 let inner: usize = m.shape[3..].iter().product();
                 let vals: Vec<f32> = match value.to_f64_vec() {
                     Some(v) if v.len() == inner => v.iter().map(|&x| x as f32).collect(),
                     Some(v) if v.len() == 1 => vec![v[0] as f32; inner],
-                    _ => return Err(format!("value must be a number (or {inner} numbers for this map)")),
+                    _ => {
+                        return Err(format!(
+                            "value must be a number (or {inner} numbers for this map)"
+                        ));
+                    }
                 };
-                budget.charge_ops(((hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]) * inner) as u64)?;
+                budget.charge_ops(
+                    ((hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]) * inner) as u64,
+                )?;
                 for i in lo[0]..hi[0] {
                     for j in lo[1]..hi[1] {
                         for k in lo[2]..hi[2] {
@@ -408,7 +524,9 @@ impl Host for MapHost<'_> {
                 Ok(Value::None)
             }
             "get_ee_pos" => Ok(int_array(&w.ee_voxel().map(|x| x as f64))),
-            "get_default_ee_pos" => Ok(int_array(&g.world_to_voxel(w.default_ee.position).map(|x| x as f64))),
+            "get_default_ee_pos" => Ok(int_array(
+                &g.world_to_voxel(w.default_ee.position).map(|x| x as f64),
+            )),
             "get_ee_quat" => Ok(quat_value(w.ee.quat)),
             "euler2quat" => {
                 let a = num(arg(&args, &kwargs, 0, "ai"), "euler2quat's ai")?;
@@ -417,7 +535,10 @@ impl Host for MapHost<'_> {
                 Ok(quat_value(quat::euler2quat(a, b, c)))
             }
             "quat2euler" => {
-                let q = vec_n::<4>(arg(&args, &kwargs, 0, "quaternion"), "quat2euler's quaternion")?;
+                let q = vec_n::<4>(
+                    arg(&args, &kwargs, 0, "quaternion"),
+                    "quat2euler's quaternion",
+                )?;
                 Ok(float_array(&quat::quat2euler(q)))
             }
             "qmult" => {
@@ -443,10 +564,18 @@ mod tests {
     use super::*;
     use valuescape_core::scene::presets;
 
-    fn run(world: &World, src: &str) -> Result<valuescape_lang::Outcome, valuescape_lang::LangError> {
+    fn run(
+        world: &World,
+        src: &str,
+    ) -> Result<valuescape_lang::Outcome, valuescape_lang::LangError> {
         let p = valuescape_lang::parse(src)?;
         let mut host = MapHost::new(world, src);
-        valuescape_lang::run(&p, &mut host, &valuescape_lang::Limits::default(), Vec::new())
+        valuescape_lang::run(
+            &p,
+            &mut host,
+            &valuescape_lang::Limits::default(),
+            Vec::new(),
+        )
     }
 
     fn world() -> World {
@@ -459,7 +588,11 @@ mod tests {
         let w = world();
         let out = run(&w, "m = get_empty_avoidance_map()\nset_voxel_by_radius(m, [50, 50, 50], radius_cm=5, value=1)\nret_val = m")
             .unwrap_or_else(|e| panic!("{e}"));
-        let m = out.get("ret_val").and_then(Value::as_array).map(|a| a.data.clone()).unwrap_or_default();
+        let m = out
+            .get("ret_val")
+            .and_then(Value::as_array)
+            .map(|a| a.data.clone())
+            .unwrap_or_default();
         // 5 cm: x 5/1.05 -> 4, y 5/1.31 -> 3, z 5/1.0 -> 5 (half sizes): 9 x 7 x 11 voxels.
         assert_eq!(m.iter().filter(|&&x| x == 1.0).count(), 9 * 7 * 11);
         let g = w.grid;
@@ -475,13 +608,22 @@ mod tests {
         let out = run(&w, "b = detect('blue block')\np = b.position\nlo = b.aabb[0]\nhi = b.aabb[1]\nn = b.normal\ng = detect('gripper').position\nnone = detect('banana')")
             .unwrap_or_else(|e| panic!("{e}"));
         let p = out.get("p").and_then(Value::to_f64_vec).unwrap_or_default();
-        let lo = out.get("lo").and_then(Value::to_f64_vec).unwrap_or_default();
-        let hi = out.get("hi").and_then(Value::to_f64_vec).unwrap_or_default();
+        let lo = out
+            .get("lo")
+            .and_then(Value::to_f64_vec)
+            .unwrap_or_default();
+        let hi = out
+            .get("hi")
+            .and_then(Value::to_f64_vec)
+            .unwrap_or_default();
         assert_eq!(p.len(), 3);
         for a in 0..3 {
             assert!(lo[a] <= p[a] && p[a] <= hi[a]);
         }
-        assert_eq!(out.get("n").and_then(Value::to_f64_vec), Some(vec![0.0, 0.0, 1.0]));
+        assert_eq!(
+            out.get("n").and_then(Value::to_f64_vec),
+            Some(vec![0.0, 0.0, 1.0])
+        );
         let gpos = out.get("g").and_then(Value::to_f64_vec).unwrap_or_default();
         assert_eq!(gpos, w.ee_voxel().map(|x| x as f64).to_vec());
         assert!(matches!(out.get("none"), Some(Value::None)));
@@ -493,9 +635,19 @@ mod tests {
         w.ee.gripper_open = false;
         let out = run(&w, "a = get_empty_affordance_map()\nb = get_empty_avoidance_map()\nv = get_empty_velocity_map()\ng = get_empty_gripper_map()\nr = get_empty_rotation_map()")
             .unwrap_or_else(|e| panic!("{e}"));
-        let all = |name: &str, x: f32| out.get(name).and_then(Value::as_array).is_some_and(|a| a.data.iter().all(|&y| y == x));
+        let all = |name: &str, x: f32| {
+            out.get(name)
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.data.iter().all(|&y| y == x))
+        };
         assert!(all("a", 0.0) && all("b", 0.0) && all("v", 1.0) && all("g", 0.0));
-        let r = out.get("r").and_then(Value::as_array).map(|a| (a.shape.clone(), a.data[..4].to_vec()));
-        assert_eq!(r, Some((vec![100, 100, 100, 4], w.ee.quat.map(|x| x as f32).to_vec())));
+        let r = out
+            .get("r")
+            .and_then(Value::as_array)
+            .map(|a| (a.shape.clone(), a.data[..4].to_vec()));
+        assert_eq!(
+            r,
+            Some((vec![100, 100, 100, 4], w.ee.quat.map(|x| x as f32).to_vec()))
+        );
     }
 }

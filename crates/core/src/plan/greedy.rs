@@ -46,7 +46,11 @@ pub fn plan(p: &Problem<'_>) -> PathPlan {
         }
         let mut best: Option<(f32, Voxel)> = None;
         for o in &offsets {
-            let w = [cur[0] as i64 + o[0], cur[1] as i64 + o[1], cur[2] as i64 + o[2]];
+            let w = [
+                cur[0] as i64 + o[0],
+                cur[1] as i64 + o[1],
+                cur[2] as i64 + o[2],
+            ];
             if !g.contains_i(w) {
                 continue;
             }
@@ -80,13 +84,16 @@ pub fn plan(p: &Problem<'_>) -> PathPlan {
     if p.planar && pts.len() > 2 {
         let last = pts.last().copied();
         pts = pts.iter().step_by(5).copied().collect();
-        if let Some(l) = last {
-            if pts.last() != Some(&l) {
-                pts.push(l);
-            }
+        if let Some(l) = last.filter(|l| pts.last() != Some(l)) {
+            pts.push(l);
         }
     }
-    PathPlan { points: pts, search_path: path, reached, expanded }
+    PathPlan {
+        points: pts,
+        search_path: path,
+        reached,
+        expanded,
+    }
 }
 
 /// First index after the 5th point where the discrete curvature exceeds [`CURVATURE_CUT`].
@@ -95,7 +102,11 @@ fn first_sharp_turn(pts: &[[f64; 3]]) -> Option<usize> {
     let d2 = gradient(&d1);
     (5..pts.len()).find(|&i| {
         let (a, b) = (d1[i], d2[i]);
-        let cross = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+        let cross = [
+            a[1] * b[2] - a[2] * b[1],
+            a[2] * b[0] - a[0] * b[2],
+            a[0] * b[1] - a[1] * b[0],
+        ];
         let num = (cross[0] * cross[0] + cross[1] * cross[1] + cross[2] * cross[2]).sqrt();
         let speed = (a[0] * a[0] + a[1] * a[1] + a[2] * a[2]).sqrt();
         speed > 0.0 && num / speed.powi(3) > CURVATURE_CUT

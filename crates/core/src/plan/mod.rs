@@ -92,7 +92,10 @@ pub fn path_measure(p: &Problem<'_>, path: &[Voxel]) -> f64 {
         if p.blocked[iv] && !p.blocked[iu] {
             return f64::INFINITY;
         }
-        let len = ((0..3).map(|a| (u[a] as f64 - v[a] as f64).powi(2)).sum::<f64>()).sqrt();
+        let len = ((0..3)
+            .map(|a| (u[a] as f64 - v[a] as f64).powi(2))
+            .sum::<f64>())
+        .sqrt();
         total += edge_weight(len as f32, p.cost[iu], p.cost[iv]) as f64;
     }
     total
@@ -143,7 +146,9 @@ mod tests {
         assert_eq!(d.first(), Some(&[0, 0, 0]));
         assert_eq!(d.last(), Some(&[2, 1, 2]));
         for w in d.windows(2) {
-            let cheb = (0..3).map(|a| (w[0][a] as i64 - w[1][a] as i64).abs()).max();
+            let cheb = (0..3)
+                .map(|a| (w[0][a] as i64 - w[1][a] as i64).abs())
+                .max();
             assert_eq!(cheb, Some(1));
         }
         assert_eq!(d.len(), 5);

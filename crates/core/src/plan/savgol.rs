@@ -27,7 +27,11 @@ fn coefficients(window: usize, order: usize) -> Option<Vec<Vec<f64>>> {
 /// `order`; otherwise the path is returned unchanged.
 pub fn smooth(path: &[[f64; 3]], window: usize, order: usize) -> Vec<[f64; 3]> {
     let n = path.len();
-    let window = if window % 2 == 0 { window.saturating_sub(1) } else { window };
+    let window = if window.is_multiple_of(2) {
+        window.saturating_sub(1)
+    } else {
+        window
+    };
     if window <= order || window > n {
         return path.to_vec();
     }
@@ -75,7 +79,9 @@ mod tests {
 
     #[test]
     fn noise_is_reduced_and_short_paths_pass_through() {
-        let path: Vec<[f64; 3]> = (0..40).map(|i| [i as f64, if i % 2 == 0 { 1.0 } else { -1.0 }, 0.0]).collect();
+        let path: Vec<[f64; 3]> = (0..40)
+            .map(|i| [i as f64, if i % 2 == 0 { 1.0 } else { -1.0 }, 0.0])
+            .collect();
         let s = smooth(&path, 20, 3);
         let rough: f64 = path.iter().map(|p| p[1].abs()).sum();
         let smooth_: f64 = s.iter().map(|p| p[1].abs()).sum();

@@ -50,7 +50,10 @@ pub fn plan(p: &Problem<'_>) -> PathPlan {
     let mut closed = vec![false; n];
     let mut heap: BinaryHeap<Reverse<(u32, u32)>> = BinaryHeap::new();
     dist[start] = 0.0;
-    heap.push(Reverse((key(heuristic(p.target_distance[start], p.lower_bound)), start as u32)));
+    heap.push(Reverse((
+        key(heuristic(p.target_distance[start], p.lower_bound)),
+        start as u32,
+    )));
     let mut expanded = 0usize;
     let mut goal: Option<usize> = None;
     // The closest-to-target voxel settled so far, for the unreachable case.
@@ -75,7 +78,11 @@ pub fn plan(p: &Problem<'_>) -> PathPlan {
         let cu = p.cost[u];
         let u_blocked = p.blocked[u];
         for &(o, flat, len) in &offsets {
-            let w = [uv[0] as i64 + o[0], uv[1] as i64 + o[1], uv[2] as i64 + o[2]];
+            let w = [
+                uv[0] as i64 + o[0],
+                uv[1] as i64 + o[1],
+                uv[2] as i64 + o[2],
+            ];
             if !g.contains_i(w) {
                 continue;
             }
@@ -144,7 +151,11 @@ mod tests {
                 return dist[u];
             }
             for o in unit_offsets(p.planar) {
-                let w = [uv[0] as i64 + o[0], uv[1] as i64 + o[1], uv[2] as i64 + o[2]];
+                let w = [
+                    uv[0] as i64 + o[0],
+                    uv[1] as i64 + o[1],
+                    uv[2] as i64 + o[2],
+                ];
                 if !g.contains_i(w) {
                     continue;
                 }

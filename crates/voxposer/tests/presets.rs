@@ -1,0 +1,130 @@
+//! Every preset and every one of its instructions plans with both planners. With the value
+//! planner each step ends within 2 voxels of a target and never enters a voxel the
+//! avoidance map marks; wherever both planners reach the target, the value planner's path
+//! is no costlier than greedy's by the accumulated cost the value planner minimises.
+
+use valuescape_core::Grid;
+use valuescape_core::scene::presets;
+use valuescape_voxposer::pipeline::{apply_step, plan_step};
+use valuescape_voxposer::{PlanRequest, PlannerKind, ProgramSource, RuleCompiler, World, plan};
+
+#[test]
+fn every_preset_instruction_plans_and_value_is_never_costlier_than_greedy() {
+    let grid = Grid::default();
+    let mut compared = 0;
+    let mut greedy_reached = 0;
+    let mut greedy_total = 0;
+    for scene in presets::all() {
+        assert!(
+            !scene.instructions.is_empty(),
+            "{} has no instruction",
+            scene.name
+        );
+        for instruction in &scene.instructions {
+            let mut world = World::new(scene.clone(), grid);
+            let specs = RuleCompiler
+                .compile(instruction, &world)
+                .unwrap_or_else(|e| panic!("{}: {instruction:?}: {e}", scene.name));
+            for (i, spec) in specs.iter().enumerate() {
+                let ctx = format!(
+                    "{} / {instruction:?} / step {i} {:?}",
+                    scene.name, spec.instruction
+                );
+                let v = plan_step(&world, spec, i, PlannerKind::Value, true)
+                    .unwrap_or_else(|e| panic!("{ctx}: value: {e}"));
+                let g = plan_step(&world, spec, i, PlannerKind::Greedy, false)
+                    .unwrap_or_else(|e| panic!("{ctx}: greedy: {e}"));
+                assert!(
+                    v.result.target_reached,
+                    "{ctx}: value planner did not reach the target"
+                );
+                // The movable's last voxel is within 2 voxels of an affordance voxel.
+                let maps = v
+                    .result
+                    .maps
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{ctx}: maps kept"));
+                let last = v
+                    .path
+                    .search_path
+                    .last()
+                    .copied()
+                    .unwrap_or_else(|| panic!("{ctx}: empty path"));
+                let targets = maps.affordance.voxels_above(0.5);
+                let d = targets
+                    .iter()
+                    .map(|t| {
+                        (0..3)
+                            .map(|a| (t[a] as f64 - last[a] as f64).powi(2))
+                            .sum::<f64>()
+                            .sqrt()
+                    })
+                    .fold(f64::INFINITY, f64::min);
+                assert!(
+                    d <= 2.0,
+                    "{ctx}: last voxel {last:?} is {d} voxels from the nearest target"
+                );
+                assert!(
+                    !v.enters_avoidance,
+                    "{ctx}: the value path enters a voxel the avoidance map marks"
+                );
+                assert!(!v.result.waypoints.is_empty());
+                greedy_total += 1;
+                if g.path.reached {
+                    greedy_reached += 1;
+                    compared += 1;
+                    assert!(
+                        v.path_cost <= g.path_cost + 1e-6,
+                        "{ctx}: value path costs {} > greedy {}",
+                        v.path_cost,
+                        g.path_cost
+                    );
+                }
+                apply_step(&mut world, &v, None);
+            }
+        }
+    }
+    eprintln!(
+        "value vs greedy compared on {compared} steps; greedy reached {greedy_reached}/{greedy_total}"
+    );
+    assert!(compared > 20, "too few comparable steps: {compared}");
+}
+
+#[test]
+fn the_facade_plans_every_default_instruction_at_several_grid_sizes() {
+    for n in [32, 64] {
+        for scene in presets::all() {
+            for planner in [PlannerKind::Value, PlannerKind::Greedy] {
+                let req = PlanRequest {
+                    scene: scene.clone(),
+                    instruction: String::new(),
+                    planner,
+                    grid_size: n,
+                    overrides: Vec::new(),
+                    keep_maps: false,
+                };
+                let r = plan(&req).unwrap_or_else(|e| panic!("{} at {n}: {e}", scene.name));
+                assert_eq!(r.instruction, scene.instructions[0]);
+                assert!(!r.steps.is_empty());
+                if planner == PlannerKind::Value {
+                    for s in &r.steps {
+                        assert!(
+                            s.target_reached,
+                            "{} at {n}: {:?} did not reach",
+                            scene.name, s.instruction
+                        );
+                    }
+                }
+                // JSON has the documented fields.
+                let j = serde_json::to_value(&r).unwrap_or_default();
+                let w = &j["steps"][0]["waypoints"][0];
+                for key in ["voxel", "position", "quat", "gripper", "velocity", "time_s"] {
+                    assert!(!w[key].is_null(), "waypoint field {key} missing");
+                }
+                assert!(j["steps"][0]["programs"]["affordance"].is_string());
+                assert!(j["timing_ms"]["total"].is_number());
+                assert!(j["steps"][0]["target_reached"].is_boolean());
+            }
+        }
+    }
+}
