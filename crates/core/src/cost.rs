@@ -194,15 +194,19 @@ pub fn compose(input: &CostInput<'_>) -> Result<CostMaps, CostError> {
         *x = x.clamp(0.0, 1.0);
     }
 
-    let mut dist_term = target_distance.clone();
-    let (_, edt_max) = normalize(&mut dist_term);
-    let mut obst_term = gaussian::voxposer(&obstacle.data, grid.size);
-    normalize(&mut obst_term);
-
-    let mut cost: Vec<f32> = dist_term
+    // One pass each: the Gaussian's range, then the raw sum with its range, then the final
+    // normalisation (the same arithmetic as normalising each term on its own).
+    let gauss = gaussian::voxposer(&obstacle.data, grid.size);
+    let edt_max = target_distance.iter().copied().fold(0f32, f32::max);
+    let (g_lo, g_hi) = gauss
         .iter()
-        .zip(&obst_term)
-        .map(|(&d, &o)| TARGET_WEIGHT * d + OBSTACLE_WEIGHT * o)
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let d_scale = if edt_max > 0.0 && edt_max.is_finite() { TARGET_WEIGHT / edt_max } else { TARGET_WEIGHT };
+    let (g_off, g_scale) = if g_hi > g_lo { (g_lo, OBSTACLE_WEIGHT / (g_hi - g_lo)) } else { (0.0, OBSTACLE_WEIGHT) };
+    let mut cost: Vec<f32> = target_distance
+        .iter()
+        .zip(&gauss)
+        .map(|(&d, &o)| d * d_scale + (o - g_off) * g_scale)
         .collect();
     let (raw_min, raw_max) = normalize(&mut cost);
     // raw >= 2 * d / edt_max (the obstacle term is >= 0), and cost = (raw - raw_min) / range.

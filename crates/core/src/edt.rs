@@ -7,11 +7,19 @@
 /// Squared distance used for "no seed on this line / in this grid".
 pub const UNREACHED: f32 = f32::INFINITY;
 
+/// Up to this many seeds, distances are computed directly (one pass per seed beats the
+/// three envelope passes); the results are identical (exact integer squares in `f32`).
+pub const DIRECT_SEEDS: usize = 24;
+
 /// Squared Euclidean distance from every voxel to the nearest seed (`UNREACHED` if none).
 /// `size` is `[nx, ny, nz]`, C order.
 pub fn squared_distance(seeds: &[bool], size: [usize; 3]) -> Vec<f32> {
     let [nx, ny, nz] = size;
     debug_assert_eq!(seeds.len(), nx * ny * nz);
+    let few: Vec<usize> = seeds.iter().enumerate().filter(|(_, s)| **s).map(|(i, _)| i).take(DIRECT_SEEDS + 1).collect();
+    if few.len() <= DIRECT_SEEDS {
+        return direct(&few, size);
+    }
     let mut d: Vec<f32> = seeds
         .iter()
         .map(|&s| if s { 0.0 } else { UNREACHED })
@@ -77,6 +85,34 @@ pub fn squared_distance(seeds: &[bool], size: [usize; 3]) -> Vec<f32> {
             }
         }
         start += w;
+    }
+    d
+}
+
+/// Squared distances to a handful of seeds (flat indices), by direct evaluation.
+fn direct(seeds: &[usize], size: [usize; 3]) -> Vec<f32> {
+    let [nx, ny, nz] = size;
+    let mut d = vec![UNREACHED; nx * ny * nz];
+    let pts: Vec<[f32; 3]> = seeds
+        .iter()
+        .map(|&i| [(i / (ny * nz)) as f32, ((i / nz) % ny) as f32, (i % nz) as f32])
+        .collect();
+    // Per seed: dx^2 + dy^2 are constant along a z line, so the inner loop is a
+    // vectorisable min over k.
+    let kz: Vec<f32> = (0..nz).map(|k| k as f32).collect();
+    for p in &pts {
+        for i in 0..nx {
+            let dx = i as f32 - p[0];
+            for j in 0..ny {
+                let dy = j as f32 - p[1];
+                let base = dx * dx + dy * dy;
+                let line = &mut d[(i * ny + j) * nz..(i * ny + j + 1) * nz];
+                for (o, &k) in line.iter_mut().zip(&kz) {
+                    let dz = k - p[2];
+                    *o = o.min(base + dz * dz);
+                }
+            }
+        }
     }
     d
 }

@@ -119,7 +119,7 @@ pub fn run_program(
             ),
         ));
     }
-    if a.data.iter().any(|x| !x.is_finite()) {
+    if !a.data.iter().fold(true, |ok, x| ok & x.is_finite()) {
         return Err(err(
             "program",
             Some(step),
