@@ -137,24 +137,21 @@ pub fn run_programs(
     step: usize,
 ) -> Result<ProgramMaps, PlanError> {
     let g = world.grid;
+    // A kind with no program gets its default map (as `execute` does for a map not passed).
+    let source = |kind: MapKind| -> String {
+        programs
+            .get(&kind)
+            .cloned()
+            .unwrap_or_else(|| format!("ret_val = get_empty_{}_map()\n", kind.name()))
+    };
     let field = |kind: MapKind| -> Result<Field, PlanError> {
-        let a = run_program(
-            world,
-            kind,
-            programs.get(&kind).map_or("", String::as_str),
-            step,
-        )?;
+        let a = run_program(world, kind, &source(kind), step)?;
         Ok(Field {
             grid: g,
             data: a.data,
         })
     };
-    let rot = run_program(
-        world,
-        MapKind::Rotation,
-        programs.get(&MapKind::Rotation).map_or("", String::as_str),
-        step,
-    )?;
+    let rot = run_program(world, MapKind::Rotation, &source(MapKind::Rotation), step)?;
     let rotation = rot
         .data
         .chunks_exact(4)

@@ -79,3 +79,53 @@ fn greedy_closed_loop_is_bounded_even_when_it_stalls() {
     assert_eq!(report.len(), specs.len());
     assert!(report.iter().all(|s| s.plans <= 20));
 }
+
+#[test]
+fn a_program_source_may_leave_out_maps_and_they_take_their_defaults() {
+    use std::collections::BTreeMap;
+    use valuescape_voxposer::compiler::{CompileError, StepSpec};
+    use valuescape_voxposer::{MapKind, PlanRequest, plan_with};
+
+    /// A stand-in for a language model: one hand-written affordance program, nothing else.
+    struct OneProgram;
+    impl ProgramSource for OneProgram {
+        fn compile(
+            &self,
+            instruction: &str,
+            _world: &World,
+        ) -> Result<Vec<StepSpec>, CompileError> {
+            let mut programs = BTreeMap::new();
+            programs.insert(
+                MapKind::Affordance,
+                "a = get_empty_affordance_map()\nb = parse_query_obj('yellow block')\na[b.position[0], b.position[1], b.aabb[1][2] + cm2index(8, 'z')] = 1\nret_val = a\n".to_string(),
+            );
+            Ok(vec![StepSpec {
+                instruction: instruction.into(),
+                movable: "gripper".into(),
+                planar: false,
+                programs,
+            }])
+        }
+    }
+    let scene = presets::by_name("blocks_and_mug").unwrap_or_else(|| panic!("preset"));
+    let req = PlanRequest {
+        scene: scene.clone(),
+        instruction: "hover over the yellow block".into(),
+        planner: PlannerKind::Value,
+        grid_size: 64,
+        overrides: Vec::new(),
+        keep_maps: true,
+    };
+    let r = plan_with(&req, &OneProgram).unwrap_or_else(|e| panic!("{e}"));
+    let s = &r.steps[0];
+    assert!(s.target_reached);
+    let m = s.maps.as_ref().unwrap_or_else(|| panic!("maps"));
+    assert!(m.velocity.data.iter().all(|&v| v == 1.0));
+    assert!(
+        m.gripper.data.iter().all(|&v| v == 1.0),
+        "the gripper starts open"
+    );
+    assert!(m.avoidance.data.iter().all(|&v| v == 0.0));
+    let q = scene.end_effector.quat.map(|x| x as f32);
+    assert!(m.rotation.iter().all(|r| *r == q));
+}
