@@ -1160,12 +1160,7 @@ impl<'w> Parser<'w> {
                     self.mark(after..k);
                 }
                 let h = self.handle_of(&o);
-                let mut grasp = Sub::motion(
-                    with_modifiers(format!("grasp the {}", h.query), &m),
-                    Spot::Center(h.clone(), None),
-                    &m,
-                );
-                grasp.grip = Grip::GraspAt(h.clone(), 1.0);
+                let grasp = grasp(&h, &m);
                 subs.push(grasp);
                 let mut pull = Sub::motion(
                     with_modifiers(
@@ -1249,12 +1244,7 @@ impl<'w> Parser<'w> {
                 let d = deg.unwrap_or(if verb == "unscrew" { 180.0 } else { 90.0 });
                 match obj {
                     Some((o, _)) if !o.is_gripper() => {
-                        let mut grasp = Sub::motion(
-                            with_modifiers(format!("grasp the {}", o.query), &m),
-                            Spot::Center(o.clone(), None),
-                            &m,
-                        );
-                        grasp.grip = Grip::GraspAt(o.clone(), 1.0);
+                        let grasp = grasp(&o, &m);
                         subs.push(grasp);
                         let dir = if d < 0.0 {
                             "clockwise"
@@ -1285,12 +1275,7 @@ impl<'w> Parser<'w> {
                 let Some((o, after)) = self.object(i, end)? else {
                     return Err(self.missing_object(i, end, &verb));
                 };
-                let mut grasp = Sub::motion(
-                    with_modifiers(format!("grasp the {}", o.query), &m),
-                    Spot::Center(o.clone(), None),
-                    &m,
-                );
-                grasp.grip = Grip::GraspAt(o.clone(), 1.0);
+                let grasp = grasp(&o, &m);
                 subs.push(grasp);
                 // "take X off/out of/from Y"
                 let k = after;
@@ -1686,6 +1671,18 @@ fn singular(w: &str) -> String {
     query::singular(w).to_string()
 }
 
+/// Grasp: go to the object's centre with the gripper open everywhere except 1 cm around
+/// it, so it closes on arrival.
+fn grasp(o: &Obj, m: &Modifiers) -> Sub {
+    let mut s = Sub::motion(
+        with_modifiers(format!("grasp the {}", o.query), m),
+        Spot::Center(o.clone(), None),
+        m,
+    );
+    s.grip = Grip::GraspAt(o.clone(), 1.0);
+    s
+}
+
 fn lift(m: &Modifiers, cm: f64) -> Sub {
     let mut s = Sub::motion(
         with_modifiers(format!("move up by {}cm", fmt_num(cm)), m),
@@ -1697,12 +1694,7 @@ fn lift(m: &Modifiers, cm: f64) -> Sub {
 }
 
 fn place(o: &Obj, spot: Spot, m: &Modifiers) -> Vec<Sub> {
-    let mut grasp = Sub::motion(
-        with_modifiers(format!("grasp the {}", o.query), m),
-        Spot::Center(o.clone(), None),
-        m,
-    );
-    grasp.grip = Grip::GraspAt(o.clone(), 1.0);
+    let grasp = grasp(&o, &m);
     let mut lift = lift(m, 20.0);
     lift.grip = Grip::Close;
     let mut mv = Sub::motion(

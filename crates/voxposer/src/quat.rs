@@ -62,14 +62,13 @@ pub fn quat2euler(q: Quat) -> [f64; 3] {
     let r20 = 2.0 * (x * z - w * y);
     let r21 = 2.0 * (y * z + w * x);
     let r22 = 1.0 - 2.0 * (x * x + y * y);
-    let r01 = 2.0 * (x * y - w * z);
     let r11 = 1.0 - 2.0 * (x * x + z * z);
     let cy = (r00 * r00 + r10 * r10).sqrt();
     if cy > 1e-9 {
         [r21.atan2(r22), (-r20).atan2(cy), r10.atan2(r00)]
     } else {
+        // Gimbal lock: ak is set to 0 and ai absorbs the rotation, as transforms3d does.
         let r12 = 2.0 * (y * z - w * x);
-        let _ = r01;
         [(-r12).atan2(r11), (-r20).atan2(cy), 0.0]
     }
 }
