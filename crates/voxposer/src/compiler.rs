@@ -1244,7 +1244,7 @@ impl<'w> Parser<'w> {
                 let d = deg.unwrap_or(if verb == "unscrew" { 180.0 } else { 90.0 });
                 match obj {
                     Some((o, _)) if !o.is_gripper() => {
-                        let grasp = grasp(o, m);
+                        let grasp = grasp(&o, &m);
                         subs.push(grasp);
                         let dir = if d < 0.0 {
                             "clockwise"
@@ -1275,7 +1275,7 @@ impl<'w> Parser<'w> {
                 let Some((o, after)) = self.object(i, end)? else {
                     return Err(self.missing_object(i, end, &verb));
                 };
-                let grasp = grasp(o, m);
+                let grasp = grasp(&o, &m);
                 subs.push(grasp);
                 // "take X off/out of/from Y"
                 let k = after;
