@@ -106,7 +106,10 @@ impl NdArray {
     /// the shape. Elements are coerced to `dtype` (see [`DType::coerce`]).
     pub fn from_vec(shape: Vec<usize>, data: Vec<f32>, dtype: DType) -> Result<NdArray, String> {
         if shape.len() > MAX_NDIM {
-            return Err(format!("too many dimensions ({} > {MAX_NDIM})", shape.len()));
+            return Err(format!(
+                "too many dimensions ({} > {MAX_NDIM})",
+                shape.len()
+            ));
         }
         let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
         if n != Some(data.len()) {
@@ -119,7 +122,9 @@ impl NdArray {
         let data = if dtype == DType::Float {
             data
         } else {
-            data.into_iter().map(|x| dtype.coerce(f64::from(x))).collect()
+            data.into_iter()
+                .map(|x| dtype.coerce(f64::from(x)))
+                .collect()
         };
         Ok(NdArray {
             shape,
@@ -302,8 +307,16 @@ pub(crate) fn broadcast_shape(a: &[usize], b: &[usize]) -> R<Vec<usize>> {
     let n = a.len().max(b.len());
     let mut out = vec![0usize; n];
     for (k, slot) in out.iter_mut().enumerate() {
-        let da = (k + a.len()).checked_sub(n).and_then(|i| a.get(i)).copied().unwrap_or(1);
-        let db = (k + b.len()).checked_sub(n).and_then(|i| b.get(i)).copied().unwrap_or(1);
+        let da = (k + a.len())
+            .checked_sub(n)
+            .and_then(|i| a.get(i))
+            .copied()
+            .unwrap_or(1);
+        let db = (k + b.len())
+            .checked_sub(n)
+            .and_then(|i| b.get(i))
+            .copied()
+            .unwrap_or(1);
         *slot = if da == db || db == 1 {
             da
         } else if da == 1 {
@@ -338,7 +351,14 @@ pub(crate) fn bstrides(shape: &[usize], out: &[usize]) -> Vec<isize> {
 /// Calls `f(offset_a, offset_b)` for the start of every row of an
 /// iteration over `outer` (all dims but the innermost), where offsets
 /// advance by `sa`/`sb` per dimension.
-fn rows2(outer: &[usize], sa: &[isize], sb: &[isize], oa: isize, ob: isize, mut f: impl FnMut(isize, isize)) {
+fn rows2(
+    outer: &[usize],
+    sa: &[isize],
+    sb: &[isize],
+    oa: isize,
+    ob: isize,
+    mut f: impl FnMut(isize, isize),
+) {
     if outer.contains(&0) {
         return;
     }
@@ -354,7 +374,8 @@ fn rows2(outer: &[usize], sa: &[isize], sb: &[isize], oa: isize, ob: isize, mut 
                 return;
             }
             d -= 1;
-            let (Some(i), Some(&size), Some(&ta), Some(&tb)) = (idx.get_mut(d), outer.get(d), sa.get(d), sb.get(d))
+            let (Some(i), Some(&size), Some(&ta), Some(&tb)) =
+                (idx.get_mut(d), outer.get(d), sa.get(d), sb.get(d))
             else {
                 return;
             };
@@ -429,7 +450,12 @@ pub(crate) fn broadcast_to(a: &NdArray, shape: &[usize], budget: &mut Budget) ->
 }
 
 /// Applies `f` to every element.
-pub(crate) fn map(a: &NdArray, dtype: DType, budget: &mut Budget, f: impl Fn(f32) -> f32) -> R<NdArray> {
+pub(crate) fn map(
+    a: &NdArray,
+    dtype: DType,
+    budget: &mut Budget,
+    f: impl Fn(f32) -> f32,
+) -> R<NdArray> {
     a.check()?;
     charge_new(a.len(), budget)?;
     let data = a.data.iter().map(|&x| f(x)).collect();
@@ -590,11 +616,17 @@ pub(crate) fn binary(op: ArrBin, a: &NdArray, b: &NdArray, budget: &mut Budget) 
         B::Add => zip_map(a, b, num, budget, |x, y| (f64b(x) + f64b(y)) as f32),
         B::Sub => zip_map(a, b, num, budget, |x, y| (f64b(x) - f64b(y)) as f32),
         B::Mul => zip_map(a, b, num, budget, |x, y| (f64b(x) * f64b(y)) as f32),
-        B::Div => zip_map(a, b, DType::Float, budget, |x, y| (f64b(x) / f64b(y)) as f32),
+        B::Div => zip_map(a, b, DType::Float, budget, |x, y| {
+            (f64b(x) / f64b(y)) as f32
+        }),
         B::FloorDiv => {
             if num == DType::Int {
                 zip_map(a, b, num, budget, |x, y| {
-                    if y == 0.0 { 0.0 } else { (f64b(x) / f64b(y)).floor() as f32 }
+                    if y == 0.0 {
+                        0.0
+                    } else {
+                        (f64b(x) / f64b(y)).floor() as f32
+                    }
                 })
             } else {
                 zip_map(a, b, num, budget, |x, y| (f64b(x) / f64b(y)).floor() as f32)
@@ -603,7 +635,11 @@ pub(crate) fn binary(op: ArrBin, a: &NdArray, b: &NdArray, budget: &mut Budget) 
         B::Mod => {
             if num == DType::Int {
                 zip_map(a, b, num, budget, |x, y| {
-                    if y == 0.0 { 0.0 } else { py_fmod(f64b(x), f64b(y)) as f32 }
+                    if y == 0.0 {
+                        0.0
+                    } else {
+                        py_fmod(f64b(x), f64b(y)) as f32
+                    }
                 })
             } else {
                 zip_map(a, b, num, budget, |x, y| py_fmod(f64b(x), f64b(y)) as f32)
@@ -613,9 +649,13 @@ pub(crate) fn binary(op: ArrBin, a: &NdArray, b: &NdArray, budget: &mut Budget) 
             if num == DType::Int {
                 b.check()?;
                 if b.data.iter().any(|&y| y < 0.0) {
-                    return Err(value_err("integers to negative integer powers are not allowed"));
+                    return Err(value_err(
+                        "integers to negative integer powers are not allowed",
+                    ));
                 }
-                zip_map(a, b, num, budget, |x, y| f64b(x).powf(f64b(y)).clamp(-9.2e18, 9.2e18) as f32)
+                zip_map(a, b, num, budget, |x, y| {
+                    f64b(x).powf(f64b(y)).clamp(-9.2e18, 9.2e18) as f32
+                })
             } else {
                 zip_map(a, b, num, budget, |x, y| f64b(x).powf(f64b(y)) as f32)
             }
@@ -634,7 +674,10 @@ pub(crate) fn binary(op: ArrBin, a: &NdArray, b: &NdArray, budget: &mut Budget) 
                 )));
             }
             if dt == DType::Bool && matches!(op, B::LShift | B::RShift) {
-                return Err(type_err(format!("operator '{}' is not supported for bool arrays", op.symbol())));
+                return Err(type_err(format!(
+                    "operator '{}' is not supported for bool arrays",
+                    op.symbol()
+                )));
             }
             let int = |x: f32| x as i64;
             match op {
@@ -643,7 +686,11 @@ pub(crate) fn binary(op: ArrBin, a: &NdArray, b: &NdArray, budget: &mut Budget) 
                 B::Xor => zip_map(a, b, dt, budget, |x, y| (int(x) ^ int(y)) as f32),
                 B::LShift => zip_map(a, b, dt, budget, |x, y| {
                     let s = int(y);
-                    if (0..63).contains(&s) { int(x).wrapping_shl(s as u32) as f32 } else { 0.0 }
+                    if (0..63).contains(&s) {
+                        int(x).wrapping_shl(s as u32) as f32
+                    } else {
+                        0.0
+                    }
                 }),
                 _ => zip_map(a, b, dt, budget, |x, y| {
                     let s = int(y);
@@ -657,11 +704,17 @@ pub(crate) fn binary(op: ArrBin, a: &NdArray, b: &NdArray, budget: &mut Budget) 
         }
         B::Maximum => zip_map(a, b, dt, budget, nan_max),
         B::Minimum => zip_map(a, b, dt, budget, nan_min),
-        B::Atan2 => zip_map(a, b, DType::Float, budget, |y, x| f64b(y).atan2(f64b(x)) as f32),
-        B::Hypot => zip_map(a, b, DType::Float, budget, |x, y| f64b(x).hypot(f64b(y)) as f32),
+        B::Atan2 => zip_map(a, b, DType::Float, budget, |y, x| {
+            f64b(y).atan2(f64b(x)) as f32
+        }),
+        B::Hypot => zip_map(a, b, DType::Float, budget, |x, y| {
+            f64b(x).hypot(f64b(y)) as f32
+        }),
         B::LogicalAnd => zip_map(a, b, DType::Bool, budget, |x, y| b2f(x != 0.0 && y != 0.0)),
         B::LogicalOr => zip_map(a, b, DType::Bool, budget, |x, y| b2f(x != 0.0 || y != 0.0)),
-        B::LogicalXor => zip_map(a, b, DType::Bool, budget, |x, y| b2f((x != 0.0) != (y != 0.0))),
+        B::LogicalXor => zip_map(a, b, DType::Bool, budget, |x, y| {
+            b2f((x != 0.0) != (y != 0.0))
+        }),
     }
 }
 
@@ -731,10 +784,30 @@ pub(crate) fn unary(op: ArrUn, a: &NdArray, budget: &mut Budget) -> R<NdArray> {
         U::Tanh => map(a, DType::Float, budget, fl(f64::tanh)),
         U::Deg2Rad => map(a, DType::Float, budget, fl(f64::to_radians)),
         U::Rad2Deg => map(a, DType::Float, budget, fl(f64::to_degrees)),
-        U::Floor => map(a, if dt == DType::Float { dt } else { num }, budget, f32::floor),
-        U::Ceil => map(a, if dt == DType::Float { dt } else { num }, budget, f32::ceil),
-        U::Trunc => map(a, if dt == DType::Float { dt } else { num }, budget, f32::trunc),
-        U::Rint => map(a, if dt == DType::Float { dt } else { num }, budget, f32::round_ties_even),
+        U::Floor => map(
+            a,
+            if dt == DType::Float { dt } else { num },
+            budget,
+            f32::floor,
+        ),
+        U::Ceil => map(
+            a,
+            if dt == DType::Float { dt } else { num },
+            budget,
+            f32::ceil,
+        ),
+        U::Trunc => map(
+            a,
+            if dt == DType::Float { dt } else { num },
+            budget,
+            f32::trunc,
+        ),
+        U::Rint => map(
+            a,
+            if dt == DType::Float { dt } else { num },
+            budget,
+            f32::round_ties_even,
+        ),
         U::Sign => map(a, num, budget, |x| {
             if x > 0.0 {
                 1.0
@@ -757,10 +830,16 @@ pub(crate) fn round_decimals(a: &NdArray, decimals: i64, budget: &mut Budget) ->
     if a.dtype != DType::Float && decimals >= 0 {
         return copy(a, budget);
     }
-    let dt = if a.dtype == DType::Bool { DType::Int } else { a.dtype };
+    let dt = if a.dtype == DType::Bool {
+        DType::Int
+    } else {
+        a.dtype
+    };
     let d = decimals.clamp(-30, 30) as i32;
     let scale = 10f64.powi(d);
-    map(a, dt, budget, move |x| ((f64::from(x) * scale).round_ties_even() / scale) as f32)
+    map(a, dt, budget, move |x| {
+        ((f64::from(x) * scale).round_ties_even() / scale) as f32
+    })
 }
 
 /// Normalizes a (possibly negative) axis.
@@ -813,7 +892,12 @@ impl Reduce {
 
 /// Reduces over one axis (or all elements when `axis` is None), returning a
 /// 0-d array for full reductions.
-pub(crate) fn reduce(a: &NdArray, axis: Option<i64>, op: Reduce, budget: &mut Budget) -> R<NdArray> {
+pub(crate) fn reduce(
+    a: &NdArray,
+    axis: Option<i64>,
+    op: Reduce,
+    budget: &mut Budget,
+) -> R<NdArray> {
     a.check()?;
     let (outer, n, inner, out_shape) = match axis {
         None => (1usize, a.len(), 1usize, Vec::new()),
@@ -830,7 +914,12 @@ pub(crate) fn reduce(a: &NdArray, axis: Option<i64>, op: Reduce, budget: &mut Bu
     let m = outer.saturating_mul(inner);
     budget.ops(a.len() as u64 + m as u64)?;
     budget.elements(m)?;
-    if n == 0 && matches!(op, Reduce::Min | Reduce::Max | Reduce::ArgMin | Reduce::ArgMax) {
+    if n == 0
+        && matches!(
+            op,
+            Reduce::Min | Reduce::Max | Reduce::ArgMin | Reduce::ArgMax
+        )
+    {
         return Err(value_err(format!(
             "zero-size array to reduction operation {} which has no identity",
             op.name()
@@ -855,16 +944,36 @@ pub(crate) fn reduce(a: &NdArray, axis: Option<i64>, op: Reduce, budget: &mut Bu
     let (vals, dtype): (Vec<f64>, DType) = match op {
         Reduce::Sum => (
             fold(0.0, &|s, x, _| s + x),
-            if a.dtype == DType::Float { DType::Float } else { DType::Int },
+            if a.dtype == DType::Float {
+                DType::Float
+            } else {
+                DType::Int
+            },
         ),
         Reduce::Prod => (
             fold(1.0, &|s, x, _| s * x),
-            if a.dtype == DType::Float { DType::Float } else { DType::Int },
+            if a.dtype == DType::Float {
+                DType::Float
+            } else {
+                DType::Int
+            },
         ),
-        Reduce::CountNonzero => (fold(0.0, &|s, x, _| s + f64::from(b2f(x != 0.0))), DType::Int),
-        Reduce::Mean => (fold(0.0, &|s, x, _| s + x).into_iter().map(|s| s / nf).collect(), DType::Float),
+        Reduce::CountNonzero => (
+            fold(0.0, &|s, x, _| s + f64::from(b2f(x != 0.0))),
+            DType::Int,
+        ),
+        Reduce::Mean => (
+            fold(0.0, &|s, x, _| s + x)
+                .into_iter()
+                .map(|s| s / nf)
+                .collect(),
+            DType::Float,
+        ),
         Reduce::Var | Reduce::Std => {
-            let mean: Vec<f64> = fold(0.0, &|s, x, _| s + x).into_iter().map(|s| s / nf).collect();
+            let mean: Vec<f64> = fold(0.0, &|s, x, _| s + x)
+                .into_iter()
+                .map(|s| s / nf)
+                .collect();
             let var: Vec<f64> = fold(0.0, &|s, x, k| {
                 let d = x - mean.get(k).copied().unwrap_or(0.0);
                 s + d * d
@@ -879,15 +988,33 @@ pub(crate) fn reduce(a: &NdArray, axis: Option<i64>, op: Reduce, budget: &mut Bu
             }
         }
         Reduce::Min => (
-            fold(f64::INFINITY, &|s, x, _| if s.is_nan() || x.is_nan() { f64::NAN } else { s.min(x) }),
+            fold(f64::INFINITY, &|s, x, _| {
+                if s.is_nan() || x.is_nan() {
+                    f64::NAN
+                } else {
+                    s.min(x)
+                }
+            }),
             a.dtype,
         ),
         Reduce::Max => (
-            fold(f64::NEG_INFINITY, &|s, x, _| if s.is_nan() || x.is_nan() { f64::NAN } else { s.max(x) }),
+            fold(f64::NEG_INFINITY, &|s, x, _| {
+                if s.is_nan() || x.is_nan() {
+                    f64::NAN
+                } else {
+                    s.max(x)
+                }
+            }),
             a.dtype,
         ),
-        Reduce::Any => (fold(0.0, &|s, x, _| if s != 0.0 || x != 0.0 { 1.0 } else { 0.0 }), DType::Bool),
-        Reduce::All => (fold(1.0, &|s, x, _| if s != 0.0 && x != 0.0 { 1.0 } else { 0.0 }), DType::Bool),
+        Reduce::Any => (
+            fold(0.0, &|s, x, _| if s != 0.0 || x != 0.0 { 1.0 } else { 0.0 }),
+            DType::Bool,
+        ),
+        Reduce::All => (
+            fold(1.0, &|s, x, _| if s != 0.0 && x != 0.0 { 1.0 } else { 0.0 }),
+            DType::Bool,
+        ),
         Reduce::ArgMin | Reduce::ArgMax => {
             let mut best = vec![0f64; m];
             let mut besti = vec![0f64; m];
@@ -901,7 +1028,8 @@ pub(crate) fn reduce(a: &NdArray, axis: Option<i64>, op: Reduce, budget: &mut Bu
                             break;
                         }
                         let x = f64::from(a.at(idx(o, j, i)));
-                        let better = x.is_nan() || if op == Reduce::ArgMin { x < bv } else { x > bv };
+                        let better =
+                            x.is_nan() || if op == Reduce::ArgMin { x < bv } else { x > bv };
                         if better {
                             bv = x;
                             bi = j;
@@ -940,7 +1068,10 @@ pub(crate) enum IndexItem {
 #[derive(Debug, Clone)]
 pub(crate) enum Selection {
     /// A strided view: start offset and (length, stride) per result dim.
-    View { offset: usize, dims: Vec<(usize, isize)> },
+    View {
+        offset: usize,
+        dims: Vec<(usize, isize)>,
+    },
     /// Blocks of `block` contiguous elements starting at `offsets`; result
     /// shape is `lead ++ tail`.
     Gather {
@@ -969,7 +1100,13 @@ fn fmt_num(x: f64) -> String {
 }
 
 /// Resolves an integer index on an axis of length `size`.
-pub(crate) fn resolve_int(x: f64, is_float: bool, size: usize, axis: usize, forgiving: bool) -> R<usize> {
+pub(crate) fn resolve_int(
+    x: f64,
+    is_float: bool,
+    size: usize,
+    axis: usize,
+    forgiving: bool,
+) -> R<usize> {
     if forgiving {
         if x.is_nan() {
             return Err(value_err(format!("cannot index axis {axis} with NaN")));
@@ -1006,7 +1143,9 @@ fn resolve_int_item(item: &IndexItem, size: usize, axis: usize, forgiving: bool)
         IndexItem::Int(i) => {
             if forgiving {
                 if size == 0 {
-                    return Err(index_err(format!("index {i} is out of bounds for axis {axis} with size 0")));
+                    return Err(index_err(format!(
+                        "index {i} is out of bounds for axis {axis} with size 0"
+                    )));
                 }
                 return Ok((*i).clamp(0, (size - 1) as i64) as usize);
             }
@@ -1043,14 +1182,22 @@ pub(crate) fn slice_indices(
             None => default,
             Some(v) => {
                 let v = i128::from(v);
-                if v < 0 { (v + len).max(lower) } else { v.min(upper) }
+                if v < 0 {
+                    (v + len).max(lower)
+                } else {
+                    v.min(upper)
+                }
             }
         }
     };
     let start = clamp(start, if step > 0 { lower } else { upper });
     let stop = clamp(stop, if step > 0 { upper } else { lower });
     let count = if step > 0 {
-        if stop > start { (stop - start - 1) / step + 1 } else { 0 }
+        if stop > start {
+            (stop - start - 1) / step + 1
+        } else {
+            0
+        }
     } else if start > stop {
         (start - stop - 1) / (-step) + 1
     } else {
@@ -1060,18 +1207,35 @@ pub(crate) fn slice_indices(
 }
 
 /// Resolves an index against an array shape.
-pub(crate) fn select(shape: &[usize], forgiving: bool, items: &[IndexItem], budget: &mut Budget) -> R<Selection> {
-    let has_adv = items.iter().any(|i| matches!(i, IndexItem::Mask(_) | IndexItem::Ints(_)));
+pub(crate) fn select(
+    shape: &[usize],
+    forgiving: bool,
+    items: &[IndexItem],
+    budget: &mut Budget,
+) -> R<Selection> {
+    let has_adv = items
+        .iter()
+        .any(|i| matches!(i, IndexItem::Mask(_) | IndexItem::Ints(_)));
     if has_adv {
         return select_advanced(shape, forgiving, items, budget);
     }
     let consumed = items
         .iter()
-        .filter(|i| matches!(i, IndexItem::Int(_) | IndexItem::Float(_) | IndexItem::Slice(..)))
+        .filter(|i| {
+            matches!(
+                i,
+                IndexItem::Int(_) | IndexItem::Float(_) | IndexItem::Slice(..)
+            )
+        })
         .count();
-    let ellipses = items.iter().filter(|i| matches!(i, IndexItem::Ellipsis)).count();
+    let ellipses = items
+        .iter()
+        .filter(|i| matches!(i, IndexItem::Ellipsis))
+        .count();
     if ellipses > 1 {
-        return Err(index_err("an index can only have a single ellipsis ('...')"));
+        return Err(index_err(
+            "an index can only have a single ellipsis ('...')",
+        ));
     }
     if consumed > shape.len() {
         return Err(index_err(format!(
@@ -1129,7 +1293,12 @@ pub(crate) fn select(shape: &[usize], forgiving: bool, items: &[IndexItem], budg
     Ok(Selection::View { offset, dims })
 }
 
-fn select_advanced(shape: &[usize], forgiving: bool, items: &[IndexItem], budget: &mut Budget) -> R<Selection> {
+fn select_advanced(
+    shape: &[usize],
+    forgiving: bool,
+    items: &[IndexItem],
+    budget: &mut Budget,
+) -> R<Selection> {
     // Trailing ellipsis is harmless: `a[mask, ...]`.
     let items: Vec<&IndexItem> = {
         let mut v: Vec<&IndexItem> = items.iter().collect();
@@ -1179,10 +1348,12 @@ fn select_advanced(shape: &[usize], forgiving: bool, items: &[IndexItem], budget
             "a boolean mask index must be the only index (write a[mask], with mask shaped like the leading axes)",
         ));
     }
-    if items
-        .iter()
-        .any(|i| matches!(i, IndexItem::Slice(..) | IndexItem::Ellipsis | IndexItem::NewAxis))
-    {
+    if items.iter().any(|i| {
+        matches!(
+            i,
+            IndexItem::Slice(..) | IndexItem::Ellipsis | IndexItem::NewAxis
+        )
+    }) {
         return Err(index_err(
             "mixing integer-array indices with slices, '...' or None is not supported; index with integer arrays only (e.g. a[xs, ys, zs])",
         ));
@@ -1200,7 +1371,9 @@ fn select_advanced(shape: &[usize], forgiving: bool, items: &[IndexItem], budget
         if let IndexItem::Ints(a) = it {
             a.check()?;
             if a.dtype == DType::Float && !forgiving {
-                return Err(index_err("arrays used as indices must be of integer (or boolean) type"));
+                return Err(index_err(
+                    "arrays used as indices must be of integer (or boolean) type",
+                ));
             }
             lead = broadcast_shape(&lead, &a.shape).map_err(|_| {
                 index_err("shape mismatch: indexing arrays could not be broadcast together")
@@ -1220,7 +1393,8 @@ fn select_advanced(shape: &[usize], forgiving: bool, items: &[IndexItem], budget
             IndexItem::Ints(a) => {
                 let b = broadcast_to(a, &lead, budget)?;
                 for (slot, &x) in offsets.iter_mut().zip(&b.data) {
-                    let i = resolve_int(f64::from(x), a.dtype == DType::Float, size, ax, forgiving)?;
+                    let i =
+                        resolve_int(f64::from(x), a.dtype == DType::Float, size, ax, forgiving)?;
                     *slot += i * stride;
                 }
             }
@@ -1290,11 +1464,21 @@ pub(crate) fn set(a: &mut NdArray, sel: &Selection, value: &NdArray, budget: &mu
     a.check()?;
     value.check()?;
     let shape = sel.shape();
-    let target = broadcast_shape(&value.shape, &shape).ok().filter(|t| *t == shape);
+    let target = broadcast_shape(&value.shape, &shape)
+        .ok()
+        .filter(|t| *t == shape);
     if target.is_none() {
         // numpy also allows leading size-1 dims on the value.
-        let trimmed: Vec<usize> = value.shape.iter().copied().skip_while(|&d| d == 1).collect();
-        let ok = broadcast_shape(&trimmed, &shape).ok().filter(|t| *t == shape).is_some();
+        let trimmed: Vec<usize> = value
+            .shape
+            .iter()
+            .copied()
+            .skip_while(|&d| d == 1)
+            .collect();
+        let ok = broadcast_shape(&trimmed, &shape)
+            .ok()
+            .filter(|t| *t == shape)
+            .is_some();
         if !ok {
             return Err(value_err(format!(
                 "could not broadcast input array from shape {} into shape {}",
@@ -1304,15 +1488,29 @@ pub(crate) fn set(a: &mut NdArray, sel: &Selection, value: &NdArray, budget: &mu
         }
     }
     let vshape: Vec<usize> = if value.ndim() > shape.len() {
-        value.shape.get(value.ndim() - shape.len()..).unwrap_or(&[]).to_vec()
+        value
+            .shape
+            .get(value.ndim() - shape.len()..)
+            .unwrap_or(&[])
+            .to_vec()
     } else {
         value.shape.clone()
     };
     let n = shape_size(&shape)?;
     budget.ops(n as u64)?;
     let dtype = a.dtype;
-    let conv = |x: f32| if dtype == DType::Float || value.dtype == dtype { x } else { dtype.coerce(f64::from(x)) };
-    let scalar = if value.len() == 1 { Some(conv(value.at(0))) } else { None };
+    let conv = |x: f32| {
+        if dtype == DType::Float || value.dtype == dtype {
+            x
+        } else {
+            dtype.coerce(f64::from(x))
+        }
+    };
+    let scalar = if value.len() == 1 {
+        Some(conv(value.at(0)))
+    } else {
+        None
+    };
     let vst = bstrides(&vshape, &shape);
     match sel {
         Selection::View { offset, dims } => {
@@ -1347,7 +1545,10 @@ pub(crate) fn set(a: &mut NdArray, sel: &Selection, value: &NdArray, budget: &mu
                             Some(s) => s,
                             None => conv(rd(&value.data, vo + vi * k)),
                         };
-                        if let Some(d) = usize::try_from(o + si * k).ok().and_then(|i| data.get_mut(i)) {
+                        if let Some(d) = usize::try_from(o + si * k)
+                            .ok()
+                            .and_then(|i| data.get_mut(i))
+                        {
                             *d = v;
                         }
                     }
@@ -1432,7 +1633,10 @@ fn fmt_dims(dims: &[i64]) -> String {
     if dims.contains(&-1) {
         t = format!(
             "({})",
-            dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            dims.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     t
@@ -1615,7 +1819,10 @@ mod tests {
         let d = binary(ArrBin::Div, &a, &c, &mut b).unwrap();
         assert_eq!(d.dtype, DType::Float);
         let f = arr(&[1], &[0.5], DType::Float);
-        assert_eq!(binary(ArrBin::Mul, &a, &f, &mut b).unwrap().dtype, DType::Float);
+        assert_eq!(
+            binary(ArrBin::Mul, &a, &f, &mut b).unwrap().dtype,
+            DType::Float
+        );
         let m = binary(ArrBin::Gt, &c, &arr(&[], &[15.0], DType::Int), &mut b).unwrap();
         assert_eq!(m.dtype, DType::Bool);
         assert_eq!(m.data, vec![0.0, 1.0, 1.0]);
@@ -1626,8 +1833,14 @@ mod tests {
         let mut b = budget();
         let a = arr(&[4], &[7.0, -7.0, 7.0, -7.0], DType::Int);
         let c = arr(&[4], &[2.0, 2.0, -2.0, 0.0], DType::Int);
-        assert_eq!(binary(ArrBin::FloorDiv, &a, &c, &mut b).unwrap().data, vec![3.0, -4.0, -4.0, 0.0]);
-        assert_eq!(binary(ArrBin::Mod, &a, &c, &mut b).unwrap().data, vec![1.0, 1.0, -1.0, 0.0]);
+        assert_eq!(
+            binary(ArrBin::FloorDiv, &a, &c, &mut b).unwrap().data,
+            vec![3.0, -4.0, -4.0, 0.0]
+        );
+        assert_eq!(
+            binary(ArrBin::Mod, &a, &c, &mut b).unwrap().data,
+            vec![1.0, 1.0, -1.0, 0.0]
+        );
     }
 
     #[test]
@@ -1635,7 +1848,10 @@ mod tests {
         let mut b = budget();
         let a = arr(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], DType::Int);
         let s0 = reduce(&a, Some(0), Reduce::Sum, &mut b).unwrap();
-        assert_eq!((s0.shape.clone(), s0.data.clone()), (vec![3], vec![5.0, 7.0, 9.0]));
+        assert_eq!(
+            (s0.shape.clone(), s0.data.clone()),
+            (vec![3], vec![5.0, 7.0, 9.0])
+        );
         let m1 = reduce(&a, Some(-1), Reduce::Mean, &mut b).unwrap();
         assert_eq!(m1.data, vec![2.0, 5.0]);
         let am = reduce(&a, None, Reduce::ArgMax, &mut b).unwrap();
@@ -1651,9 +1867,17 @@ mod tests {
         assert_eq!(slice_indices(Some(-2), None, None, 5).unwrap(), (3, 1, 2));
         assert_eq!(slice_indices(None, None, Some(-1), 5).unwrap(), (4, -1, 5));
         assert_eq!(slice_indices(Some(10), Some(20), None, 5).unwrap().2, 0);
-        assert_eq!(slice_indices(Some(1), Some(4), Some(2), 5).unwrap(), (1, 2, 2));
+        assert_eq!(
+            slice_indices(Some(1), Some(4), Some(2), 5).unwrap(),
+            (1, 2, 2)
+        );
         assert!(slice_indices(None, None, Some(0), 5).is_err());
-        assert_eq!(slice_indices(Some(i64::MIN), Some(i64::MAX), Some(i64::MIN), 5).unwrap().2, 0);
+        assert_eq!(
+            slice_indices(Some(i64::MIN), Some(i64::MAX), Some(i64::MIN), 5)
+                .unwrap()
+                .2,
+            0
+        );
     }
 
     #[test]
@@ -1663,15 +1887,51 @@ mod tests {
         for (i, x) in a.data.iter_mut().enumerate() {
             *x = i as f32;
         }
-        let sel = select(&a.shape, false, &[IndexItem::Slice(None, None, None), IndexItem::Int(1)], &mut b).unwrap();
+        let sel = select(
+            &a.shape,
+            false,
+            &[IndexItem::Slice(None, None, None), IndexItem::Int(1)],
+            &mut b,
+        )
+        .unwrap();
         let col = get(&a, &sel, &mut b).unwrap();
-        assert_eq!((col.shape.clone(), col.data.clone()), (vec![3], vec![1.0, 5.0, 9.0]));
-        let sel = select(&a.shape, false, &[IndexItem::Int(-1), IndexItem::Slice(None, None, Some(-2))], &mut b).unwrap();
+        assert_eq!(
+            (col.shape.clone(), col.data.clone()),
+            (vec![3], vec![1.0, 5.0, 9.0])
+        );
+        let sel = select(
+            &a.shape,
+            false,
+            &[IndexItem::Int(-1), IndexItem::Slice(None, None, Some(-2))],
+            &mut b,
+        )
+        .unwrap();
         assert_eq!(get(&a, &sel, &mut b).unwrap().data, vec![11.0, 9.0]);
-        let sel = select(&a.shape, false, &[IndexItem::Slice(Some(1), None, None)], &mut b).unwrap();
-        set(&mut a, &sel, &arr(&[4], &[7.0, 7.0, 7.0, 7.5], DType::Float), &mut b).unwrap();
-        assert_eq!(a.data[4..].to_vec(), vec![7.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0]);
-        let bad = set(&mut a, &sel, &arr(&[3], &[1.0, 2.0, 3.0], DType::Int), &mut b).unwrap_err();
+        let sel = select(
+            &a.shape,
+            false,
+            &[IndexItem::Slice(Some(1), None, None)],
+            &mut b,
+        )
+        .unwrap();
+        set(
+            &mut a,
+            &sel,
+            &arr(&[4], &[7.0, 7.0, 7.0, 7.5], DType::Float),
+            &mut b,
+        )
+        .unwrap();
+        assert_eq!(
+            a.data[4..].to_vec(),
+            vec![7.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0]
+        );
+        let bad = set(
+            &mut a,
+            &sel,
+            &arr(&[3], &[1.0, 2.0, 3.0], DType::Int),
+            &mut b,
+        )
+        .unwrap_err();
         assert!(bad.msg.contains("could not broadcast"), "{}", bad.msg);
     }
 
@@ -1679,7 +1939,9 @@ mod tests {
     fn forgiving_vs_strict_ints() {
         let mut b = budget();
         let shape = [5usize];
-        let get1 = |items: &[IndexItem], forgiving: bool, b: &mut Budget| match select(&shape, forgiving, items, b) {
+        let get1 = |items: &[IndexItem], forgiving: bool, b: &mut Budget| match select(
+            &shape, forgiving, items, b,
+        ) {
             Ok(Selection::View { offset, .. }) => Ok(offset),
             Ok(_) => Ok(usize::MAX),
             Err(e) => Err(e),
@@ -1714,7 +1976,13 @@ mod tests {
         let mut a = NdArray::zeros(vec![3, 3], DType::Int);
         let xs = arr(&[2], &[0.0, 2.0], DType::Int);
         let ys = arr(&[2], &[1.0, 2.0], DType::Int);
-        let sel = select(&a.shape, false, &[IndexItem::Ints(xs), IndexItem::Ints(ys)], &mut b).unwrap();
+        let sel = select(
+            &a.shape,
+            false,
+            &[IndexItem::Ints(xs), IndexItem::Ints(ys)],
+            &mut b,
+        )
+        .unwrap();
         set(&mut a, &sel, &NdArray::scalar(5.0, DType::Int), &mut b).unwrap();
         assert_eq!(a.data, vec![0.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 5.0]);
     }
@@ -1736,7 +2004,11 @@ mod tests {
         assert_eq!(c.shape, vec![4]);
         let s = stack(&[v.clone(), v], 0, &mut b).unwrap();
         assert_eq!(s.shape, vec![2, 2]);
-        let t = transpose(&arr(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], DType::Int), &mut b).unwrap();
+        let t = transpose(
+            &arr(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], DType::Int),
+            &mut b,
+        )
+        .unwrap();
         assert_eq!(t.data, vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
     }
 }

@@ -85,6 +85,20 @@ pub(crate) enum UnaryOp {
     Invert,
 }
 
+/// A variable name, interned per program: `id` indexes the program's
+/// symbol table (and the interpreter's global slots).
+#[derive(Debug, Clone)]
+pub(crate) struct Name {
+    pub id: u32,
+    pub text: Rc<str>,
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// An expression with its span.
 #[derive(Debug, Clone)]
 pub(crate) struct Expr {
@@ -109,7 +123,7 @@ pub(crate) enum ExprKind {
     Float(f64),
     Str(Rc<str>),
     Ellipsis,
-    Name(Rc<str>),
+    Name(Name),
     Tuple(Vec<Expr>),
     List(Vec<Expr>),
     Dict(Vec<(Expr, Expr)>),
@@ -151,7 +165,10 @@ pub(crate) struct Stmt {
 #[derive(Debug, Clone)]
 pub(crate) struct ImportName {
     pub module: String,
-    pub alias: Option<Rc<str>>,
+    /// Whether `as alias` was given (then `bind` is the alias, else the
+    /// top-level package name).
+    pub aliased: bool,
+    pub bind: Name,
     pub span: Span,
 }
 
@@ -189,7 +206,8 @@ pub(crate) enum StmtKind {
     FromImport {
         module: String,
         module_span: Span,
-        names: Vec<(Rc<str>, Option<Rc<str>>, Span)>,
+        /// (imported attribute, name bound, span)
+        names: Vec<(Rc<str>, Name, Span)>,
     },
     Assert {
         test: Expr,

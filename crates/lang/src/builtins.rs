@@ -11,45 +11,181 @@ use crate::error::{ErrorKind, R, fail, index_err, type_err, value_err};
 use crate::interp::{Interp, Kwargs, PyIter, SeqIdx, seq_index, short_repr};
 use crate::numpy;
 use crate::ops::{self, arr_result};
-use crate::value::{Value, check_hashable, compare_values, py_float_repr, repr_into, str_of, truthy, values_eq};
+use crate::value::{
+    Value, check_hashable, compare_values, py_float_repr, repr_into, str_of, truthy, values_eq,
+};
 
 /// Python built-in functions available without import.
 const BUILTINS: &[&str] = &[
-    "len", "range", "int", "float", "bool", "str", "repr", "abs", "min", "max", "round", "sum", "list",
-    "tuple", "dict", "enumerate", "zip", "sorted", "reversed", "any", "all", "isinstance", "print", "map",
-    "filter", "pow", "divmod", "hasattr", "getattr", "format", "set", "type",
+    "len",
+    "range",
+    "int",
+    "float",
+    "bool",
+    "str",
+    "repr",
+    "abs",
+    "min",
+    "max",
+    "round",
+    "sum",
+    "list",
+    "tuple",
+    "dict",
+    "enumerate",
+    "zip",
+    "sorted",
+    "reversed",
+    "any",
+    "all",
+    "isinstance",
+    "print",
+    "map",
+    "filter",
+    "pow",
+    "divmod",
+    "hasattr",
+    "getattr",
+    "format",
+    "set",
+    "type",
 ];
 
 /// Names that exist in Python but are deliberately unavailable.
 const SANDBOXED: &[&str] = &[
-    "open", "eval", "exec", "compile", "input", "__import__", "globals", "locals", "vars", "exit", "quit",
-    "breakpoint", "help", "dir", "id", "hash", "memoryview", "bytearray", "bytes", "setattr", "delattr",
-    "iter", "next", "object", "super", "property", "staticmethod", "classmethod", "frozenset", "complex",
+    "open",
+    "eval",
+    "exec",
+    "compile",
+    "input",
+    "__import__",
+    "globals",
+    "locals",
+    "vars",
+    "exit",
+    "quit",
+    "breakpoint",
+    "help",
+    "dir",
+    "id",
+    "hash",
+    "memoryview",
+    "bytearray",
+    "bytes",
+    "setattr",
+    "delattr",
+    "iter",
+    "next",
+    "object",
+    "super",
+    "property",
+    "staticmethod",
+    "classmethod",
+    "frozenset",
+    "complex",
 ];
 
 const MATH_FUNCS: &[&str] = &[
-    "math.sqrt", "math.sin", "math.cos", "math.tan", "math.asin", "math.acos", "math.atan", "math.atan2",
-    "math.sinh", "math.cosh", "math.tanh", "math.exp", "math.log", "math.log2", "math.log10", "math.pow",
-    "math.fabs", "math.floor", "math.ceil", "math.trunc", "math.radians", "math.degrees", "math.hypot",
-    "math.copysign", "math.isclose", "math.isnan", "math.isinf", "math.isfinite", "math.fmod",
-    "math.factorial", "math.gcd", "math.dist", "math.prod", "math.fsum",
+    "math.sqrt",
+    "math.sin",
+    "math.cos",
+    "math.tan",
+    "math.asin",
+    "math.acos",
+    "math.atan",
+    "math.atan2",
+    "math.sinh",
+    "math.cosh",
+    "math.tanh",
+    "math.exp",
+    "math.log",
+    "math.log2",
+    "math.log10",
+    "math.pow",
+    "math.fabs",
+    "math.floor",
+    "math.ceil",
+    "math.trunc",
+    "math.radians",
+    "math.degrees",
+    "math.hypot",
+    "math.copysign",
+    "math.isclose",
+    "math.isnan",
+    "math.isinf",
+    "math.isfinite",
+    "math.fmod",
+    "math.factorial",
+    "math.gcd",
+    "math.dist",
+    "math.prod",
+    "math.fsum",
 ];
 
 const ARRAY_METHODS: &[&str] = &[
-    "copy", "astype", "tolist", "sum", "mean", "min", "max", "reshape", "flatten", "ravel", "any", "all",
-    "nonzero", "argmax", "argmin", "std", "var", "prod", "clip", "round", "item", "fill", "transpose",
-    "dot", "squeeze",
+    "copy",
+    "astype",
+    "tolist",
+    "sum",
+    "mean",
+    "min",
+    "max",
+    "reshape",
+    "flatten",
+    "ravel",
+    "any",
+    "all",
+    "nonzero",
+    "argmax",
+    "argmin",
+    "std",
+    "var",
+    "prod",
+    "clip",
+    "round",
+    "item",
+    "fill",
+    "transpose",
+    "dot",
+    "squeeze",
 ];
 const LIST_METHODS: &[&str] = &[
-    "append", "extend", "insert", "pop", "index", "count", "remove", "sort", "reverse", "copy", "clear",
+    "append", "extend", "insert", "pop", "index", "count", "remove", "sort", "reverse", "copy",
+    "clear",
 ];
 const TUPLE_METHODS: &[&str] = &["index", "count"];
+const SCALAR_METHODS: &[&str] = &["item", "tolist", "astype"];
 const DICT_METHODS: &[&str] = &[
-    "get", "keys", "values", "items", "pop", "update", "setdefault", "copy", "clear",
+    "get",
+    "keys",
+    "values",
+    "items",
+    "pop",
+    "update",
+    "setdefault",
+    "copy",
+    "clear",
 ];
 const STR_METHODS: &[&str] = &[
-    "lower", "upper", "strip", "lstrip", "rstrip", "split", "join", "startswith", "endswith", "replace",
-    "find", "count", "format", "title", "capitalize", "isdigit", "isalpha", "isalnum", "isspace",
+    "lower",
+    "upper",
+    "strip",
+    "lstrip",
+    "rstrip",
+    "split",
+    "join",
+    "startswith",
+    "endswith",
+    "replace",
+    "find",
+    "count",
+    "format",
+    "title",
+    "capitalize",
+    "isdigit",
+    "isalpha",
+    "isalnum",
+    "isspace",
     "splitlines",
 ];
 
@@ -107,7 +243,9 @@ pub(crate) fn module_attr(module: &'static str, name: &str) -> R<Value> {
                 }
                 _ => {}
             }
-            numpy::np_function(name).map(Value::Builtin).ok_or_else(missing)
+            numpy::np_function(name)
+                .map(Value::Builtin)
+                .ok_or_else(missing)
         }
         "numpy.linalg" => match name {
             "norm" => Ok(Value::Builtin("np.linalg.norm")),
@@ -132,7 +270,9 @@ pub(crate) fn module_attr(module: &'static str, name: &str) -> R<Value> {
 
 /// `obj.name`.
 pub(crate) fn get_attr(it: &mut Interp<'_>, obj: &Value, name: &str) -> R<Value> {
-    let method = |table: &'static [&'static str]| find_static(table, name).map(|m| Value::Method(Rc::new((obj.clone(), m))));
+    let method = |table: &'static [&'static str]| {
+        find_static(table, name).map(|m| Value::Method(Rc::new((obj.clone(), m))))
+    };
     let found = match obj {
         Value::Module(m) => return module_attr(m, name),
         Value::Object(o) => {
@@ -166,7 +306,14 @@ pub(crate) fn get_attr(it: &mut Interp<'_>, obj: &Value, name: &str) -> R<Value>
         Value::Tuple(_) => method(TUPLE_METHODS),
         Value::Dict(_) => method(DICT_METHODS),
         Value::Str(_) => method(STR_METHODS),
-        Value::Float(_) if name == "is_integer" => Some(Value::Method(Rc::new((obj.clone(), "is_integer")))),
+        Value::Float(_) if name == "is_integer" => {
+            Some(Value::Method(Rc::new((obj.clone(), "is_integer"))))
+        }
+        // numpy scalars are plain Python numbers here; accept their common
+        // methods too.
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) if SCALAR_METHODS.contains(&name) => {
+            find_static(SCALAR_METHODS, name).map(|m| Value::Method(Rc::new((obj.clone(), m))))
+        }
         Value::Int(_) | Value::Float(_) if name == "real" => Some(obj.clone()),
         _ => None,
     };
@@ -176,7 +323,10 @@ pub(crate) fn get_attr(it: &mut Interp<'_>, obj: &Value, name: &str) -> R<Value>
         } else {
             ""
         };
-        type_err(format!("'{}' object has no attribute '{name}'{hint}", obj.type_label()))
+        type_err(format!(
+            "'{}' object has no attribute '{name}'{hint}",
+            obj.type_label()
+        ))
     })
 }
 
@@ -204,11 +354,15 @@ pub(crate) fn bind<const N: usize>(
     }
     for (k, v) in kwargs {
         let Some(i) = names.iter().position(|n| **n == *k) else {
-            return Err(type_err(format!("{fname}() got an unexpected keyword argument '{k}'")));
+            return Err(type_err(format!(
+                "{fname}() got an unexpected keyword argument '{k}'"
+            )));
         };
         let Some(slot) = out.get_mut(i) else { continue };
         if slot.is_some() {
-            return Err(type_err(format!("{fname}() got multiple values for argument '{k}'")));
+            return Err(type_err(format!(
+                "{fname}() got multiple values for argument '{k}'"
+            )));
         }
         *slot = Some(v);
     }
@@ -225,7 +379,9 @@ pub(crate) fn bind<const N: usize>(
 
 fn no_kwargs(fname: &str, kwargs: &Kwargs) -> R<()> {
     match kwargs.first() {
-        Some((k, _)) => Err(type_err(format!("{fname}() got an unexpected keyword argument '{k}'"))),
+        Some((k, _)) => Err(type_err(format!(
+            "{fname}() got an unexpected keyword argument '{k}'"
+        ))),
         None => Ok(()),
     }
 }
@@ -250,7 +406,10 @@ pub(crate) fn to_int(v: &Value, what: &str) -> R<i64> {
         Value::Float(_) => Err(type_err(format!(
             "'float' object cannot be interpreted as an integer ({what})"
         ))),
-        _ => Err(type_err(format!("{what} must be an integer, not '{}'", v.type_label()))),
+        _ => Err(type_err(format!(
+            "{what} must be an integer, not '{}'",
+            v.type_label()
+        ))),
     }
 }
 
@@ -331,8 +490,13 @@ fn index_item(v: &Value, budget: &mut crate::Budget) -> R<IndexItem> {
 pub(crate) fn del_item(it: &mut Interp<'_>, container: &Value, idx: &Value) -> R<()> {
     match container {
         Value::List(l) => {
-            let len = l.try_borrow().map_err(|_| value_err("list is in use"))?.len();
-            let mut l = l.try_borrow_mut().map_err(|_| value_err("list is in use"))?;
+            let len = l
+                .try_borrow()
+                .map_err(|_| value_err("list is in use"))?
+                .len();
+            let mut l = l
+                .try_borrow_mut()
+                .map_err(|_| value_err("list is in use"))?;
             it.budget.ops(len as u64)?;
             match seq_index(idx, len, "list assignment")? {
                 SeqIdx::One(i) => {
@@ -354,17 +518,22 @@ pub(crate) fn del_item(it: &mut Interp<'_>, container: &Value, idx: &Value) -> R
         }
         Value::Dict(d) => {
             check_hashable(idx)?;
-            let mut d = d.try_borrow_mut().map_err(|_| value_err("dict is in use"))?;
+            let mut d = d
+                .try_borrow_mut()
+                .map_err(|_| value_err("dict is in use"))?;
             it.budget.ops(d.len() as u64)?;
             for i in 0..d.len() {
                 if let Some((k, _)) = d.get(i)
-                    && values_eq(k, idx, 0)?
+                    && values_eq(k, idx, &mut it.budget)?
                 {
                     d.remove(i);
                     return Ok(());
                 }
             }
-            Err(index_err(format!("key {} not found in dict", short_repr(idx))))
+            Err(index_err(format!(
+                "key {} not found in dict",
+                short_repr(idx)
+            )))
         }
         _ => Err(type_err(format!(
             "'{}' object does not support item deletion",
@@ -376,7 +545,12 @@ pub(crate) fn del_item(it: &mut Interp<'_>, container: &Value, idx: &Value) -> R
 // ----- built-in functions --------------------------------------------------------
 
 /// Calls a built-in by qualified name.
-pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw: Kwargs) -> R<Value> {
+pub(crate) fn call(
+    it: &mut Interp<'_>,
+    name: &'static str,
+    args: Vec<Value>,
+    kw: Kwargs,
+) -> R<Value> {
     if name.starts_with("np.") {
         return numpy::call(it, name, args, kw);
     }
@@ -396,9 +570,15 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
             let x = req(x);
             let n = match &x {
                 Value::Str(s) => s.chars().count(),
-                Value::List(l) => l.try_borrow().map_err(|_| value_err("list is in use"))?.len(),
+                Value::List(l) => l
+                    .try_borrow()
+                    .map_err(|_| value_err("list is in use"))?
+                    .len(),
                 Value::Tuple(t) => t.len(),
-                Value::Dict(d) => d.try_borrow().map_err(|_| value_err("dict is in use"))?.len(),
+                Value::Dict(d) => d
+                    .try_borrow()
+                    .map_err(|_| value_err("dict is in use"))?
+                    .len(),
                 Value::Range(r) => ops::range_count(r),
                 Value::Array(a) => {
                     let a = a.try_borrow().map_err(|_| value_err("array is in use"))?;
@@ -407,7 +587,12 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
                         None => return Err(type_err("len() of unsized object (0-d array)")),
                     }
                 }
-                _ => return Err(type_err(format!("object of type '{}' has no len()", x.type_label()))),
+                _ => {
+                    return Err(type_err(format!(
+                        "object of type '{}' has no len()",
+                        x.type_label()
+                    )));
+                }
             };
             Ok(Value::Int(n as i64))
         }
@@ -494,7 +679,10 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
                     let a = a.try_borrow().map_err(|_| value_err("array is in use"))?;
                     Ok(arr_result(array::unary(ArrUn::Abs, &a, &mut it.budget)?))
                 }
-                other => Err(type_err(format!("bad operand type for abs(): '{}'", other.type_label()))),
+                other => Err(type_err(format!(
+                    "bad operand type for abs(): '{}'",
+                    other.type_label()
+                ))),
             }
         }
         "min" | "max" => min_max(it, name, args, kw),
@@ -509,7 +697,11 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
                 (Value::Int(_) | Value::Bool(_), _) => Ok(Value::Int(x.as_i64().unwrap_or(0))),
                 (Value::Array(a), _) if a.try_borrow().map(|a| a.len() != 1).unwrap_or(true) => {
                     let a = a.try_borrow().map_err(|_| value_err("array is in use"))?;
-                    Ok(arr_result(array::round_decimals(&a, nd.unwrap_or(0), &mut it.budget)?))
+                    Ok(arr_result(array::round_decimals(
+                        &a,
+                        nd.unwrap_or(0),
+                        &mut it.budget,
+                    )?))
                 }
                 (_, None) => {
                     let f = to_float(&x, "round()")?;
@@ -526,7 +718,9 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
             let items = iterate(it, &req(xs))?;
             let mut acc = start.unwrap_or(Value::Int(0));
             if matches!(acc, Value::Str(_)) {
-                return Err(type_err("sum() can't sum strings [use ''.join(seq) instead]"));
+                return Err(type_err(
+                    "sum() can't sum strings [use ''.join(seq) instead]",
+                ));
             }
             for x in items {
                 acc = ops::binop(BinOp::Add, &acc, &x, &mut it.budget)?;
@@ -552,7 +746,10 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
             let mut pairs = Vec::new();
             if let Some(src) = args.into_iter().next() {
                 if let Value::Dict(d) = &src {
-                    pairs = d.try_borrow().map_err(|_| value_err("dict is in use"))?.clone();
+                    pairs = d
+                        .try_borrow()
+                        .map_err(|_| value_err("dict is in use"))?
+                        .clone();
                 } else {
                     for item in iterate(it, &src)? {
                         let kv = iterate(it, &item)?;
@@ -617,7 +814,12 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
                 Some(r) => truthy(&r)?,
                 None => false,
             };
-            let sorted = sort_values(it, items, key.filter(|k| !matches!(k, Value::None)), reverse)?;
+            let sorted = sort_values(
+                it,
+                items,
+                key.filter(|k| !matches!(k, Value::None)),
+                reverse,
+            )?;
             it.make_list(sorted)
         }
         "reversed" => {
@@ -667,7 +869,11 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
                     "sep" => sep = s,
                     "end" => end = s,
                     "flush" => {}
-                    _ => return Err(type_err(format!("print() got an unexpected keyword argument '{k}'"))),
+                    _ => {
+                        return Err(type_err(format!(
+                            "print() got an unexpected keyword argument '{k}'"
+                        )));
+                    }
                 }
             }
             let mut parts = Vec::with_capacity(args.len());
@@ -692,7 +898,8 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
             let n = lists.iter().map(Vec::len).min().unwrap_or(0);
             let mut out = Vec::with_capacity(n);
             for i in 0..n {
-                let call_args: Vec<Value> = lists.iter().filter_map(|l| l.get(i).cloned()).collect();
+                let call_args: Vec<Value> =
+                    lists.iter().filter_map(|l| l.get(i).cloned()).collect();
                 out.push(it.call_fail(&f, call_args)?);
             }
             it.make_list(out)
@@ -733,7 +940,9 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
             let [o, n, d] = bind(name, args, kw, ["object", "name", "default"], 2)?;
             let o = req(o);
             let Some(attr) = n.as_ref().and_then(|n| n.as_str()).map(str::to_string) else {
-                return Err(type_err(format!("{name}(): attribute name must be a string")));
+                return Err(type_err(format!(
+                    "{name}(): attribute name must be a string"
+                )));
             };
             let r = get_attr(it, &o, &attr);
             if name == "hasattr" {
@@ -745,7 +954,9 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
                 (Err(e), None) => Err(e),
             }
         }
-        "set" => Err(type_err("sets are not supported in map programs (use a list)")),
+        "set" => Err(type_err(
+            "sets are not supported in map programs (use a list)",
+        )),
         "type" => Err(type_err(
             "type() is not supported in map programs (use isinstance(x, int) etc.)",
         )),
@@ -755,7 +966,9 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
 
 fn is_instance(x: &Value, ty: &Value) -> R<bool> {
     let Value::Builtin(t) = ty else {
-        return Err(type_err("isinstance() arg 2 must be a type or tuple of types"));
+        return Err(type_err(
+            "isinstance() arg 2 must be a type or tuple of types",
+        ));
     };
     Ok(match *t {
         "int" => matches!(x, Value::Int(_) | Value::Bool(_)),
@@ -771,7 +984,11 @@ fn is_instance(x: &Value, ty: &Value) -> R<bool> {
             Some(DType::Int) => matches!(x, Value::Int(_)),
             Some(DType::Float) => matches!(x, Value::Float(_)),
             Some(DType::Bool) => matches!(x, Value::Bool(_)),
-            None => return Err(type_err("isinstance() arg 2 must be a type or tuple of types")),
+            None => {
+                return Err(type_err(
+                    "isinstance() arg 2 must be a type or tuple of types",
+                ));
+            }
         },
     })
 }
@@ -810,7 +1027,10 @@ fn to_py_int(x: &Value) -> R<Value> {
         Value::Str(s) => {
             let t: String = s.trim().chars().filter(|&c| c != '_').collect();
             t.parse::<i64>().map(Value::Int).map_err(|_| {
-                value_err(format!("invalid literal for int() with base 10: {}", py_str_repr_short(s)))
+                value_err(format!(
+                    "invalid literal for int() with base 10: {}",
+                    py_str_repr_short(s)
+                ))
             })
         }
         Value::Array(_) => {
@@ -837,7 +1057,9 @@ fn parse_float(s: &str) -> R<f64> {
         "nan" | "+nan" | "-nan" => return Ok(f64::NAN),
         _ => {}
     }
-    let ok = !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | '+' | '-' | '_'));
+    let ok = !t.is_empty()
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | '+' | '-' | '_'));
     let cleaned: String = t.chars().filter(|&c| c != '_').collect();
     match cleaned.parse::<f64>() {
         Ok(f) if ok => Ok(f),
@@ -855,11 +1077,19 @@ fn min_max(it: &mut Interp<'_>, name: &str, args: Vec<Value>, kw: Kwargs) -> R<V
         match &*k {
             "key" => key = Some(v).filter(|v| !matches!(v, Value::None)),
             "default" => default = Some(v),
-            _ => return Err(type_err(format!("{name}() got an unexpected keyword argument '{k}'"))),
+            _ => {
+                return Err(type_err(format!(
+                    "{name}() got an unexpected keyword argument '{k}'"
+                )));
+            }
         }
     }
     let items = match args.len() {
-        0 => return Err(type_err(format!("{name} expected at least 1 argument, got 0"))),
+        0 => {
+            return Err(type_err(format!(
+                "{name} expected at least 1 argument, got 0"
+            )));
+        }
         1 => {
             let mut a = args;
             let x = a.pop().unwrap_or(Value::None);
@@ -883,8 +1113,10 @@ fn min_max(it: &mut Interp<'_>, name: &str, args: Vec<Value>, kw: Kwargs) -> R<V
     let mut best = 0usize;
     for i in 1..items.len() {
         it.budget.ops(1)?;
-        let (Some(a), Some(b)) = (keys.get(i), keys.get(best)) else { continue };
-        let ord = compare_values(a, b, if name == "min" { "<" } else { ">" }, 0)?;
+        let (Some(a), Some(b)) = (keys.get(i), keys.get(best)) else {
+            continue;
+        };
+        let ord = compare_values(a, b, if name == "min" { "<" } else { ">" }, &mut it.budget)?;
         let better = match ord {
             Some(Ordering::Less) => name == "min",
             Some(Ordering::Greater) => name == "max",
@@ -898,9 +1130,15 @@ fn min_max(it: &mut Interp<'_>, name: &str, args: Vec<Value>, kw: Kwargs) -> R<V
 }
 
 /// Sorts values (stable), optionally by a key function.
-pub(crate) fn sort_values(it: &mut Interp<'_>, items: Vec<Value>, key: Option<Value>, reverse: bool) -> R<Vec<Value>> {
+pub(crate) fn sort_values(
+    it: &mut Interp<'_>,
+    items: Vec<Value>,
+    key: Option<Value>,
+    reverse: bool,
+) -> R<Vec<Value>> {
     let n = items.len() as u64;
-    it.budget.ops(n.saturating_mul(64 - n.leading_zeros() as u64 + 1))?;
+    it.budget
+        .ops(n.saturating_mul(64 - n.leading_zeros() as u64 + 1))?;
     let keys = match &key {
         Some(k) => {
             let mut ks = Vec::with_capacity(items.len());
@@ -913,6 +1151,7 @@ pub(crate) fn sort_values(it: &mut Interp<'_>, items: Vec<Value>, key: Option<Va
     };
     let mut idx: Vec<usize> = (0..items.len()).collect();
     let mut err = None;
+    let budget = &mut it.budget;
     idx.sort_by(|&a, &b| {
         if err.is_some() {
             return Ordering::Equal;
@@ -920,7 +1159,7 @@ pub(crate) fn sort_values(it: &mut Interp<'_>, items: Vec<Value>, key: Option<Va
         let (Some(x), Some(y)) = (keys.get(a), keys.get(b)) else {
             return Ordering::Equal;
         };
-        match compare_values(x, y, "<", 0) {
+        match compare_values(x, y, "<", budget) {
             Ok(Some(o)) => {
                 if reverse {
                     o.reverse()
@@ -938,7 +1177,10 @@ pub(crate) fn sort_values(it: &mut Interp<'_>, items: Vec<Value>, key: Option<Va
     if let Some(e) = err {
         return Err(e);
     }
-    Ok(idx.into_iter().filter_map(|i| items.get(i).cloned()).collect())
+    Ok(idx
+        .into_iter()
+        .filter_map(|i| items.get(i).cloned())
+        .collect())
 }
 
 // ----- math ------------------------------------------------------------------------
@@ -1071,20 +1313,40 @@ fn call_math(it: &mut Interp<'_>, f: &str, args: Vec<Value>, kw: Kwargs) -> R<Va
         }
         "dist" => {
             let [p, q] = bind(&fname, args, kw, ["p", "q"], 2)?;
-            let p = req(p).to_f64_vec().ok_or_else(|| type_err("math.dist() expects sequences of numbers"))?;
-            let q = req(q).to_f64_vec().ok_or_else(|| type_err("math.dist() expects sequences of numbers"))?;
+            let p = req(p)
+                .to_f64_vec()
+                .ok_or_else(|| type_err("math.dist() expects sequences of numbers"))?;
+            let q = req(q)
+                .to_f64_vec()
+                .ok_or_else(|| type_err("math.dist() expects sequences of numbers"))?;
             if p.len() != q.len() {
-                return Err(value_err("both points must have the same number of dimensions"));
+                return Err(value_err(
+                    "both points must have the same number of dimensions",
+                ));
             }
             it.budget.ops(p.len() as u64)?;
-            Ok(Value::Float(p.iter().zip(&q).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt()))
+            Ok(Value::Float(
+                p.iter()
+                    .zip(&q)
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>()
+                    .sqrt(),
+            ))
         }
         "isclose" => {
             let [a, b, rel, abs] = bind(&fname, args, kw, ["a", "b", "rel_tol", "abs_tol"], 2)?;
             let (a, b) = (to_float(&req(a), &fname)?, to_float(&req(b), &fname)?);
-            let rel = rel.map(|v| to_float(&v, &fname)).transpose()?.unwrap_or(1e-9);
-            let abs = abs.map(|v| to_float(&v, &fname)).transpose()?.unwrap_or(0.0);
-            Ok(Value::Bool(a == b || (a - b).abs() <= (rel * a.abs().max(b.abs())).max(abs)))
+            let rel = rel
+                .map(|v| to_float(&v, &fname))
+                .transpose()?
+                .unwrap_or(1e-9);
+            let abs = abs
+                .map(|v| to_float(&v, &fname))
+                .transpose()?
+                .unwrap_or(0.0);
+            Ok(Value::Bool(
+                a == b || (a - b).abs() <= (rel * a.abs().max(b.abs())).max(abs),
+            ))
         }
         "isnan" => Ok(Value::Bool(unary(args, kw)?.is_nan())),
         "isinf" => Ok(Value::Bool(unary(args, kw)?.is_infinite())),
@@ -1098,7 +1360,9 @@ fn call_math(it: &mut Interp<'_>, f: &str, args: Vec<Value>, kw: Kwargs) -> R<Va
             let mut acc: i64 = 1;
             for k in 2..=n {
                 it.budget.ops(1)?;
-                acc = acc.checked_mul(k).ok_or_else(|| value_err("integer overflow in factorial()"))?;
+                acc = acc
+                    .checked_mul(k)
+                    .ok_or_else(|| value_err("integer overflow in factorial()"))?;
             }
             Ok(Value::Int(acc))
         }
@@ -1106,7 +1370,9 @@ fn call_math(it: &mut Interp<'_>, f: &str, args: Vec<Value>, kw: Kwargs) -> R<Va
             no_kwargs(&fname, &kw)?;
             let mut g: i64 = 0;
             for a in &args {
-                let mut x = to_int(a, &fname)?.checked_abs().ok_or_else(|| value_err("integer overflow"))?;
+                let mut x = to_int(a, &fname)?
+                    .checked_abs()
+                    .ok_or_else(|| value_err("integer overflow"))?;
                 let mut y = g;
                 while y != 0 {
                     let t = x % y;
@@ -1120,7 +1386,11 @@ fn call_math(it: &mut Interp<'_>, f: &str, args: Vec<Value>, kw: Kwargs) -> R<Va
         "prod" | "fsum" => {
             let [xs] = bind(&fname, args, kw, ["iterable"], 1)?;
             let items = iterate(it, &req(xs))?;
-            let mut acc = if f == "prod" { Value::Int(1) } else { Value::Float(0.0) };
+            let mut acc = if f == "prod" {
+                Value::Int(1)
+            } else {
+                Value::Float(0.0)
+            };
             let op = if f == "prod" { BinOp::Mul } else { BinOp::Add };
             for x in &items {
                 acc = ops::binop(op, &acc, x, &mut it.budget)?;
@@ -1134,7 +1404,13 @@ fn call_math(it: &mut Interp<'_>, f: &str, args: Vec<Value>, kw: Kwargs) -> R<Va
 // ----- methods ------------------------------------------------------------------
 
 /// Calls a bound method.
-pub(crate) fn call_method(it: &mut Interp<'_>, recv: &Value, name: &'static str, args: Vec<Value>, kw: Kwargs) -> R<Value> {
+pub(crate) fn call_method(
+    it: &mut Interp<'_>,
+    recv: &Value,
+    name: &'static str,
+    args: Vec<Value>,
+    kw: Kwargs,
+) -> R<Value> {
     it.budget.ops(1)?;
     match recv {
         Value::Array(rc) => numpy::array_method(it, rc, name, args, kw),
@@ -1150,6 +1426,17 @@ pub(crate) fn call_method(it: &mut Interp<'_>, recv: &Value, name: &'static str,
             no_kwargs(name, &kw)?;
             Ok(Value::Bool(f.is_finite() && f.fract() == 0.0))
         }
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => match name {
+            "astype" => {
+                let [dt] = bind(name, args, kw, ["dtype"], 1)?;
+                let dt = numpy::parse_dtype(&req(dt))?.unwrap_or(DType::Float);
+                numpy::call(it, numpy::dtype_builtin(dt), vec![recv.clone()], Vec::new())
+            }
+            _ => {
+                let [] = bind(name, args, kw, [], 0)?;
+                Ok(recv.clone())
+            }
+        },
         _ => Err(type_err(format!(
             "'{}' object has no method '{name}'",
             recv.type_label()
@@ -1162,7 +1449,7 @@ fn seq_method(it: &mut Interp<'_>, items: &[Value], name: &str, x: &Value, what:
     match name {
         "index" => {
             for (i, v) in items.iter().enumerate() {
-                if values_eq(v, x, 0)? {
+                if values_eq(v, x, &mut it.budget)? {
                     return Ok(Value::Int(i as i64));
                 }
             }
@@ -1171,7 +1458,7 @@ fn seq_method(it: &mut Interp<'_>, items: &[Value], name: &str, x: &Value, what:
         _ => {
             let mut n = 0;
             for v in items {
-                if values_eq(v, x, 0)? {
+                if values_eq(v, x, &mut it.budget)? {
                     n += 1;
                 }
             }
@@ -1223,7 +1510,9 @@ fn list_method(
             it.budget.seq(len + 1)?;
             let n = len as i64;
             let pos = if i < 0 { (i + n).max(0) } else { i.min(n) } as usize;
-            l.try_borrow_mut().map_err(|_| in_use())?.insert(pos.min(len), x);
+            l.try_borrow_mut()
+                .map_err(|_| in_use())?
+                .insert(pos.min(len), x);
             Ok(Value::None)
         }
         "pop" => {
@@ -1254,7 +1543,7 @@ fn list_method(
             let items = l.try_borrow().map_err(|_| in_use())?.clone();
             it.budget.ops(items.len() as u64)?;
             for (i, v) in items.iter().enumerate() {
-                if values_eq(v, &x, 0)? {
+                if values_eq(v, &x, &mut it.budget)? {
                     l.try_borrow_mut().map_err(|_| in_use())?.remove(i);
                     return Ok(Value::None);
                 }
@@ -1268,7 +1557,12 @@ fn list_method(
                 None => false,
             };
             let items = l.try_borrow().map_err(|_| in_use())?.clone();
-            let sorted = sort_values(it, items, key.filter(|k| !matches!(k, Value::None)), reverse)?;
+            let sorted = sort_values(
+                it,
+                items,
+                key.filter(|k| !matches!(k, Value::None)),
+                reverse,
+            )?;
             *l.try_borrow_mut().map_err(|_| in_use())? = sorted;
             Ok(Value::None)
         }
@@ -1303,20 +1597,24 @@ fn dict_method(
     let in_use = || value_err("dict is in use");
     let snapshot = d.try_borrow().map_err(|_| in_use())?.clone();
     it.budget.ops(snapshot.len() as u64)?;
-    let find = |k: &Value| -> R<Option<usize>> {
+    fn find_key(
+        snapshot: &[(Value, Value)],
+        k: &Value,
+        budget: &mut crate::Budget,
+    ) -> R<Option<usize>> {
         for (i, (kk, _)) in snapshot.iter().enumerate() {
-            if values_eq(kk, k, 0)? {
+            if values_eq(kk, k, budget)? {
                 return Ok(Some(i));
             }
         }
         Ok(None)
-    };
+    }
     match name {
         "get" => {
             let [k, default] = bind("get", args, kw, ["key", "default"], 1)?;
             let k = req(k);
             check_hashable(&k)?;
-            Ok(match find(&k)? {
+            Ok(match find_key(&snapshot, &k, &mut it.budget)? {
                 Some(i) => snapshot.get(i).map(|p| p.1.clone()).unwrap_or(Value::None),
                 None => default.unwrap_or(Value::None),
             })
@@ -1331,14 +1629,17 @@ fn dict_method(
         }
         "items" => {
             no_kwargs(name, &kw)?;
-            let items = snapshot.into_iter().map(|(k, v)| Value::tuple(vec![k, v])).collect();
+            let items = snapshot
+                .into_iter()
+                .map(|(k, v)| Value::tuple(vec![k, v]))
+                .collect();
             it.make_list(items)
         }
         "pop" => {
             let [k, default] = bind("pop", args, kw, ["key", "default"], 1)?;
             let k = req(k);
             check_hashable(&k)?;
-            match find(&k)? {
+            match find_key(&snapshot, &k, &mut it.budget)? {
                 Some(i) => {
                     let mut dm = d.try_borrow_mut().map_err(|_| in_use())?;
                     if i < dm.len() {
@@ -1347,20 +1648,23 @@ fn dict_method(
                         Ok(Value::None)
                     }
                 }
-                None => default.ok_or_else(|| index_err(format!("key {} not found in dict", short_repr(&k)))),
+                None => default
+                    .ok_or_else(|| index_err(format!("key {} not found in dict", short_repr(&k)))),
             }
         }
         "setdefault" => {
             let [k, default] = bind("setdefault", args, kw, ["key", "default"], 1)?;
             let k = req(k);
             check_hashable(&k)?;
-            match find(&k)? {
+            match find_key(&snapshot, &k, &mut it.budget)? {
                 Some(i) => Ok(snapshot.get(i).map(|p| p.1.clone()).unwrap_or(Value::None)),
                 None => {
                     let v = default.unwrap_or(Value::None);
                     it.check_insert(recv, &v)?;
                     it.budget.seq(snapshot.len() + 1)?;
-                    d.try_borrow_mut().map_err(|_| in_use())?.push((k, v.clone()));
+                    d.try_borrow_mut()
+                        .map_err(|_| in_use())?
+                        .push((k, v.clone()));
                     Ok(v)
                 }
             }
@@ -1372,13 +1676,15 @@ fn dict_method(
             let mut pairs: Vec<(Value, Value)> = Vec::new();
             if let Some(src) = args.into_iter().next() {
                 match &src {
-                    Value::Dict(o) => pairs.extend(o.try_borrow().map_err(|_| in_use())?.iter().cloned()),
+                    Value::Dict(o) => {
+                        pairs.extend(o.try_borrow().map_err(|_| in_use())?.iter().cloned())
+                    }
                     _ => {
                         for item in iterate(it, &src)? {
                             let kv = iterate(it, &item)?;
-                            let [k, v]: [Value; 2] = kv
-                                .try_into()
-                                .map_err(|_| value_err("dictionary update sequence element has the wrong length"))?;
+                            let [k, v]: [Value; 2] = kv.try_into().map_err(|_| {
+                                value_err("dictionary update sequence element has the wrong length")
+                            })?;
                             pairs.push((k, v));
                         }
                     }
@@ -1391,7 +1697,7 @@ fn dict_method(
                 let mut dm = d.try_borrow_mut().map_err(|_| in_use())?;
                 let mut done = false;
                 for slot in dm.iter_mut() {
-                    if values_eq(&slot.0, &k, 0)? {
+                    if values_eq(&slot.0, &k, &mut it.budget)? {
                         slot.1 = v.clone();
                         done = true;
                         break;
@@ -1424,11 +1730,20 @@ fn str_arg(v: Option<Value>, what: &str) -> R<Option<String>> {
     match v {
         None | Some(Value::None) => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s.to_string())),
-        Some(other) => Err(type_err(format!("{what} must be str, not {}", other.type_label()))),
+        Some(other) => Err(type_err(format!(
+            "{what} must be str, not {}",
+            other.type_label()
+        ))),
     }
 }
 
-fn str_method(it: &mut Interp<'_>, s: &Rc<str>, name: &str, args: Vec<Value>, kw: Kwargs) -> R<Value> {
+fn str_method(
+    it: &mut Interp<'_>,
+    s: &Rc<str>,
+    name: &str,
+    args: Vec<Value>,
+    kw: Kwargs,
+) -> R<Value> {
     it.budget.text(s.len())?;
     let out = |x: String| Value::Str(Rc::from(x));
     match name {
@@ -1455,7 +1770,10 @@ fn str_method(it: &mut Interp<'_>, s: &Rc<str>, name: &str, args: Vec<Value>, kw
         "capitalize" => {
             let mut cs = s.chars();
             let r = match cs.next() {
-                Some(c) => c.to_uppercase().chain(cs.flat_map(char::to_lowercase)).collect(),
+                Some(c) => c
+                    .to_uppercase()
+                    .chain(cs.flat_map(char::to_lowercase))
+                    .collect(),
                 None => String::new(),
             };
             Ok(out(r))
@@ -1484,7 +1802,14 @@ fn str_method(it: &mut Interp<'_>, s: &Rc<str>, name: &str, args: Vec<Value>, kw
                 Some(p) if p.is_empty() => return Err(value_err("empty separator")),
                 Some(p) => {
                     if maxsplit >= 0 {
-                        s.splitn(maxsplit as usize + 1, p.as_str()).map(str::to_string).collect()
+                        s.splitn(
+                            usize::try_from(maxsplit)
+                                .unwrap_or(usize::MAX)
+                                .saturating_add(1),
+                            p.as_str(),
+                        )
+                        .map(str::to_string)
+                        .collect()
                     } else {
                         s.split(p.as_str()).map(str::to_string).collect()
                     }
@@ -1533,7 +1858,10 @@ fn str_method(it: &mut Interp<'_>, s: &Rc<str>, name: &str, args: Vec<Value>, kw
             let [p] = bind(name, args, kw, ["prefix"], 1)?;
             let pats: Vec<String> = match req(p) {
                 Value::Str(p) => vec![p.to_string()],
-                Value::Tuple(t) => t.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+                Value::Tuple(t) => t
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect(),
                 other => {
                     return Err(type_err(format!(
                         "{name} first arg must be str or a tuple of str, not {}",
@@ -1557,20 +1885,28 @@ fn str_method(it: &mut Interp<'_>, s: &Rc<str>, name: &str, args: Vec<Value>, kw
                 Some(c) => to_int(&c, "count")?,
                 None => -1,
             };
-            let n_matches = if a.is_empty() { s.chars().count() + 1 } else { s.matches(a.as_str()).count() };
+            let n_matches = if a.is_empty() {
+                s.chars().count() + 1
+            } else {
+                s.matches(a.as_str()).count()
+            };
             let est = s.len().saturating_add(n_matches.saturating_mul(b.len()));
             it.budget.text(est)?;
             Ok(out(if count < 0 {
                 s.replace(a.as_str(), &b)
             } else {
-                s.replacen(a.as_str(), &b, count as usize)
+                s.replacen(a.as_str(), &b, usize::try_from(count).unwrap_or(usize::MAX))
             }))
         }
         "find" | "count" => {
             let [p] = bind(name, args, kw, ["sub"], 1)?;
             let p = str_arg(p, "substring")?.unwrap_or_default();
             if name == "count" {
-                let n = if p.is_empty() { s.chars().count() + 1 } else { s.matches(p.as_str()).count() };
+                let n = if p.is_empty() {
+                    s.chars().count() + 1
+                } else {
+                    s.matches(p.as_str()).count()
+                };
                 return Ok(Value::Int(n as i64));
             }
             Ok(Value::Int(match s.find(p.as_str()) {
@@ -1619,7 +1955,9 @@ fn str_format(it: &mut Interp<'_>, template: &str, args: Vec<Value>, kw: Kwargs)
                         break;
                     }
                     if d == '{' {
-                        return Err(value_err("nested replacement fields are not supported in format strings"));
+                        return Err(value_err(
+                            "nested replacement fields are not supported in format strings",
+                        ));
                     }
                     field.push(d);
                 }
@@ -1637,7 +1975,9 @@ fn str_format(it: &mut Interp<'_>, template: &str, args: Vec<Value>, kw: Kwargs)
                 let value = if name.is_empty() {
                     let v = args.get(auto).cloned();
                     auto += 1;
-                    v.ok_or_else(|| index_err("replacement index out of range for positional args"))?
+                    v.ok_or_else(|| {
+                        index_err("replacement index out of range for positional args")
+                    })?
                 } else if let Ok(i) = name.parse::<usize>() {
                     args.get(i)
                         .cloned()
@@ -1651,7 +1991,9 @@ fn str_format(it: &mut Interp<'_>, template: &str, args: Vec<Value>, kw: Kwargs)
                 let text = match conv.as_deref() {
                     Some("r") => short_repr(&value),
                     Some("s") | None => format_value(&value, &spec)?,
-                    Some(other) => return Err(value_err(format!("unknown conversion specifier {other}"))),
+                    Some(other) => {
+                        return Err(value_err(format!("unknown conversion specifier {other}")));
+                    }
                 };
                 out.push_str(&text);
             }
@@ -1695,7 +2037,10 @@ pub(crate) fn format_value(v: &Value, spec: &str) -> R<String> {
     }
     let mut width = 0usize;
     while let Some(d) = chars.get(i).and_then(|c| c.to_digit(10)) {
-        width = width.saturating_mul(10).saturating_add(d as usize).min(10_000);
+        width = width
+            .saturating_mul(10)
+            .saturating_add(d as usize)
+            .min(10_000);
         i += 1;
     }
     let mut grouping = false;
@@ -1727,15 +2072,20 @@ pub(crate) fn format_value(v: &Value, spec: &str) -> R<String> {
             }
         }
         _ => {
-            let x = v
-                .as_f64()
-                .ok_or_else(|| value_err(format!("unknown format code for object of type '{}'", v.type_label())))?;
+            let x = v.as_f64().ok_or_else(|| {
+                value_err(format!(
+                    "unknown format code for object of type '{}'",
+                    v.type_label()
+                ))
+            })?;
             let neg = x < 0.0 || (x == 0.0 && x.is_sign_negative() && matches!(v, Value::Float(_)));
             let ax = x.abs();
             let mut s = match ty {
                 Some('d') => {
                     let (Value::Int(_) | Value::Bool(_)) = v else {
-                        return Err(value_err("unknown format code 'd' for object of type 'float'"));
+                        return Err(value_err(
+                            "unknown format code 'd' for object of type 'float'",
+                        ));
                     };
                     format!("{}", ax as u64)
                 }
@@ -1768,7 +2118,8 @@ pub(crate) fn format_value(v: &Value, spec: &str) -> R<String> {
                 ""
             };
             if align == Some('=') && width > s.len() + sign_str.len() {
-                let pad: String = std::iter::repeat_n(fill, width - s.len() - sign_str.len()).collect();
+                let pad: String =
+                    std::iter::repeat_n(fill, width - s.len() - sign_str.len()).collect();
                 return Ok(format!("{sign_str}{pad}{s}"));
             }
             format!("{sign_str}{s}")
@@ -1816,7 +2167,11 @@ fn format_general(x: f64, p: usize) -> String {
     // Strip trailing zeros.
     match s.split_once('e') {
         Some((m, e)) => {
-            let m = if m.contains('.') { m.trim_end_matches('0').trim_end_matches('.') } else { m };
+            let m = if m.contains('.') {
+                m.trim_end_matches('0').trim_end_matches('.')
+            } else {
+                m
+            };
             format!("{m}e{e}")
         }
         None => {

@@ -2,12 +2,14 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use crate::array::{self, IndexItem, NdArray};
-use crate::ast::{BinOp, CompFor, Expr, ExprKind, Stmt, StmtKind};
+use crate::ast::{BinOp, CompFor, Expr, ExprKind, Name, Stmt, StmtKind};
 use crate::budget::{Budget, Limits};
-use crate::error::{ErrorKind, LangError, R, Span, fail, index_err, limit_err, type_err, value_err};
+use crate::error::{
+    ErrorKind, LangError, R, Span, fail, index_err, limit_err, type_err, value_err,
+};
 use crate::ops::{self, ArrRef, arr_result, as_arr, range_count};
 use crate::value::{Value, check_hashable, py_str_repr, str_of, truthy, values_eq};
 use crate::{Program, builtins};
@@ -96,27 +98,47 @@ pub fn run(
             program.deepest,
         ));
     }
+    let n = program.symbols.len();
     let mut it = Interp {
         host,
         budget: Budget::new(limits),
         max_depth,
-        globals: HashMap::new(),
-        host_names: HashMap::new(),
+        globals: vec![None; n],
+        resolved: vec![Resolved::Unknown; n],
+        symbols: program.symbols.clone(),
+        extra: BTreeMap::new(),
         scopes: Vec::new(),
+        levels: HashMap::new(),
+        levels_purge_at: 1024,
         output: Vec::new(),
         partial: String::new(),
         out_bytes: 0,
     };
     for (k, v) in predefined {
-        it.globals.insert(Rc::from(k), v);
+        match program.symbols.iter().position(|s| **s == *k) {
+            Some(id) => {
+                if let Some(slot) = it.globals.get_mut(id) {
+                    *slot = Some(v);
+                }
+            }
+            None => {
+                it.extra.insert(k, v);
+            }
+        }
     }
     it.exec_block(&program.body)?;
     if !it.partial.is_empty() {
         let rest = std::mem::take(&mut it.partial);
         it.output.push(rest);
     }
+    let mut globals = std::mem::take(&mut it.extra);
+    for (name, v) in it.symbols.iter().zip(std::mem::take(&mut it.globals)) {
+        if let Some(v) = v {
+            globals.insert(name.to_string(), v);
+        }
+    }
     Ok(Outcome {
-        globals: it.globals.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        globals,
         output: it.output,
         ops: it.budget.ops_used(),
     })
@@ -132,6 +154,13 @@ pub(crate) type Kwargs = Vec<(Rc<str>, Value)>;
 
 type LResult<T> = Result<T, LangError>;
 
+#[derive(Clone)]
+enum Resolved {
+    Unknown,
+    Missing,
+    Found(Value),
+}
+
 /// Where a subscript assignment writes.
 enum Place {
     Val(Value),
@@ -145,9 +174,20 @@ pub(crate) struct Interp<'h> {
     host: &'h mut dyn Host,
     pub(crate) budget: Budget,
     pub(crate) max_depth: usize,
-    globals: HashMap<Rc<str>, Value>,
-    host_names: HashMap<Rc<str>, Option<Value>>,
-    scopes: Vec<Vec<(Rc<str>, Value)>>,
+    /// Global variable slots, indexed by `Name::id`.
+    globals: Vec<Option<Value>>,
+    /// Cached resolution of names not assigned by the program (built-ins,
+    /// modules, host globals), indexed by `Name::id`.
+    resolved: Vec<Resolved>,
+    symbols: Rc<Vec<Rc<str>>>,
+    /// Predefined variables the program never mentions.
+    extra: BTreeMap<String, Value>,
+    /// Comprehension scopes (innermost last).
+    scopes: Vec<Vec<(u32, Value)>>,
+    /// Deepest nesting level seen for each live list/dict (see
+    /// `walk_depth`).
+    levels: HashMap<*const (), (Tracked, usize)>,
+    levels_purge_at: usize,
     output: Vec<String>,
     partial: String,
     out_bytes: usize,
@@ -155,10 +195,23 @@ pub(crate) struct Interp<'h> {
 
 /// A Python iterator over a value.
 pub(crate) enum PyIter {
-    Range { cur: i128, step: i128, left: usize },
-    List { list: Rc<RefCell<Vec<Value>>>, i: usize },
-    Items { items: Rc<Vec<Value>>, i: usize },
-    Array { arr: Rc<RefCell<NdArray>>, i: usize },
+    Range {
+        cur: i128,
+        step: i128,
+        left: usize,
+    },
+    List {
+        list: Rc<RefCell<Vec<Value>>>,
+        i: usize,
+    },
+    Items {
+        items: Rc<Vec<Value>>,
+        i: usize,
+    },
+    Array {
+        arr: Rc<RefCell<NdArray>>,
+        i: usize,
+    },
 }
 
 impl PyIter {
@@ -169,13 +222,23 @@ impl PyIter {
                 step: i128::from(r[2]),
                 left: range_count(r),
             },
-            Value::List(l) => PyIter::List { list: l.clone(), i: 0 },
-            Value::Tuple(t) => PyIter::Items { items: t.clone(), i: 0 },
+            Value::List(l) => PyIter::List {
+                list: l.clone(),
+                i: 0,
+            },
+            Value::Tuple(t) => PyIter::Items {
+                items: t.clone(),
+                i: 0,
+            },
             Value::Str(s) => {
                 let n = s.chars().count();
                 budget.seq(n)?;
                 PyIter::Items {
-                    items: Rc::new(s.chars().map(|c| Value::Str(Rc::from(c.to_string()))).collect()),
+                    items: Rc::new(
+                        s.chars()
+                            .map(|c| Value::Str(Rc::from(c.to_string())))
+                            .collect(),
+                    ),
                     i: 0,
                 }
             }
@@ -193,10 +256,16 @@ impl PyIter {
                 if b.ndim() == 0 {
                     return Err(type_err("iteration over a 0-d array"));
                 }
-                PyIter::Array { arr: a.clone(), i: 0 }
+                PyIter::Array {
+                    arr: a.clone(),
+                    i: 0,
+                }
             }
             _ => {
-                return Err(type_err(format!("'{}' object is not iterable", v.type_label())));
+                return Err(type_err(format!(
+                    "'{}' object is not iterable",
+                    v.type_label()
+                )));
             }
         })
     }
@@ -265,8 +334,14 @@ impl Interp<'_> {
         self.budget.ops(n).map_err(|f| f.at(span))
     }
 
+    #[inline]
     fn truthy(&self, v: &Value, span: Span) -> LResult<bool> {
-        truthy(v).map_err(|f| f.at(span))
+        match v {
+            Value::Bool(b) => Ok(*b),
+            Value::Int(i) => Ok(*i != 0),
+            Value::None => Ok(false),
+            _ => truthy(v).map_err(|f| f.at(span)),
+        }
     }
 
     // ----- statements ------------------------------------------------------
@@ -281,8 +356,98 @@ impl Interp<'_> {
         Ok(Flow::Normal)
     }
 
+    #[inline]
     fn exec(&mut self, s: &Stmt) -> LResult<Flow> {
         self.charge(1, s.span)?;
+        match &s.kind {
+            StmtKind::Expr(e) => {
+                self.eval(e)?;
+                Ok(Flow::Normal)
+            }
+            StmtKind::Assign { targets, value } if targets.len() == 1 => {
+                let v = self.eval(value)?;
+                match targets.first().map(|t| &t.kind) {
+                    Some(ExprKind::Name(n)) => self.store(n, v, false),
+                    Some(_) => {
+                        if let Some(t) = targets.first() {
+                            self.assign(t, v, false)?;
+                        }
+                    }
+                    None => {}
+                }
+                Ok(Flow::Normal)
+            }
+            StmtKind::If { branches, orelse } => {
+                for (cond, body) in branches {
+                    let c = self.eval(cond)?;
+                    if self.truthy(&c, cond.span)? {
+                        return self.exec_block(body);
+                    }
+                }
+                self.exec_block(orelse)
+            }
+            StmtKind::Pass => Ok(Flow::Normal),
+            StmtKind::Break => Ok(Flow::Break),
+            StmtKind::Continue => Ok(Flow::Continue),
+            _ => self.exec_slow(s),
+        }
+    }
+
+    #[inline(never)]
+    fn exec_for(
+        &mut self,
+        target: &Expr,
+        iter: &Expr,
+        body: &[Stmt],
+        orelse: &[Stmt],
+    ) -> LResult<Flow> {
+        let itv = self.eval(iter)?;
+        let mut it = PyIter::new(&itv, &mut self.budget).map_err(|f| f.at(iter.span))?;
+        loop {
+            let next = it.next(&mut self.budget).map_err(|f| f.at(iter.span))?;
+            let Some(item) = next else { break };
+            self.charge(1, target.span)?;
+            self.assign(target, item, false)?;
+            if let Flow::Break = self.exec_block(body)? {
+                return Ok(Flow::Normal);
+            }
+        }
+        self.exec_block(orelse)
+    }
+
+    #[inline(never)]
+    fn exec_while(&mut self, cond: &Expr, body: &[Stmt], orelse: &[Stmt]) -> LResult<Flow> {
+        loop {
+            let c = self.eval(cond)?;
+            if !self.truthy(&c, cond.span)? {
+                break;
+            }
+            if let Flow::Break = self.exec_block(body)? {
+                return Ok(Flow::Normal);
+            }
+            self.charge(1, cond.span)?;
+        }
+        self.exec_block(orelse)
+    }
+
+    /// Statements other than the hottest kinds; loops get their own small
+    /// functions so that nested blocks use little native stack.
+    #[inline(never)]
+    fn exec_slow(&mut self, s: &Stmt) -> LResult<Flow> {
+        match &s.kind {
+            StmtKind::For {
+                target,
+                iter,
+                body,
+                orelse,
+            } => self.exec_for(target, iter, body, orelse),
+            StmtKind::While { cond, body, orelse } => self.exec_while(cond, body, orelse),
+            _ => self.exec_misc(s),
+        }
+    }
+
+    #[inline(never)]
+    fn exec_misc(&mut self, s: &Stmt) -> LResult<Flow> {
         match &s.kind {
             StmtKind::Expr(e) => {
                 self.eval(e)?;
@@ -293,7 +458,9 @@ impl Interp<'_> {
                     self.assign(t, v.clone(), false)?;
                 }
             }
-            StmtKind::AugAssign { target, op, value } => self.aug_assign(target, *op, value, s.span)?,
+            StmtKind::AugAssign { target, op, value } => {
+                self.aug_assign(target, *op, value, s.span)?
+            }
             StmtKind::If { branches, orelse } => {
                 for (cond, body) in branches {
                     let c = self.eval(cond)?;
@@ -308,48 +475,21 @@ impl Interp<'_> {
                 iter,
                 body,
                 orelse,
-            } => {
-                let itv = self.eval(iter)?;
-                let mut it = PyIter::new(&itv, &mut self.budget).map_err(|f| f.at(iter.span))?;
-                loop {
-                    let next = it.next(&mut self.budget).map_err(|f| f.at(iter.span))?;
-                    let Some(item) = next else { break };
-                    self.charge(1, target.span)?;
-                    self.assign(target, item, false)?;
-                    if let Flow::Break = self.exec_block(body)? {
-                        return Ok(Flow::Normal);
-                    }
-                }
-                return self.exec_block(orelse);
-            }
-            StmtKind::While { cond, body, orelse } => {
-                loop {
-                    let c = self.eval(cond)?;
-                    if !self.truthy(&c, cond.span)? {
-                        break;
-                    }
-                    if let Flow::Break = self.exec_block(body)? {
-                        return Ok(Flow::Normal);
-                    }
-                    self.charge(1, cond.span)?;
-                }
-                return self.exec_block(orelse);
-            }
+            } => return self.exec_for(target, iter, body, orelse),
+            StmtKind::While { cond, body, orelse } => return self.exec_while(cond, body, orelse),
             StmtKind::Break => return Ok(Flow::Break),
             StmtKind::Continue => return Ok(Flow::Continue),
             StmtKind::Pass => {}
             StmtKind::Import(names) => {
                 for n in names {
                     let module = builtins::import_module(&n.module).map_err(|f| f.at(n.span))?;
-                    let (bind, value): (Rc<str>, Value) = match &n.alias {
-                        Some(a) => (a.clone(), module),
-                        None => {
-                            let top = n.module.split('.').next().unwrap_or("");
-                            let top_mod = builtins::import_module(top).map_err(|f| f.at(n.span))?;
-                            (Rc::from(top), top_mod)
-                        }
+                    let value = if n.aliased {
+                        module
+                    } else {
+                        let top = n.module.split('.').next().unwrap_or("");
+                        builtins::import_module(top).map_err(|f| f.at(n.span))?
                     };
-                    self.globals.insert(bind, value);
+                    self.store(&n.bind, value, false);
                 }
             }
             StmtKind::FromImport {
@@ -359,9 +499,13 @@ impl Interp<'_> {
             } => {
                 let m = builtins::import_module(module).map_err(|f| f.at(*module_span))?;
                 let Value::Module(mname) = m else {
-                    return Err(LangError::new(ErrorKind::Name, "not a module", *module_span));
+                    return Err(LangError::new(
+                        ErrorKind::Name,
+                        "not a module",
+                        *module_span,
+                    ));
                 };
-                for (name, alias, span) in names {
+                for (name, bind, span) in names {
                     if &**name == "*" {
                         return Err(LangError::new(
                             ErrorKind::Syntax,
@@ -373,14 +517,15 @@ impl Interp<'_> {
                         LangError::new(
                             ErrorKind::Name,
                             match f.kind {
-                                ErrorKind::Type => format!("cannot import name '{name}' from '{module}'"),
+                                ErrorKind::Type => {
+                                    format!("cannot import name '{name}' from '{module}'")
+                                }
                                 _ => f.msg,
                             },
                             *span,
                         )
                     })?;
-                    let bind = alias.clone().unwrap_or_else(|| name.clone());
-                    self.globals.insert(bind, v);
+                    self.store(bind, v, false);
                 }
             }
             StmtKind::Assert { test, msg } => {
@@ -389,7 +534,10 @@ impl Interp<'_> {
                     let text = match msg {
                         Some(m) => {
                             let mv = self.eval(m)?;
-                            format!("assertion failed: {}", str_of(&mv, 10_000).map_err(|f| f.at(m.span))?)
+                            format!(
+                                "assertion failed: {}",
+                                str_of(&mv, 10_000).map_err(|f| f.at(m.span))?
+                            )
                         }
                         None => "assertion failed".to_string(),
                     };
@@ -407,16 +555,14 @@ impl Interp<'_> {
 
     fn delete(&mut self, t: &Expr) -> LResult<()> {
         match &t.kind {
-            ExprKind::Name(n) => {
-                if self.globals.remove(n).is_none() {
-                    return Err(LangError::new(
-                        ErrorKind::Name,
-                        format!("name '{n}' is not defined"),
-                        t.span,
-                    ));
-                }
-                Ok(())
-            }
+            ExprKind::Name(n) => match self.globals.get_mut(n.id as usize).and_then(Option::take) {
+                Some(_) => Ok(()),
+                None => Err(LangError::new(
+                    ErrorKind::Name,
+                    format!("name '{n}' is not defined"),
+                    t.span,
+                )),
+            },
             ExprKind::Tuple(items) | ExprKind::List(items) => {
                 for i in items {
                     self.delete(i)?;
@@ -428,20 +574,27 @@ impl Interp<'_> {
                 let idxv = self.eval_index(idx)?;
                 builtins::del_item(self, &container, &idxv).map_err(|f| f.at(t.span))
             }
-            _ => Err(LangError::new(ErrorKind::Type, "cannot delete this target", t.span)),
+            _ => Err(LangError::new(
+                ErrorKind::Type,
+                "cannot delete this target",
+                t.span,
+            )),
         }
     }
 
-    fn store(&mut self, name: &Rc<str>, v: Value, local: bool) {
+    #[inline]
+    fn store(&mut self, name: &Name, v: Value, local: bool) {
         if local && let Some(scope) = self.scopes.last_mut() {
-            if let Some(slot) = scope.iter_mut().find(|(k, _)| k == name) {
+            if let Some(slot) = scope.iter_mut().find(|(k, _)| *k == name.id) {
                 slot.1 = v;
             } else {
-                scope.push((name.clone(), v));
+                scope.push((name.id, v));
             }
             return;
         }
-        self.globals.insert(name.clone(), v);
+        if let Some(slot) = self.globals.get_mut(name.id as usize) {
+            *slot = Some(v);
+        }
     }
 
     fn assign(&mut self, target: &Expr, value: Value, local: bool) -> LResult<()> {
@@ -469,7 +622,11 @@ impl Interp<'_> {
                     target.span,
                 ))
             }
-            _ => Err(LangError::new(ErrorKind::Syntax, "cannot assign to expression", target.span)),
+            _ => Err(LangError::new(
+                ErrorKind::Syntax,
+                "cannot assign to expression",
+                target.span,
+            )),
         }
     }
 
@@ -497,7 +654,11 @@ impl Interp<'_> {
         if len != n {
             return Err(LangError::new(
                 ErrorKind::Value,
-                format!("cannot unpack {} into {}", plural(len, "value"), plural(n, "name")),
+                format!(
+                    "cannot unpack {} into {}",
+                    plural(len, "value"),
+                    plural(n, "name")
+                ),
                 span,
             ));
         }
@@ -512,7 +673,11 @@ impl Interp<'_> {
         if out.len() != n {
             return Err(LangError::new(
                 ErrorKind::Value,
-                format!("cannot unpack {} into {}", plural(out.len(), "value"), plural(n, "name")),
+                format!(
+                    "cannot unpack {} into {}",
+                    plural(out.len(), "value"),
+                    plural(n, "name")
+                ),
                 span,
             ));
         }
@@ -561,7 +726,13 @@ impl Interp<'_> {
         )
     }
 
-    fn assign_subscript(&mut self, obj: &Expr, idx: &Expr, value: Value, span: Span) -> LResult<()> {
+    fn assign_subscript(
+        &mut self,
+        obj: &Expr,
+        idx: &Expr,
+        value: Value,
+        span: Span,
+    ) -> LResult<()> {
         let place = self.eval_place(obj)?;
         let idxv = self.eval_index(idx)?;
         match place {
@@ -591,14 +762,16 @@ impl Interp<'_> {
                     Place::Val(container) => {
                         let cur = self.getitem(&container, &idxv, target.span)?;
                         let rhs = self.eval(value)?;
-                        let new = ops::binop(op, &cur, &rhs, &mut self.budget).map_err(|f| f.at(span))?;
+                        let new =
+                            ops::binop(op, &cur, &rhs, &mut self.budget).map_err(|f| f.at(span))?;
                         self.setitem(&container, &idxv, new, span)
                     }
                     Place::ArrayPart(rc, mut items) => {
                         items.extend(self.index_items(&idxv, idx.span)?);
                         let cur = self.array_get(&rc, &items).map_err(|f| f.at(target.span))?;
                         let rhs = self.eval(value)?;
-                        let new = ops::binop(op, &cur, &rhs, &mut self.budget).map_err(|f| f.at(span))?;
+                        let new =
+                            ops::binop(op, &cur, &rhs, &mut self.budget).map_err(|f| f.at(span))?;
                         self.array_set(&rc, &items, &new).map_err(|f| f.at(span))
                     }
                     Place::Copy => Err(Self::copy_error(span)),
@@ -625,7 +798,9 @@ impl Interp<'_> {
                     return Ok(Some(r));
                 };
                 let res = res.try_borrow().map_err(|_| value_err("array is in use"))?;
-                let mut t = rc.try_borrow_mut().map_err(|_| value_err("array is in use"))?;
+                let mut t = rc
+                    .try_borrow_mut()
+                    .map_err(|_| value_err("array is in use"))?;
                 if res.shape != t.shape {
                     return Err(value_err(format!(
                         "non-broadcastable output operand with shape {} doesn't match the broadcast shape {}",
@@ -645,8 +820,12 @@ impl Interp<'_> {
             }
             Value::List(l) if op == BinOp::Add => {
                 let items = builtins::iterate(self, rhs)?;
-                self.check_insert(cur, &Value::list(items.clone()))?;
-                let mut l = l.try_borrow_mut().map_err(|_| value_err("list is in use"))?;
+                for x in &items {
+                    self.check_insert(cur, x)?;
+                }
+                let mut l = l
+                    .try_borrow_mut()
+                    .map_err(|_| value_err("list is in use"))?;
                 self.budget.seq(l.len() + items.len())?;
                 l.extend(items);
                 Ok(None)
@@ -657,8 +836,44 @@ impl Interp<'_> {
 
     // ----- containers and indexing -------------------------------------------
 
-    /// Depth of container nesting in `v`; fails beyond the depth limit or
-    /// if `target` (a container being inserted into) occurs inside `v`.
+    /// The deepest level (1 = not inside anything) at which the mutable
+    /// container `v` has been placed, as recorded by [`Self::walk_depth`].
+    fn level_of(&self, v: &Value) -> usize {
+        let Some(ptr) = container_ptr(v) else {
+            return 1;
+        };
+        match self.levels.get(&ptr) {
+            Some((weak, level)) if weak.alive_at(ptr) => *level,
+            _ => 1,
+        }
+    }
+
+    fn record_level(&mut self, v: &Value, level: usize) {
+        let (Some(ptr), Some(weak)) = (container_ptr(v), Tracked::of(v)) else {
+            return;
+        };
+        match self.levels.get_mut(&ptr) {
+            Some((w, l)) if w.alive_at(ptr) => *l = (*l).max(level),
+            _ => {
+                self.levels.insert(ptr, (weak, level));
+                if self.levels.len() > self.levels_purge_at {
+                    self.levels.retain(|p, (w, _)| w.alive_at(*p));
+                    self.levels_purge_at = (self.levels.len() * 2).max(1024);
+                }
+            }
+        }
+    }
+
+    /// Walks the containers inside `v`, which sits at nesting `level`
+    /// (1-based). Records the level of every mutable container met, fails
+    /// beyond the depth limit, and fails if `target` (a container being
+    /// inserted into) occurs inside `v`. Returns the height of `v`.
+    ///
+    /// Recording levels makes the bound hold under mutation too: a list
+    /// that sits deep inside another structure keeps its recorded level, so
+    /// appending to it is checked against its real position, and no chain
+    /// of appends can build a structure deeper than the limit (which would
+    /// otherwise overflow the stack when it is dropped or printed).
     fn walk_depth(&mut self, v: &Value, target: Option<*const ()>, level: usize) -> R<usize> {
         if level > self.max_depth {
             return Err(limit_err(format!(
@@ -666,16 +881,13 @@ impl Interp<'_> {
                 self.max_depth
             )));
         }
-        let ptr: Option<*const ()> = match v {
-            Value::List(l) => Some(Rc::as_ptr(l) as *const ()),
-            Value::Dict(d) => Some(Rc::as_ptr(d) as *const ()),
-            _ => None,
-        };
+        let ptr = container_ptr(v);
         if ptr.is_some() && ptr == target {
             return Err(value_err(
                 "cannot insert a container into itself (cyclic data structures are not supported)",
             ));
         }
+        self.record_level(v, level);
         let children: Vec<Value> = match v {
             Value::List(l) => {
                 let l = l.try_borrow().map_err(|_| value_err("list is in use"))?;
@@ -695,6 +907,14 @@ impl Interp<'_> {
                 let d = d.try_borrow().map_err(|_| value_err("dict is in use"))?;
                 d.iter().flat_map(|(k, v)| [k.clone(), v.clone()]).collect()
             }
+            // A bound method keeps its receiver alive, like a container.
+            Value::Method(m) => vec![m.0.clone()],
+            Value::Object(o) => o
+                .attrs
+                .values()
+                .filter(|x| is_container(x))
+                .cloned()
+                .collect(),
             _ => return Ok(0),
         };
         self.budget.ops(children.len() as u64)?;
@@ -711,16 +931,12 @@ impl Interp<'_> {
         if !is_container(value) {
             return Ok(());
         }
-        let target: Option<*const ()> = match container {
-            Value::List(l) => Some(Rc::as_ptr(l) as *const ()),
-            Value::Dict(d) => Some(Rc::as_ptr(d) as *const ()),
-            _ => None,
-        };
-        // The container itself may already be nested inside others; we
-        // bound the depth of what is inserted (plus one level).
-        self.walk_depth(value, target, 2).map(|_| ())
+        let level = self.level_of(container) + 1;
+        self.walk_depth(value, container_ptr(container), level)
+            .map(|_| ())
     }
 
+    /// Checks (and records) the items of a new container.
     fn check_items(&mut self, items: &[Value]) -> R<()> {
         for x in items {
             if is_container(x) {
@@ -728,6 +944,11 @@ impl Interp<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Records the nesting of a value built outside `make_list` & co.
+    pub(crate) fn register(&mut self, v: &Value) -> R<()> {
+        self.walk_depth(v, None, 1).map(|_| ())
     }
 
     /// Makes a list, checking its length and nesting.
@@ -753,7 +974,7 @@ impl Interp<'_> {
             self.check_items(std::slice::from_ref(&v))?;
             let mut replaced = false;
             for slot in out.iter_mut() {
-                if values_eq(&slot.0, &k, 0)? {
+                if values_eq(&slot.0, &k, &mut self.budget)? {
                     slot.1 = v.clone();
                     replaced = true;
                     break;
@@ -805,15 +1026,26 @@ impl Interp<'_> {
         Ok(arr_result(array::get(&a, &sel, &mut self.budget)?))
     }
 
-    pub(crate) fn array_set(&mut self, rc: &Rc<RefCell<NdArray>>, items: &[IndexItem], value: &Value) -> R<()> {
+    pub(crate) fn array_set(
+        &mut self,
+        rc: &Rc<RefCell<NdArray>>,
+        items: &[IndexItem],
+        value: &Value,
+    ) -> R<()> {
         let val: ArrRef<'_> = match value {
             Value::Array(v) if Rc::ptr_eq(v, rc) => {
-                let copy = v.try_borrow().map_err(|_| value_err("array is in use"))?.clone();
+                let copy = v
+                    .try_borrow()
+                    .map_err(|_| value_err("array is in use"))?
+                    .clone();
                 ArrRef::Owned(copy)
             }
-            Value::Array(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::List(_) | Value::Tuple(_) => {
-                as_arr(value, &mut self.budget)?
-            }
+            Value::Array(_)
+            | Value::Int(_)
+            | Value::Float(_)
+            | Value::Bool(_)
+            | Value::List(_)
+            | Value::Tuple(_) => as_arr(value, &mut self.budget)?,
             _ => {
                 return Err(type_err(format!(
                     "cannot assign a '{}' value to array elements (expected a number or an array)",
@@ -821,7 +1053,9 @@ impl Interp<'_> {
                 )));
             }
         };
-        let mut t = rc.try_borrow_mut().map_err(|_| value_err("array is in use"))?;
+        let mut t = rc
+            .try_borrow_mut()
+            .map_err(|_| value_err("array is in use"))?;
         t.check()?;
         let sel = array::select(&t.shape, t.forgiving, items, &mut self.budget)?;
         array::set(&mut t, &sel, &val, &mut self.budget)
@@ -843,7 +1077,9 @@ impl Interp<'_> {
                     SeqIdx::One(i) => Ok(l.get(i).cloned().unwrap_or(Value::None)),
                     SeqIdx::Many(ix) => {
                         self.budget.seq(ix.len())?;
-                        Ok(Value::list(ix.into_iter().filter_map(|i| l.get(i).cloned()).collect()))
+                        Ok(Value::list(
+                            ix.into_iter().filter_map(|i| l.get(i).cloned()).collect(),
+                        ))
                     }
                 }
             }
@@ -851,7 +1087,9 @@ impl Interp<'_> {
                 SeqIdx::One(i) => Ok(t.get(i).cloned().unwrap_or(Value::None)),
                 SeqIdx::Many(ix) => {
                     self.budget.seq(ix.len())?;
-                    Ok(Value::tuple(ix.into_iter().filter_map(|i| t.get(i).cloned()).collect()))
+                    Ok(Value::tuple(
+                        ix.into_iter().filter_map(|i| t.get(i).cloned()).collect(),
+                    ))
                 }
             },
             Value::Str(s) => {
@@ -862,7 +1100,9 @@ impl Interp<'_> {
                         chars.get(i).map(|c| c.to_string()).unwrap_or_default(),
                     ))),
                     SeqIdx::Many(ix) => Ok(Value::Str(Rc::from(
-                        ix.into_iter().filter_map(|i| chars.get(i)).collect::<String>(),
+                        ix.into_iter()
+                            .filter_map(|i| chars.get(i))
+                            .collect::<String>(),
                     ))),
                 }
             }
@@ -872,7 +1112,10 @@ impl Interp<'_> {
                     SeqIdx::One(i) => Ok(Value::Int(range_at(r, i)?)),
                     SeqIdx::Many(ix) => {
                         self.budget.seq(ix.len())?;
-                        let v: R<Vec<Value>> = ix.into_iter().map(|i| range_at(r, i).map(Value::Int)).collect();
+                        let v: R<Vec<Value>> = ix
+                            .into_iter()
+                            .map(|i| range_at(r, i).map(Value::Int))
+                            .collect();
                         Ok(Value::list(v?))
                     }
                 }
@@ -882,7 +1125,7 @@ impl Interp<'_> {
                 let d = d.try_borrow().map_err(|_| value_err("dict is in use"))?;
                 self.budget.ops(d.len() as u64 + 1)?;
                 for (k, v) in d.iter() {
-                    if values_eq(k, idx, 0)? {
+                    if values_eq(k, idx, &mut self.budget)? {
                         return Ok(v.clone());
                     }
                 }
@@ -898,7 +1141,8 @@ impl Interp<'_> {
     }
 
     fn setitem(&mut self, container: &Value, idx: &Value, value: Value, span: Span) -> LResult<()> {
-        self.setitem_r(container, idx, value).map_err(|f| f.at(span))
+        self.setitem_r(container, idx, value)
+            .map_err(|f| f.at(span))
     }
 
     fn setitem_r(&mut self, container: &Value, idx: &Value, value: Value) -> R<()> {
@@ -909,10 +1153,15 @@ impl Interp<'_> {
             }
             Value::List(l) => {
                 self.check_insert(container, &value)?;
-                let len = l.try_borrow().map_err(|_| value_err("list is in use"))?.len();
+                let len = l
+                    .try_borrow()
+                    .map_err(|_| value_err("list is in use"))?
+                    .len();
                 match seq_index(idx, len, "list assignment")? {
                     SeqIdx::One(i) => {
-                        let mut l = l.try_borrow_mut().map_err(|_| value_err("list is in use"))?;
+                        let mut l = l
+                            .try_borrow_mut()
+                            .map_err(|_| value_err("list is in use"))?;
                         if let Some(slot) = l.get_mut(i) {
                             *slot = value;
                         }
@@ -924,7 +1173,9 @@ impl Interp<'_> {
                             self.check_insert(container, x)?;
                         }
                         let step_one = matches!(idx, Value::Slice(s) if s[2].unwrap_or(1) == 1);
-                        let mut l = l.try_borrow_mut().map_err(|_| value_err("list is in use"))?;
+                        let mut l = l
+                            .try_borrow_mut()
+                            .map_err(|_| value_err("list is in use"))?;
                         if step_one {
                             let Value::Slice(s) = idx else { return Ok(()) };
                             let (start, _, count) = array::slice_indices(s[0], s[1], Some(1), len)?;
@@ -954,11 +1205,16 @@ impl Interp<'_> {
             Value::Dict(d) => {
                 check_hashable(idx)?;
                 self.check_insert(container, &value)?;
-                let n = d.try_borrow().map_err(|_| value_err("dict is in use"))?.len();
+                let n = d
+                    .try_borrow()
+                    .map_err(|_| value_err("dict is in use"))?
+                    .len();
                 self.budget.ops(n as u64 + 1)?;
-                let mut d = d.try_borrow_mut().map_err(|_| value_err("dict is in use"))?;
+                let mut d = d
+                    .try_borrow_mut()
+                    .map_err(|_| value_err("dict is in use"))?;
                 for slot in d.iter_mut() {
-                    if values_eq(&slot.0, idx, 0)? {
+                    if values_eq(&slot.0, idx, &mut self.budget)? {
                         slot.1 = value;
                         return Ok(());
                     }
@@ -976,27 +1232,46 @@ impl Interp<'_> {
 
     // ----- names, output, calls -------------------------------------------
 
-    fn lookup(&mut self, name: &Rc<str>, span: Span) -> LResult<Value> {
+    #[inline]
+    fn lookup(&mut self, name: &Name, span: Span) -> LResult<Value> {
         for scope in self.scopes.iter().rev() {
-            if let Some((_, v)) = scope.iter().rev().find(|(k, _)| k == name) {
+            if let Some((_, v)) = scope.iter().rev().find(|(k, _)| *k == name.id) {
                 return Ok(v.clone());
             }
         }
-        if let Some(v) = self.globals.get(name) {
+        let id = name.id as usize;
+        if let Some(Some(v)) = self.globals.get(id) {
             return Ok(v.clone());
         }
-        if let Some(v) = builtins::global_builtin(name) {
-            return Ok(v);
+        if let Some(Resolved::Found(v)) = self.resolved.get(id) {
+            return Ok(v.clone());
         }
-        let v = match self.host_names.get(name) {
-            Some(v) => v.clone(),
-            None => {
-                let v = self.host.global(name);
-                self.host_names.insert(name.clone(), v.clone());
-                v
-            }
+        self.resolve(name, span)
+    }
+
+    /// Resolves a name the program has not assigned: built-ins, modules,
+    /// then the host (asked once per name).
+    #[inline(never)]
+    fn resolve(&mut self, name: &Name, span: Span) -> LResult<Value> {
+        let id = name.id as usize;
+        let found = match self.resolved.get(id) {
+            Some(Resolved::Found(v)) => Some(v.clone()),
+            Some(Resolved::Missing) => None,
+            _ => builtins::global_builtin(&name.text).or_else(|| self.host.global(&name.text)),
         };
-        v.ok_or_else(|| LangError::new(ErrorKind::Name, format!("name '{name}' is not defined"), span))
+        if let Some(slot) = self.resolved.get_mut(id) {
+            *slot = match &found {
+                Some(v) => Resolved::Found(v.clone()),
+                None => Resolved::Missing,
+            };
+        }
+        found.ok_or_else(|| {
+            LangError::new(
+                ErrorKind::Name,
+                format!("name '{name}' is not defined"),
+                span,
+            )
+        })
     }
 
     /// Appends printed text to the output.
@@ -1017,11 +1292,20 @@ impl Interp<'_> {
     }
 
     /// Calls any callable value.
-    pub(crate) fn call_value(&mut self, f: &Value, args: Vec<Value>, kwargs: Kwargs, span: Span) -> LResult<Value> {
+    pub(crate) fn call_value(
+        &mut self,
+        f: &Value,
+        args: Vec<Value>,
+        kwargs: Kwargs,
+        span: Span,
+    ) -> LResult<Value> {
         self.charge(1, span)?;
         match f {
             Value::HostFn(name) => {
-                let kw: Vec<(String, Value)> = kwargs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                let kw: Vec<(String, Value)> = kwargs
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect();
                 match self.host.call(name, args, kw, &mut self.budget) {
                     Ok(v) => Ok(v),
                     Err(msg) => {
@@ -1034,8 +1318,12 @@ impl Interp<'_> {
                     }
                 }
             }
-            Value::Builtin(name) => builtins::call(self, name, args, kwargs).map_err(|f| f.at(span)),
-            Value::Method(m) => builtins::call_method(self, &m.0, m.1, args, kwargs).map_err(|f| f.at(span)),
+            Value::Builtin(name) => {
+                builtins::call(self, name, args, kwargs).map_err(|f| f.at(span))
+            }
+            Value::Method(m) => {
+                builtins::call_method(self, &m.0, m.1, args, kwargs).map_err(|f| f.at(span))
+            }
             _ => Err(LangError::new(
                 ErrorKind::Type,
                 format!("'{}' object is not callable", f.type_label()),
@@ -1053,8 +1341,51 @@ impl Interp<'_> {
 
     // ----- expressions -------------------------------------------------------
 
+    #[inline]
     pub(crate) fn eval(&mut self, e: &Expr) -> LResult<Value> {
         self.charge(1, e.span)?;
+        match &e.kind {
+            ExprKind::Int(i) => Ok(Value::Int(*i)),
+            ExprKind::Float(f) => Ok(Value::Float(*f)),
+            ExprKind::True => Ok(Value::Bool(true)),
+            ExprKind::False => Ok(Value::Bool(false)),
+            ExprKind::None => Ok(Value::None),
+            ExprKind::Name(n) => self.lookup(n, e.span),
+            ExprKind::Binary(first, rest) => self.eval_binary(first, rest),
+            _ => self.eval_slow(e),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_binary(&mut self, first: &Expr, rest: &[(BinOp, Expr)]) -> LResult<Value> {
+        let mut acc = self.eval(first)?;
+        for (op, r) in rest {
+            let rv = self.eval(r)?;
+            // Fast path for small-integer arithmetic.
+            if let (Value::Int(x), Value::Int(y)) = (&acc, &rv) {
+                let fast = match op {
+                    BinOp::Add => x.checked_add(*y),
+                    BinOp::Sub => x.checked_sub(*y),
+                    BinOp::Mul => x.checked_mul(*y),
+                    _ => None,
+                };
+                if let Some(v) = fast {
+                    self.charge(1, r.span)?;
+                    acc = Value::Int(v);
+                    continue;
+                }
+            }
+            acc = ops::binop(*op, &acc, &rv, &mut self.budget)
+                .map_err(|f| f.at(first.span.to(r.span)))?;
+        }
+        Ok(acc)
+    }
+
+    /// Everything but the hottest expression kinds. Each bulky case lives
+    /// in its own function so that the recursion through this dispatcher
+    /// uses little native stack, even in unoptimized builds.
+    #[inline(never)]
+    fn eval_slow(&mut self, e: &Expr) -> LResult<Value> {
         match &e.kind {
             ExprKind::None => Ok(Value::None),
             ExprKind::True => Ok(Value::Bool(true)),
@@ -1064,6 +1395,31 @@ impl Interp<'_> {
             ExprKind::Str(s) => Ok(Value::Str(s.clone())),
             ExprKind::Ellipsis => Ok(Value::Ellipsis),
             ExprKind::Name(n) => self.lookup(n, e.span),
+            ExprKind::Binary(first, rest) => self.eval_binary(first, rest),
+            ExprKind::Tuple(_) | ExprKind::List(_) | ExprKind::Dict(_) => self.eval_display(e),
+            ExprKind::Unary(..) | ExprKind::Power(..) | ExprKind::Not(_) => self.eval_unary(e),
+            ExprKind::And(items) => self.eval_bool(items, false),
+            ExprKind::Or(items) => self.eval_bool(items, true),
+            ExprKind::Compare(first, rest) => self.eval_compare(first, rest),
+            ExprKind::IfExp { cond, then, orelse } => {
+                let c = self.eval(cond)?;
+                if self.truthy(&c, cond.span)? {
+                    self.eval(then)
+                } else {
+                    self.eval(orelse)
+                }
+            }
+            ExprKind::Call { func, args, kwargs } => self.eval_call(func, args, kwargs, e.span),
+            ExprKind::Attr(..) | ExprKind::Subscript(..) => self.eval_access(e),
+            // Only reachable for a slice inside a subscript tuple.
+            ExprKind::Slice(..) => self.eval_index_item(e),
+            ExprKind::ListComp(..) | ExprKind::DictComp(..) => self.eval_comprehension(e),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_display(&mut self, e: &Expr) -> LResult<Value> {
+        match &e.kind {
             ExprKind::Tuple(items) => {
                 let v = self.eval_all(items)?;
                 self.make_tuple(v).map_err(|f| f.at(e.span))
@@ -1082,17 +1438,16 @@ impl Interp<'_> {
                 }
                 self.make_dict(out).map_err(|f| f.at(e.span))
             }
+            _ => Ok(Value::None),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_unary(&mut self, e: &Expr) -> LResult<Value> {
+        match &e.kind {
             ExprKind::Unary(op, x) => {
                 let v = self.eval(x)?;
                 ops::unary(*op, &v, &mut self.budget).map_err(|f| f.at(e.span))
-            }
-            ExprKind::Binary(first, rest) => {
-                let mut acc = self.eval(first)?;
-                for (op, r) in rest {
-                    let rv = self.eval(r)?;
-                    acc = ops::binop(*op, &acc, &rv, &mut self.budget).map_err(|f| f.at(first.span.to(r.span)))?;
-                }
-                Ok(acc)
             }
             ExprKind::Power(b, x) => {
                 let bv = self.eval(b)?;
@@ -1103,62 +1458,64 @@ impl Interp<'_> {
                 let v = self.eval(x)?;
                 Ok(Value::Bool(!self.truthy(&v, x.span)?))
             }
-            ExprKind::And(items) => {
-                let mut last = Value::Bool(true);
-                for x in items {
-                    last = self.eval(x)?;
-                    if !self.truthy(&last, x.span)? {
-                        return Ok(last);
-                    }
-                }
-                Ok(last)
+            _ => Ok(Value::None),
+        }
+    }
+
+    /// `and` (stop on the first falsy operand) or `or` (first truthy).
+    #[inline(never)]
+    fn eval_bool(&mut self, items: &[Expr], is_or: bool) -> LResult<Value> {
+        let mut last = Value::Bool(!is_or);
+        for x in items {
+            last = self.eval(x)?;
+            if self.truthy(&last, x.span)? == is_or {
+                return Ok(last);
             }
-            ExprKind::Or(items) => {
-                let mut last = Value::Bool(false);
-                for x in items {
-                    last = self.eval(x)?;
-                    if self.truthy(&last, x.span)? {
-                        return Ok(last);
-                    }
-                }
-                Ok(last)
+        }
+        Ok(last)
+    }
+
+    #[inline(never)]
+    fn eval_compare(&mut self, first: &Expr, rest: &[(crate::ast::CmpOp, Expr)]) -> LResult<Value> {
+        let mut left = self.eval(first)?;
+        let mut start = first.span;
+        let n = rest.len();
+        for (i, (op, r)) in rest.iter().enumerate() {
+            let right = self.eval(r)?;
+            let span = start.to(r.span);
+            let res = ops::compare(*op, &left, &right, &mut self.budget).map_err(|f| f.at(span))?;
+            if i + 1 == n {
+                return Ok(res);
             }
-            ExprKind::Compare(first, rest) => {
-                let mut left = self.eval(first)?;
-                let mut start = first.span;
-                let n = rest.len();
-                for (i, (op, r)) in rest.iter().enumerate() {
-                    let right = self.eval(r)?;
-                    let span = start.to(r.span);
-                    let res = ops::compare(*op, &left, &right, &mut self.budget).map_err(|f| f.at(span))?;
-                    if i + 1 == n {
-                        return Ok(res);
-                    }
-                    if !self.truthy(&res, span)? {
-                        return Ok(res);
-                    }
-                    left = right;
-                    start = r.span;
-                }
-                Ok(Value::Bool(true))
+            if !self.truthy(&res, span)? {
+                return Ok(res);
             }
-            ExprKind::IfExp { cond, then, orelse } => {
-                let c = self.eval(cond)?;
-                if self.truthy(&c, cond.span)? {
-                    self.eval(then)
-                } else {
-                    self.eval(orelse)
-                }
-            }
-            ExprKind::Call { func, args, kwargs } => {
-                let f = self.eval(func)?;
-                let argv = self.eval_all(args)?;
-                let mut kwv = Vec::with_capacity(kwargs.len());
-                for (k, x) in kwargs {
-                    kwv.push((k.clone(), self.eval(x)?));
-                }
-                self.call_value(&f, argv, kwv, e.span)
-            }
+            left = right;
+            start = r.span;
+        }
+        Ok(Value::Bool(true))
+    }
+
+    #[inline(never)]
+    fn eval_call(
+        &mut self,
+        func: &Expr,
+        args: &[Expr],
+        kwargs: &[(Rc<str>, Expr)],
+        span: Span,
+    ) -> LResult<Value> {
+        let f = self.eval(func)?;
+        let argv = self.eval_all(args)?;
+        let mut kwv = Vec::with_capacity(kwargs.len());
+        for (k, x) in kwargs {
+            kwv.push((k.clone(), self.eval(x)?));
+        }
+        self.call_value(&f, argv, kwv, span)
+    }
+
+    #[inline(never)]
+    fn eval_access(&mut self, e: &Expr) -> LResult<Value> {
+        match &e.kind {
             ExprKind::Attr(obj, name) => {
                 let o = self.eval(obj)?;
                 builtins::get_attr(self, &o, name).map_err(|f| f.at(e.span))
@@ -1168,32 +1525,28 @@ impl Interp<'_> {
                 let i = self.eval_index(idx)?;
                 self.getitem(&o, &i, e.span)
             }
-            ExprKind::Slice(..) => {
-                // Only reachable for a slice inside a subscript tuple.
-                self.eval_index_item(e)
-            }
+            _ => Ok(Value::None),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_comprehension(&mut self, e: &Expr) -> LResult<Value> {
+        let (elt, clauses, mut out) = match &e.kind {
             ExprKind::ListComp(elt, clauses) => {
-                let mut out = CompOut::List(Vec::new());
-                self.scopes.push(Vec::new());
-                let r = self.comp(clauses, 0, CompElt::List(elt), &mut out);
-                self.scopes.pop();
-                r?;
-                match out {
-                    CompOut::List(v) => self.make_list(v).map_err(|f| f.at(e.span)),
-                    CompOut::Dict(_) => Ok(Value::None),
-                }
+                (CompElt::List(elt), clauses, CompOut::List(Vec::new()))
             }
             ExprKind::DictComp(k, v, clauses) => {
-                let mut out = CompOut::Dict(Vec::new());
-                self.scopes.push(Vec::new());
-                let r = self.comp(clauses, 0, CompElt::Dict(k, v), &mut out);
-                self.scopes.pop();
-                r?;
-                match out {
-                    CompOut::Dict(v) => self.make_dict(v).map_err(|f| f.at(e.span)),
-                    CompOut::List(_) => Ok(Value::None),
-                }
+                (CompElt::Dict(k, v), clauses, CompOut::Dict(Vec::new()))
             }
+            _ => return Ok(Value::None),
+        };
+        self.scopes.push(Vec::new());
+        let r = self.comp(clauses, 0, elt, &mut out);
+        self.scopes.pop();
+        r?;
+        match out {
+            CompOut::List(v) => self.make_list(v).map_err(|f| f.at(e.span)),
+            CompOut::Dict(v) => self.make_dict(v).map_err(|f| f.at(e.span)),
         }
     }
 
@@ -1205,7 +1558,13 @@ impl Interp<'_> {
         Ok(v)
     }
 
-    fn comp(&mut self, clauses: &[CompFor], k: usize, elt: CompElt<'_>, out: &mut CompOut) -> LResult<()> {
+    fn comp(
+        &mut self,
+        clauses: &[CompFor],
+        k: usize,
+        elt: CompElt<'_>,
+        out: &mut CompOut,
+    ) -> LResult<()> {
         let Some(clause) = clauses.get(k) else {
             match (elt, out) {
                 (CompElt::List(e), CompOut::List(v)) => {
@@ -1233,7 +1592,10 @@ impl Interp<'_> {
         };
         let itv = self.eval(&clause.iter)?;
         let mut it = PyIter::new(&itv, &mut self.budget).map_err(|f| f.at(clause.iter.span))?;
-        while let Some(item) = it.next(&mut self.budget).map_err(|f| f.at(clause.iter.span))? {
+        while let Some(item) = it
+            .next(&mut self.budget)
+            .map_err(|f| f.at(clause.iter.span))?
+        {
             self.charge(1, clause.target.span)?;
             self.assign(&clause.target, item, true)?;
             let mut keep = true;
@@ -1264,7 +1626,43 @@ enum CompOut {
 }
 
 fn is_container(v: &Value) -> bool {
-    matches!(v, Value::List(_) | Value::Tuple(_) | Value::Dict(_))
+    matches!(
+        v,
+        Value::List(_) | Value::Tuple(_) | Value::Dict(_) | Value::Method(_) | Value::Object(_)
+    )
+}
+
+/// Identity of a mutable container (list or dict).
+fn container_ptr(v: &Value) -> Option<*const ()> {
+    match v {
+        Value::List(l) => Some(Rc::as_ptr(l) as *const ()),
+        Value::Dict(d) => Some(Rc::as_ptr(d) as *const ()),
+        _ => None,
+    }
+}
+
+/// A weak handle used to tell whether a recorded container is still the
+/// one at that address.
+enum Tracked {
+    List(Weak<RefCell<Vec<Value>>>),
+    Dict(Weak<RefCell<Vec<(Value, Value)>>>),
+}
+
+impl Tracked {
+    fn of(v: &Value) -> Option<Tracked> {
+        match v {
+            Value::List(l) => Some(Tracked::List(Rc::downgrade(l))),
+            Value::Dict(d) => Some(Tracked::Dict(Rc::downgrade(d))),
+            _ => None,
+        }
+    }
+
+    fn alive_at(&self, ptr: *const ()) -> bool {
+        match self {
+            Tracked::List(w) => w.strong_count() > 0 && w.as_ptr() as *const () == ptr,
+            Tracked::Dict(w) => w.strong_count() > 0 && w.as_ptr() as *const () == ptr,
+        }
+    }
 }
 
 fn slice_part(v: &Value) -> R<Option<i64>> {

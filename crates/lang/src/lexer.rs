@@ -97,12 +97,12 @@ impl<'a> Lexer<'a> {
         let c = self.peek()?;
         self.pos += c.len_utf8();
         if c == '\n' || (c == '\r' && self.peek() != Some('\n')) {
-            self.line += 1;
+            self.line = self.line.saturating_add(1);
             self.col = 1;
         } else if c == '\r' {
             // Part of a CRLF pair: the '\n' advances the line.
         } else {
-            self.col += 1;
+            self.col = self.col.saturating_add(1);
         }
         Some(c)
     }
@@ -267,7 +267,9 @@ impl<'a> Lexer<'a> {
             self.indents.pop();
             self.push(Tok::Dedent, span.start_point());
         }
-        let msg = if indent.contains('\t') != top.contains('\t') || indent.contains(' ') != top.contains(' ') {
+        let msg = if indent.contains('\t') != top.contains('\t')
+            || indent.contains(' ') != top.contains(' ')
+        {
             "inconsistent use of tabs and spaces in indentation"
         } else {
             "unindent does not match any outer indentation level"
@@ -340,7 +342,10 @@ impl<'a> Lexer<'a> {
                 _ => 2,
             };
             let digits_start = self.pos;
-            while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            while self
+                .peek()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
                 self.bump();
             }
             let digits: String = self
@@ -596,7 +601,9 @@ impl<'a> Lexer<'a> {
                     None => return Err(self.err(format!("unmatched '{c}'"), span)),
                     Some((o, _)) if o != open => {
                         return Err(self.err(
-                            format!("closing parenthesis '{c}' does not match opening parenthesis '{o}'"),
+                            format!(
+                                "closing parenthesis '{c}' does not match opening parenthesis '{o}'"
+                            ),
                             span,
                         ));
                     }
@@ -716,8 +723,10 @@ mod tests {
     #[test]
     fn strings_and_escapes() {
         assert_eq!(
-            kinds(r#"'a\nb' "c'd" r'\n' '''x
-y'''"#),
+            kinds(
+                r#"'a\nb' "c'd" r'\n' '''x
+y'''"#
+            ),
             vec![
                 Tok::Str(Rc::from("a\nb")),
                 Tok::Str(Rc::from("c'd")),
@@ -752,10 +761,23 @@ y'''"#),
 
     #[test]
     fn brackets_errors() {
-        assert_eq!(tokenize("(1, 2").unwrap_err().message, "'(' was never closed");
+        assert_eq!(
+            tokenize("(1, 2").unwrap_err().message,
+            "'(' was never closed"
+        );
         assert_eq!(tokenize("1)").unwrap_err().message, "unmatched ')'");
-        assert!(tokenize("(1]").unwrap_err().message.contains("does not match"));
-        assert!(tokenize("a $ b").unwrap_err().message.contains("invalid character"));
+        assert!(
+            tokenize("(1]")
+                .unwrap_err()
+                .message
+                .contains("does not match")
+        );
+        assert!(
+            tokenize("a $ b")
+                .unwrap_err()
+                .message
+                .contains("invalid character")
+        );
     }
 
     #[test]

@@ -68,7 +68,9 @@
 //!   transpose unique sort`, dtype names (`np.int32`, `np.float32`,
 //!   `np.uint8`, ...), and array methods/properties (`shape ndim size dtype
 //!   T copy astype tolist sum mean min max reshape flatten any all item
-//!   ...`). Integer arrays are exact up to 2^24.
+//!   ...`). Integer arrays are exact up to 2^24. In-place operators on an
+//!   array (`m += 1`, `m[i] *= 2`) modify it and keep its dtype (values are
+//!   converted like `astype`).
 //! * **Forgiving indexing**: when [`NdArray::forgiving`] is set (hosts set it
 //!   on voxel maps), every integer or float index is rounded to the nearest
 //!   integer (ties to even, like Python's `round`) and clamped into
@@ -84,6 +86,20 @@
 //!   (`m[x][y][z] = 1`); a chain containing slices (`m[:, 0][2] = 1`) is an
 //!   error instead of silently modifying a copy. Lists, dicts and arrays
 //!   are shared by reference, as in Python.
+//!
+//! ## Errors
+//!
+//! Errors are [`LangError`]s with an [`ErrorKind`], a message and the
+//! [`Span`] of the failing construct; `Display` gives e.g.
+//! `line 2, column 7: NameError: name 'blu_block' is not defined`.
+//! Python's `AttributeError` and argument errors map to `TypeError`,
+//! `KeyError` to `IndexError`, `ZeroDivisionError`, `OverflowError` and
+//! failed `assert`s to `ValueError`; an unavailable module is a
+//! `NameError`; an `Err` returned by a host function is a `HostError` at
+//! the call.
+//!
+//! Values use `Rc`/`RefCell` internally, so programs, values and outcomes
+//! stay on the thread that created them.
 //!
 //! ## Limits and robustness
 //!
@@ -127,6 +143,8 @@ pub struct Program {
     max_nesting: usize,
     /// Where that nesting was reached.
     deepest: Span,
+    /// Interned variable names (indexed by `ast::Name::id`).
+    symbols: Rc<Vec<Rc<str>>>,
 }
 
 impl Program {
@@ -161,5 +179,6 @@ pub fn parse_with_limits(src: &str, limits: &Limits) -> Result<Program, LangErro
         body: Rc::new(parsed.body),
         max_nesting: parsed.max_nesting,
         deepest: parsed.deepest,
+        symbols: Rc::new(parsed.symbols),
     })
 }

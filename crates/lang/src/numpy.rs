@@ -13,24 +13,141 @@ use crate::value::{Value, f32_to_f64, truthy};
 
 /// numpy functions (qualified names).
 const NP_FUNCS: &[&str] = &[
-    "np.array", "np.asarray", "np.asanyarray", "np.copy", "np.zeros", "np.ones", "np.empty", "np.full",
-    "np.zeros_like", "np.ones_like", "np.empty_like", "np.full_like", "np.arange", "np.linspace", "np.eye",
-    "np.identity", "np.mean", "np.sum", "np.min", "np.max", "np.amin", "np.amax", "np.prod", "np.std",
-    "np.var", "np.median", "np.any", "np.all", "np.argmin", "np.argmax", "np.count_nonzero", "np.abs",
-    "np.absolute", "np.fabs", "np.sqrt", "np.exp", "np.log", "np.log2", "np.log10", "np.sin", "np.cos",
-    "np.tan", "np.arcsin", "np.arccos", "np.arctan", "np.sinh", "np.cosh", "np.tanh", "np.deg2rad",
-    "np.rad2deg", "np.radians", "np.degrees", "np.floor", "np.ceil", "np.trunc", "np.fix", "np.rint",
-    "np.sign", "np.square", "np.negative", "np.positive", "np.logical_not", "np.isnan", "np.isinf",
-    "np.isfinite", "np.invert", "np.bitwise_not", "np.round", "np.around", "np.clip", "np.maximum",
-    "np.minimum", "np.fmax", "np.fmin", "np.arctan2", "np.hypot", "np.add", "np.subtract", "np.multiply",
-    "np.divide", "np.true_divide", "np.floor_divide", "np.power", "np.mod", "np.remainder",
-    "np.logical_and", "np.logical_or", "np.logical_xor", "np.equal", "np.not_equal", "np.less",
-    "np.less_equal", "np.greater", "np.greater_equal", "np.where", "np.nonzero", "np.argwhere", "np.dot",
-    "np.matmul", "np.cross", "np.outer", "np.linalg.norm", "np.isclose", "np.allclose", "np.array_equal",
-    "np.stack", "np.concatenate", "np.vstack", "np.hstack", "np.reshape", "np.transpose", "np.ravel",
-    "np.expand_dims", "np.squeeze", "np.shape", "np.ndim", "np.size", "np.unique", "np.sort",
-    "np.float32", "np.float64", "np.float16", "np.float_", "np.double", "np.int32", "np.int64", "np.int16",
-    "np.int8", "np.uint8", "np.uint16", "np.uint32", "np.int_", "np.intp", "np.bool_", "np.bool",
+    "np.array",
+    "np.asarray",
+    "np.asanyarray",
+    "np.copy",
+    "np.zeros",
+    "np.ones",
+    "np.empty",
+    "np.full",
+    "np.zeros_like",
+    "np.ones_like",
+    "np.empty_like",
+    "np.full_like",
+    "np.arange",
+    "np.linspace",
+    "np.eye",
+    "np.identity",
+    "np.mean",
+    "np.sum",
+    "np.min",
+    "np.max",
+    "np.amin",
+    "np.amax",
+    "np.prod",
+    "np.std",
+    "np.var",
+    "np.median",
+    "np.any",
+    "np.all",
+    "np.argmin",
+    "np.argmax",
+    "np.count_nonzero",
+    "np.abs",
+    "np.absolute",
+    "np.fabs",
+    "np.sqrt",
+    "np.exp",
+    "np.log",
+    "np.log2",
+    "np.log10",
+    "np.sin",
+    "np.cos",
+    "np.tan",
+    "np.arcsin",
+    "np.arccos",
+    "np.arctan",
+    "np.sinh",
+    "np.cosh",
+    "np.tanh",
+    "np.deg2rad",
+    "np.rad2deg",
+    "np.radians",
+    "np.degrees",
+    "np.floor",
+    "np.ceil",
+    "np.trunc",
+    "np.fix",
+    "np.rint",
+    "np.sign",
+    "np.square",
+    "np.negative",
+    "np.positive",
+    "np.logical_not",
+    "np.isnan",
+    "np.isinf",
+    "np.isfinite",
+    "np.invert",
+    "np.bitwise_not",
+    "np.round",
+    "np.around",
+    "np.clip",
+    "np.maximum",
+    "np.minimum",
+    "np.fmax",
+    "np.fmin",
+    "np.arctan2",
+    "np.hypot",
+    "np.add",
+    "np.subtract",
+    "np.multiply",
+    "np.divide",
+    "np.true_divide",
+    "np.floor_divide",
+    "np.power",
+    "np.mod",
+    "np.remainder",
+    "np.logical_and",
+    "np.logical_or",
+    "np.logical_xor",
+    "np.equal",
+    "np.not_equal",
+    "np.less",
+    "np.less_equal",
+    "np.greater",
+    "np.greater_equal",
+    "np.where",
+    "np.nonzero",
+    "np.argwhere",
+    "np.dot",
+    "np.matmul",
+    "np.cross",
+    "np.outer",
+    "np.linalg.norm",
+    "np.isclose",
+    "np.allclose",
+    "np.array_equal",
+    "np.stack",
+    "np.concatenate",
+    "np.vstack",
+    "np.hstack",
+    "np.reshape",
+    "np.transpose",
+    "np.ravel",
+    "np.expand_dims",
+    "np.squeeze",
+    "np.shape",
+    "np.ndim",
+    "np.size",
+    "np.unique",
+    "np.sort",
+    "np.float32",
+    "np.float64",
+    "np.float16",
+    "np.float_",
+    "np.double",
+    "np.int32",
+    "np.int64",
+    "np.int16",
+    "np.int8",
+    "np.uint8",
+    "np.uint16",
+    "np.uint32",
+    "np.int_",
+    "np.intp",
+    "np.bool_",
+    "np.bool",
     "np.ndarray",
 ];
 
@@ -45,9 +162,11 @@ pub(crate) fn np_function(name: &str) -> Option<&'static str> {
 /// The dtype a built-in type/dtype name stands for.
 pub(crate) fn dtype_of_builtin(name: &str) -> Option<DType> {
     match name {
-        "int" | "np.int32" | "np.int64" | "np.int16" | "np.int8" | "np.uint8" | "np.uint16" | "np.uint32"
-        | "np.int_" | "np.intp" => Some(DType::Int),
-        "float" | "np.float32" | "np.float64" | "np.float16" | "np.float_" | "np.double" => Some(DType::Float),
+        "int" | "np.int32" | "np.int64" | "np.int16" | "np.int8" | "np.uint8" | "np.uint16"
+        | "np.uint32" | "np.int_" | "np.intp" => Some(DType::Int),
+        "float" | "np.float32" | "np.float64" | "np.float16" | "np.float_" | "np.double" => {
+            Some(DType::Float)
+        }
         "bool" | "np.bool_" | "np.bool" => Some(DType::Bool),
         _ => None,
     }
@@ -70,15 +189,19 @@ pub(crate) fn parse_dtype(v: &Value) -> R<Option<DType>> {
             .map(Some)
             .ok_or_else(|| type_err(format!("data type '{b}' not understood"))),
         Value::Str(s) => match &**s {
-            "int" | "int8" | "int16" | "int32" | "int64" | "uint8" | "uint16" | "uint32" | "uint64" | "i1"
-            | "i2" | "i4" | "i8" | "u1" | "u2" | "u4" | "u8" | "long" => Ok(Some(DType::Int)),
-            "float" | "float16" | "float32" | "float64" | "f2" | "f4" | "f8" | "double" | "single" => {
-                Ok(Some(DType::Float))
+            "int" | "int8" | "int16" | "int32" | "int64" | "uint8" | "uint16" | "uint32"
+            | "uint64" | "i1" | "i2" | "i4" | "i8" | "u1" | "u2" | "u4" | "u8" | "long" => {
+                Ok(Some(DType::Int))
             }
+            "float" | "float16" | "float32" | "float64" | "f2" | "f4" | "f8" | "double"
+            | "single" => Ok(Some(DType::Float)),
             "bool" | "bool_" | "?" => Ok(Some(DType::Bool)),
             other => Err(type_err(format!("data type '{other}' not understood"))),
         },
-        other => Err(type_err(format!("data type '{}' not understood", other.type_label()))),
+        other => Err(type_err(format!(
+            "data type '{}' not understood",
+            other.type_label()
+        ))),
     }
 }
 
@@ -106,7 +229,10 @@ fn infer(v: &Value, depth: usize, budget: &mut Budget) -> R<(Vec<usize>, DType)>
         Value::Range(r) => Ok((vec![crate::ops::range_count(r)], DType::Int)),
         Value::List(_) | Value::Tuple(_) => {
             let items: Vec<Value> = match v {
-                Value::List(l) => l.try_borrow().map_err(|_| value_err("list is in use"))?.clone(),
+                Value::List(l) => l
+                    .try_borrow()
+                    .map_err(|_| value_err("list is in use"))?
+                    .clone(),
                 Value::Tuple(t) => t.to_vec(),
                 _ => Vec::new(),
             };
@@ -162,7 +288,10 @@ fn fill(v: &Value, out: &mut Vec<f32>, dtype: DType) -> R<()> {
             }
         }
         Value::List(l) => {
-            let items = l.try_borrow().map_err(|_| value_err("list is in use"))?.clone();
+            let items = l
+                .try_borrow()
+                .map_err(|_| value_err("list is in use"))?
+                .clone();
             for x in &items {
                 fill(x, out, dtype)?;
             }
@@ -194,7 +323,8 @@ pub(crate) fn to_ndarray(v: &Value, dtype: Option<DType>, budget: &mut Budget) -
     if data.len() != n {
         return Err(value_err("inconsistent nested sequence"));
     }
-    let forgiving = matches!(v, Value::Array(a) if a.try_borrow().map(|a| a.forgiving).unwrap_or(false));
+    let forgiving =
+        matches!(v, Value::Array(a) if a.try_borrow().map(|a| a.forgiving).unwrap_or(false));
     Ok(NdArray {
         shape,
         data,
@@ -220,7 +350,11 @@ fn shape_arg(v: &Value) -> R<Vec<usize>> {
             }
             a.data.iter().map(|&x| x as i64).collect()
         }
-        Value::Float(_) => return Err(type_err("'float' object cannot be interpreted as an integer (shape)")),
+        Value::Float(_) => {
+            return Err(type_err(
+                "'float' object cannot be interpreted as an integer (shape)",
+            ));
+        }
         _ => return Err(type_err("shape must be an int or a tuple of ints")),
     };
     if dims.len() > array::MAX_NDIM {
@@ -241,7 +375,9 @@ fn dtype_kw(v: Option<Value>) -> R<Option<DType>> {
 fn axis_kw(v: Option<Value>) -> R<Option<i64>> {
     match v {
         None | Some(Value::None) => Ok(None),
-        Some(Value::Tuple(_) | Value::List(_)) => Err(type_err("a tuple of axes is not supported; reduce one axis at a time")),
+        Some(Value::Tuple(_) | Value::List(_)) => Err(type_err(
+            "a tuple of axes is not supported; reduce one axis at a time",
+        )),
         Some(v) => Ok(Some(to_int(&v, "axis")?)),
     }
 }
@@ -292,7 +428,12 @@ fn scalar_unary(op: ArrUn, v: &Value) -> R<Value> {
     let int_in = matches!(v, Value::Int(_) | Value::Bool(_));
     let b = |c: bool| Value::Bool(c);
     Ok(match op {
-        ArrUn::Abs if int_in => Value::Int(v.as_i64().unwrap_or(0).checked_abs().ok_or_else(|| value_err("integer overflow"))?),
+        ArrUn::Abs if int_in => Value::Int(
+            v.as_i64()
+                .unwrap_or(0)
+                .checked_abs()
+                .ok_or_else(|| value_err("integer overflow"))?,
+        ),
         ArrUn::Abs => Value::Float(x.abs()),
         ArrUn::Sqrt => Value::Float(x.sqrt()),
         ArrUn::Exp => Value::Float(x.exp()),
@@ -310,7 +451,9 @@ fn scalar_unary(op: ArrUn, v: &Value) -> R<Value> {
         ArrUn::Tanh => Value::Float(x.tanh()),
         ArrUn::Deg2Rad => Value::Float(x.to_radians()),
         ArrUn::Rad2Deg => Value::Float(x.to_degrees()),
-        ArrUn::Floor | ArrUn::Ceil | ArrUn::Trunc | ArrUn::Rint if int_in => Value::Int(v.as_i64().unwrap_or(0)),
+        ArrUn::Floor | ArrUn::Ceil | ArrUn::Trunc | ArrUn::Rint if int_in => {
+            Value::Int(v.as_i64().unwrap_or(0))
+        }
         ArrUn::Floor => Value::Float(x.floor()),
         ArrUn::Ceil => Value::Float(x.ceil()),
         ArrUn::Trunc => Value::Float(x.trunc()),
@@ -325,7 +468,10 @@ fn scalar_unary(op: ArrUn, v: &Value) -> R<Value> {
         }),
         ArrUn::Square if int_in => {
             let i = v.as_i64().unwrap_or(0);
-            Value::Int(i.checked_mul(i).ok_or_else(|| value_err("integer overflow in square"))?)
+            Value::Int(
+                i.checked_mul(i)
+                    .ok_or_else(|| value_err("integer overflow in square"))?,
+            )
         }
         ArrUn::Square => Value::Float(x * x),
         ArrUn::Neg | ArrUn::Pos | ArrUn::Invert => {
@@ -387,7 +533,13 @@ fn reduce_op(name: &str) -> Option<Reduce> {
     })
 }
 
-fn do_reduce(a: &NdArray, axis: Option<i64>, keepdims: bool, op: Reduce, budget: &mut Budget) -> R<Value> {
+fn do_reduce(
+    a: &NdArray,
+    axis: Option<i64>,
+    keepdims: bool,
+    op: Reduce,
+    budget: &mut Budget,
+) -> R<Value> {
     let mut r = array::reduce(a, axis, op, budget)?;
     if keepdims {
         r.shape = match axis {
@@ -414,7 +566,10 @@ fn arr_arg<'a>(v: &'a Option<Value>, budget: &mut Budget) -> R<ArrRef<'a>> {
 
 fn array_list(it: &mut Interp<'_>, v: &Value) -> R<Vec<NdArray>> {
     let items = iterate(it, v)?;
-    items.iter().map(|x| to_ndarray(x, None, &mut it.budget)).collect()
+    items
+        .iter()
+        .map(|x| to_ndarray(x, None, &mut it.budget))
+        .collect()
 }
 
 fn new_array(a: NdArray) -> Value {
@@ -422,7 +577,12 @@ fn new_array(a: NdArray) -> Value {
 }
 
 /// Calls `np.<name>`.
-pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw: Kwargs) -> R<Value> {
+pub(crate) fn call(
+    it: &mut Interp<'_>,
+    name: &'static str,
+    args: Vec<Value>,
+    kw: Kwargs,
+) -> R<Value> {
     let short = name.strip_prefix("np.").unwrap_or(name);
     it.budget.ops(1)?;
     if let Some(op) = unary_op(short) {
@@ -437,12 +597,23 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
     if let Some(op) = binary_op(short) {
         let [x, y] = bind(short, args, kw, ["x1", "x2"], 2)?;
         let (x, y) = (x.unwrap_or(Value::None), y.unwrap_or(Value::None));
-        if is_scalar(&x) && is_scalar(&y) && matches!(op, ArrBin::Maximum | ArrBin::Minimum | ArrBin::Atan2 | ArrBin::Hypot) {
+        if is_scalar(&x)
+            && is_scalar(&y)
+            && matches!(
+                op,
+                ArrBin::Maximum | ArrBin::Minimum | ArrBin::Atan2 | ArrBin::Hypot
+            )
+        {
             let (a, b) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
-            let ints = matches!(x, Value::Int(_) | Value::Bool(_)) && matches!(y, Value::Int(_) | Value::Bool(_));
+            let ints = matches!(x, Value::Int(_) | Value::Bool(_))
+                && matches!(y, Value::Int(_) | Value::Bool(_));
             return Ok(match op {
                 ArrBin::Maximum | ArrBin::Minimum => {
-                    let pick_a = if op == ArrBin::Maximum { a >= b } else { a <= b };
+                    let pick_a = if op == ArrBin::Maximum {
+                        a >= b
+                    } else {
+                        a <= b
+                    };
                     if a.is_nan() || b.is_nan() {
                         Value::Float(f64::NAN)
                     } else if ints {
@@ -527,8 +698,12 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
                 (Some(a), Some(b)) => (a, b),
                 _ => return Err(type_err("arange() requires stop")),
             };
-            let step = step.filter(|s| !matches!(s, Value::None)).unwrap_or(Value::Int(1));
-            let all_int = [&start, &stop, &step].iter().all(|v| matches!(v, Value::Int(_) | Value::Bool(_)));
+            let step = step
+                .filter(|s| !matches!(s, Value::None))
+                .unwrap_or(Value::Int(1));
+            let all_int = [&start, &stop, &step]
+                .iter()
+                .all(|v| matches!(v, Value::Int(_) | Value::Bool(_)));
             let (s0, s1, st) = (
                 to_float(&start, "arange start")?,
                 to_float(&stop, "arange stop")?,
@@ -550,15 +725,21 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
             Ok(new_array(a))
         }
         "linspace" => {
-            let [a, b, num, endpoint, dtype] =
-                bind(short, args, kw, ["start", "stop", "num", "endpoint", "dtype"], 2)?;
+            let [a, b, num, endpoint, dtype] = bind(
+                short,
+                args,
+                kw,
+                ["start", "stop", "num", "endpoint", "dtype"],
+                2,
+            )?;
             let s0 = to_float(&a.unwrap_or(Value::None), "linspace start")?;
             let s1 = to_float(&b.unwrap_or(Value::None), "linspace stop")?;
             let num = match num {
                 Some(n) => to_int(&n, "num")?,
                 None => 50,
             };
-            let num = usize::try_from(num).map_err(|_| value_err("number of samples must be non-negative"))?;
+            let num = usize::try_from(num)
+                .map_err(|_| value_err("number of samples must be non-negative"))?;
             let endpoint = match endpoint {
                 Some(e) => truthy(&e)?,
                 None => true,
@@ -568,7 +749,11 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
             let div = if endpoint { num.saturating_sub(1) } else { num };
             let step = if div > 0 { (s1 - s0) / div as f64 } else { 0.0 };
             for (k, x) in out.data.iter_mut().enumerate() {
-                let v = if endpoint && k + 1 == num && num > 1 { s1 } else { s0 + step * k as f64 };
+                let v = if endpoint && k + 1 == num && num > 1 {
+                    s1
+                } else {
+                    s0 + step * k as f64
+                };
                 *x = dtype.coerce(v);
             }
             Ok(new_array(out))
@@ -584,7 +769,8 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
                 .map_err(|_| value_err("negative dimensions are not allowed"))?;
             let m = match m {
                 Some(Value::None) | None => n,
-                Some(v) => usize::try_from(to_int(&v, "M")?).map_err(|_| value_err("negative dimensions are not allowed"))?,
+                Some(v) => usize::try_from(to_int(&v, "M")?)
+                    .map_err(|_| value_err("negative dimensions are not allowed"))?,
             };
             let dtype = dtype_kw(dtype)?.unwrap_or(DType::Float);
             let mut a = array::alloc(vec![n, m], 0.0, dtype, &mut it.budget)?;
@@ -598,7 +784,9 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
         "median" => {
             let [a, axis] = bind(short, args, kw, ["a", "axis"], 1)?;
             if axis_kw(axis)?.is_some() {
-                return Err(type_err("np.median(axis=...) is not supported; only the median of all elements"));
+                return Err(type_err(
+                    "np.median(axis=...) is not supported; only the median of all elements",
+                ));
             }
             let arr = arr_arg(&a, &mut it.budget)?;
             if arr.is_empty() {
@@ -611,7 +799,9 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
             let m = if n % 2 == 1 {
                 f64::from(v.get(n / 2).copied().unwrap_or(0.0))
             } else {
-                (f64::from(v.get(n / 2 - 1).copied().unwrap_or(0.0)) + f64::from(v.get(n / 2).copied().unwrap_or(0.0))) / 2.0
+                (f64::from(v.get(n / 2 - 1).copied().unwrap_or(0.0))
+                    + f64::from(v.get(n / 2).copied().unwrap_or(0.0)))
+                    / 2.0
             };
             Ok(Value::Float(f32_to_f64(m as f32)))
         }
@@ -668,7 +858,9 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
                         forgiving: false,
                     }))
                 }
-                _ => Err(type_err("either both or neither of x and y should be given")),
+                _ => Err(type_err(
+                    "either both or neither of x and y should be given",
+                )),
             }
         }
         "nonzero" => {
@@ -680,7 +872,13 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
             let arr = arr_arg(&a, &mut it.budget)?;
             let nd = arr.ndim();
             let strides = array::c_strides(&arr.shape);
-            let hits: Vec<usize> = arr.data.iter().enumerate().filter(|(_, x)| **x != 0.0).map(|(i, _)| i).collect();
+            let hits: Vec<usize> = arr
+                .data
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| **x != 0.0)
+                .map(|(i, _)| i)
+                .collect();
             let n = hits.len().saturating_mul(nd);
             array::charge_new(n, &mut it.budget)?;
             let mut data = Vec::with_capacity(n);
@@ -713,7 +911,11 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
             let data = x
                 .data
                 .iter()
-                .flat_map(|&p| y.data.iter().map(move |&q| dtype.coerce(f64::from(p) * f64::from(q))))
+                .flat_map(|&p| {
+                    y.data
+                        .iter()
+                        .map(move |&q| dtype.coerce(f64::from(p) * f64::from(q)))
+                })
                 .collect();
             Ok(new_array(NdArray {
                 shape: vec![x.len(), y.len()],
@@ -729,7 +931,8 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
             cross(&x, &y, &mut it.budget)
         }
         "linalg.norm" => {
-            let [x, ord, axis, keepdims] = bind("norm", args, kw, ["x", "ord", "axis", "keepdims"], 1)?;
+            let [x, ord, axis, keepdims] =
+                bind("norm", args, kw, ["x", "ord", "axis", "keepdims"], 1)?;
             match ord {
                 None | Some(Value::None) => {}
                 Some(Value::Int(2)) | Some(Value::Float(2.0)) => {}
@@ -760,13 +963,23 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
         }
         "isclose" | "allclose" => {
             let [a, b, rtol, atol] = bind(short, args, kw, ["a", "b", "rtol", "atol"], 2)?;
-            let rtol = rtol.map(|v| to_float(&v, "rtol")).transpose()?.unwrap_or(1e-5);
-            let atol = atol.map(|v| to_float(&v, "atol")).transpose()?.unwrap_or(1e-8);
+            let rtol = rtol
+                .map(|v| to_float(&v, "rtol"))
+                .transpose()?
+                .unwrap_or(1e-5);
+            let atol = atol
+                .map(|v| to_float(&v, "atol"))
+                .transpose()?
+                .unwrap_or(1e-8);
             let x = arr_arg(&a, &mut it.budget)?;
             let y = arr_arg(&b, &mut it.budget)?;
             let r = array::zip_map(&x, &y, DType::Bool, &mut it.budget, |p, q| {
                 let (p, q) = (f64::from(p), f64::from(q));
-                if p == q || (p - q).abs() <= atol + rtol * q.abs() { 1.0 } else { 0.0 }
+                if p == q || (p - q).abs() <= atol + rtol * q.abs() {
+                    1.0
+                } else {
+                    0.0
+                }
             })?;
             if short == "allclose" {
                 return Ok(Value::Bool(r.data.iter().all(|&v| v != 0.0)));
@@ -790,7 +1003,17 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
                 "vstack" => {
                     let rows: Vec<NdArray> = list
                         .into_iter()
-                        .map(|a| if a.ndim() < 2 { let n = a.len(); NdArray { shape: vec![1, n], ..a } } else { a })
+                        .map(|a| {
+                            if a.ndim() < 2 {
+                                let n = a.len();
+                                NdArray {
+                                    shape: vec![1, n],
+                                    ..a
+                                }
+                            } else {
+                                a
+                            }
+                        })
                         .collect();
                     array::concatenate(&rows, 0, &mut it.budget)?
                 }
@@ -798,7 +1021,16 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
                     let one_d = list.first().map(|a| a.ndim() <= 1).unwrap_or(true);
                     let list: Vec<NdArray> = list
                         .into_iter()
-                        .map(|a| if a.ndim() == 0 { NdArray { shape: vec![1], ..a } } else { a })
+                        .map(|a| {
+                            if a.ndim() == 0 {
+                                NdArray {
+                                    shape: vec![1],
+                                    ..a
+                                }
+                            } else {
+                                a
+                            }
+                        })
                         .collect();
                     array::concatenate(&list, if one_d { 0 } else { 1 }, &mut it.budget)?
                 }
@@ -873,13 +1105,17 @@ pub(crate) fn call(it: &mut Interp<'_>, name: &'static str, args: Vec<Value>, kw
             }
             Ok(new_array(out))
         }
-        "ndarray" => Err(type_err("use np.zeros(...) or np.array(...) to create arrays")),
+        "ndarray" => Err(type_err(
+            "use np.zeros(...) or np.array(...) to create arrays",
+        )),
         _ => {
             if let Some(dt) = dtype_of_builtin(name) {
                 let [x] = bind(short, args, kw, ["x"], 0)?;
                 return convert_dtype(it, x.unwrap_or(Value::Int(0)), dt);
             }
-            Err(type_err(format!("module 'numpy' has no attribute '{short}'")))
+            Err(type_err(format!(
+                "module 'numpy' has no attribute '{short}'"
+            )))
         }
     }
 }
@@ -904,12 +1140,14 @@ fn convert_dtype(it: &mut Interp<'_>, x: Value, dt: DType) -> R<Value> {
             })
         }
         Value::Str(s) => match dt {
-            DType::Float => Ok(Value::Float(
-                s.trim().parse::<f64>().map_err(|_| value_err(format!("could not convert string to float: '{s}'")))?,
-            )),
-            DType::Int => Ok(Value::Int(
-                s.trim().parse::<i64>().map_err(|_| value_err(format!("invalid literal for int(): '{s}'")))?,
-            )),
+            DType::Float => Ok(Value::Float(s.trim().parse::<f64>().map_err(|_| {
+                value_err(format!("could not convert string to float: '{s}'"))
+            })?)),
+            DType::Int => {
+                Ok(Value::Int(s.trim().parse::<i64>().map_err(|_| {
+                    value_err(format!("invalid literal for int(): '{s}'"))
+                })?))
+            }
             DType::Bool => Ok(Value::Bool(!s.is_empty())),
         },
         _ => {
@@ -933,13 +1171,21 @@ fn scalar_fill(v: &Value) -> R<(f64, DType)> {
                 Err(value_err("fill value must be a scalar"))
             }
         }
-        other => Err(type_err(format!("fill value must be a number, not '{}'", other.type_label()))),
+        other => Err(type_err(format!(
+            "fill value must be a number, not '{}'",
+            other.type_label()
+        ))),
     }
 }
 
 fn clip(it: &mut Interp<'_>, a: &Value, lo: Value, hi: Value) -> R<Value> {
-    if is_scalar(a) && (is_scalar(&lo) || matches!(lo, Value::None)) && (is_scalar(&hi) || matches!(hi, Value::None)) {
-        let ints = [a, &lo, &hi].iter().all(|v| matches!(v, Value::Int(_) | Value::Bool(_) | Value::None));
+    if is_scalar(a)
+        && (is_scalar(&lo) || matches!(lo, Value::None))
+        && (is_scalar(&hi) || matches!(hi, Value::None))
+    {
+        let ints = [a, &lo, &hi]
+            .iter()
+            .all(|v| matches!(v, Value::Int(_) | Value::Bool(_) | Value::None));
         let mut x = a.as_f64().unwrap_or(0.0);
         if let Some(l) = lo.as_f64() {
             x = x.max(l);
@@ -947,7 +1193,11 @@ fn clip(it: &mut Interp<'_>, a: &Value, lo: Value, hi: Value) -> R<Value> {
         if let Some(h) = hi.as_f64() {
             x = x.min(h);
         }
-        return Ok(if ints { Value::Int(x as i64) } else { Value::Float(x) });
+        return Ok(if ints {
+            Value::Int(x as i64)
+        } else {
+            Value::Float(x)
+        });
     }
     let mut cur = match a {
         Value::Array(_) => a.clone(),
@@ -975,12 +1225,21 @@ fn clip(it: &mut Interp<'_>, a: &Value, lo: Value, hi: Value) -> R<Value> {
 fn nonzero(it: &mut Interp<'_>, v: &Value) -> R<Value> {
     let arr = as_arr(v, &mut it.budget)?;
     let strides = array::c_strides(&arr.shape);
-    let hits: Vec<usize> = arr.data.iter().enumerate().filter(|(_, x)| **x != 0.0).map(|(i, _)| i).collect();
+    let hits: Vec<usize> = arr
+        .data
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| **x != 0.0)
+        .map(|(i, _)| i)
+        .collect();
     array::charge_new(hits.len().saturating_mul(arr.ndim().max(1)), &mut it.budget)?;
     let mut out = Vec::new();
     for (d, &s) in strides.iter().enumerate() {
         let size = arr.shape.get(d).copied().unwrap_or(1).max(1);
-        let data: Vec<f32> = hits.iter().map(|&h| ((h / s.max(1)) % size) as f32).collect();
+        let data: Vec<f32> = hits
+            .iter()
+            .map(|&h| ((h / s.max(1)) % size) as f32)
+            .collect();
         out.push(new_array(NdArray {
             shape: vec![data.len()],
             data,
@@ -1014,7 +1273,11 @@ fn cross(x: &NdArray, y: &NdArray, budget: &mut Budget) -> R<Value> {
     let out_len = if two_d { rows } else { rows * 3 };
     array::charge_new(out_len, budget)?;
     let get = |a: &NdArray, r: usize, l: usize, k: usize| -> f64 {
-        if k < l { f64::from(a.at(r * l + k)) } else { 0.0 }
+        if k < l {
+            f64::from(a.at(r * l + k))
+        } else {
+            0.0
+        }
     };
     let mut data = Vec::with_capacity(out_len);
     for r in 0..rows {
@@ -1041,7 +1304,12 @@ fn cross(x: &NdArray, y: &NdArray, budget: &mut Budget) -> R<Value> {
 }
 
 fn squeeze(a: &NdArray, budget: &mut Budget) -> R<Value> {
-    let dims: Vec<i64> = a.shape.iter().filter(|&&d| d != 1).map(|&d| d as i64).collect();
+    let dims: Vec<i64> = a
+        .shape
+        .iter()
+        .filter(|&&d| d != 1)
+        .map(|&d| d as i64)
+        .collect();
     let r = array::reshape(a, &dims, budget)?;
     Ok(arr_result(r))
 }
@@ -1097,7 +1365,9 @@ pub(crate) fn array_method(
             let a = rc.try_borrow().map_err(|_| in_use())?.clone();
             a.check()?;
             if a.ndim() > it.max_depth {
-                return Err(limit_err("array has too many dimensions to convert to nested lists"));
+                return Err(limit_err(
+                    "array has too many dimensions to convert to nested lists",
+                ));
             }
             it.budget.seq(a.len().min(it.budget.max_seq_len))?;
             if a.len() > it.budget.max_seq_len {
@@ -1106,7 +1376,9 @@ pub(crate) fn array_method(
             if a.ndim() == 0 {
                 return Ok(Value::from_elem(a.dtype, a.at(0)));
             }
-            Ok(to_list(&a, 0, 0))
+            let list = to_list(&a, 0, 0);
+            it.register(&list)?;
+            Ok(list)
         }
         "reshape" => {
             no_kw(name, &kw)?;
@@ -1135,7 +1407,12 @@ pub(crate) fn array_method(
         }
         "clip" => {
             let [lo, hi] = bind(name, args, kw, ["min", "max"], 0)?;
-            clip(it, &Value::Array(rc.clone()), lo.unwrap_or(Value::None), hi.unwrap_or(Value::None))
+            clip(
+                it,
+                &Value::Array(rc.clone()),
+                lo.unwrap_or(Value::None),
+                hi.unwrap_or(Value::None),
+            )
         }
         "round" => {
             let [d] = bind(name, args, kw, ["decimals"], 0)?;
@@ -1152,7 +1429,9 @@ pub(crate) fn array_method(
             match (args.as_slice(), kw.is_empty()) {
                 ([], true) => {
                     if a.len() != 1 {
-                        return Err(value_err("can only convert an array of size 1 to a Python scalar"));
+                        return Err(value_err(
+                            "can only convert an array of size 1 to a Python scalar",
+                        ));
                     }
                     Ok(Value::from_elem(a.dtype, a.at(0)))
                 }
@@ -1161,7 +1440,9 @@ pub(crate) fn array_method(
                     let n = a.len() as i64;
                     let j = if i < 0 { i + n } else { i };
                     if j < 0 || j >= n {
-                        return Err(crate::error::index_err(format!("index {i} is out of bounds for size {n}")));
+                        return Err(crate::error::index_err(format!(
+                            "index {i} is out of bounds for size {n}"
+                        )));
                     }
                     Ok(Value::from_elem(a.dtype, a.at(j as usize)))
                 }
@@ -1193,13 +1474,17 @@ pub(crate) fn array_method(
             let a = rc.try_borrow().map_err(|_| in_use())?;
             Ok(arr_result(array::dot(&a, y_ref, &mut it.budget)?))
         }
-        _ => Err(type_err(format!("'ndarray' object has no attribute '{name}'"))),
+        _ => Err(type_err(format!(
+            "'ndarray' object has no attribute '{name}'"
+        ))),
     }
 }
 
 fn no_kw(name: &str, kw: &Kwargs) -> R<()> {
     match kw.first() {
-        Some((k, _)) => Err(type_err(format!("{name}() got an unexpected keyword argument '{k}'"))),
+        Some((k, _)) => Err(type_err(format!(
+            "{name}() got an unexpected keyword argument '{k}'"
+        ))),
         None => Ok(()),
     }
 }
@@ -1208,7 +1493,15 @@ fn to_list(a: &NdArray, dim: usize, offset: usize) -> Value {
     let n = a.shape.get(dim).copied().unwrap_or(0);
     let stride: usize = a.shape.get(dim + 1..).unwrap_or(&[]).iter().product();
     if dim + 1 >= a.ndim() {
-        return Value::list((0..n).map(|i| Value::from_elem(a.dtype, a.at(offset + i))).collect());
+        return Value::list(
+            (0..n)
+                .map(|i| Value::from_elem(a.dtype, a.at(offset + i)))
+                .collect(),
+        );
     }
-    Value::list((0..n).map(|i| to_list(a, dim + 1, offset + i * stride)).collect())
+    Value::list(
+        (0..n)
+            .map(|i| to_list(a, dim + 1, offset + i * stride))
+            .collect(),
+    )
 }

@@ -85,7 +85,12 @@ fn arr_op(op: BinOp) -> Option<ArrBin> {
 fn is_arrayish(v: &Value) -> bool {
     matches!(
         v,
-        Value::Array(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::List(_) | Value::Tuple(_)
+        Value::Array(_)
+            | Value::Int(_)
+            | Value::Float(_)
+            | Value::Bool(_)
+            | Value::List(_)
+            | Value::Tuple(_)
     )
 }
 
@@ -112,7 +117,9 @@ pub(crate) fn binop(op: BinOp, a: &Value, b: &Value, budget: &mut Budget) -> R<V
     }
     budget.ops(1)?;
     match (a, b) {
-        (Value::Bool(x), Value::Bool(y)) if matches!(op, BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor) => {
+        (Value::Bool(x), Value::Bool(y))
+            if matches!(op, BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor) =>
+        {
             Ok(Value::Bool(match op {
                 BinOp::BitAnd => *x && *y,
                 BinOp::BitOr => *x || *y,
@@ -124,7 +131,10 @@ pub(crate) fn binop(op: BinOp, a: &Value, b: &Value, budget: &mut Budget) -> R<V
             let y = b.as_i64().unwrap_or(0);
             int_op(op, x, y)
         }
-        (Value::Int(_) | Value::Bool(_) | Value::Float(_), Value::Int(_) | Value::Bool(_) | Value::Float(_)) => {
+        (
+            Value::Int(_) | Value::Bool(_) | Value::Float(_),
+            Value::Int(_) | Value::Bool(_) | Value::Float(_),
+        ) => {
             let x = a.as_f64().unwrap_or(0.0);
             let y = b.as_f64().unwrap_or(0.0);
             float_op(op, x, y, a, b)
@@ -149,7 +159,11 @@ fn int_op(op: BinOp, x: i64, y: i64) -> R<Value> {
                 return Err(zero_div("int // 0"));
             }
             let q = x.checked_div(y).ok_or_else(|| overflow(op))?;
-            if (x % y != 0) && ((x < 0) != (y < 0)) { q - 1 } else { q }
+            if (x % y != 0) && ((x < 0) != (y < 0)) {
+                q - 1
+            } else {
+                q
+            }
         }
         BinOp::Mod => {
             if y == 0 {
@@ -159,7 +173,11 @@ fn int_op(op: BinOp, x: i64, y: i64) -> R<Value> {
                 0
             } else {
                 let r = x % y;
-                if r != 0 && ((r < 0) != (y < 0)) { r + y } else { r }
+                if r != 0 && ((r < 0) != (y < 0)) {
+                    r + y
+                } else {
+                    r
+                }
             }
         }
         BinOp::Pow => {
@@ -217,7 +235,9 @@ fn int_op(op: BinOp, x: i64, y: i64) -> R<Value> {
             x >> y.min(63)
         }
         BinOp::MatMul => {
-            return Err(type_err("unsupported operand type(s) for @: 'int' and 'int'"));
+            return Err(type_err(
+                "unsupported operand type(s) for @: 'int' and 'int'",
+            ));
         }
     };
     Ok(Value::Int(v))
@@ -280,7 +300,10 @@ fn seq_op(op: BinOp, a: &Value, b: &Value, budget: &mut Budget) -> R<Value> {
             Ok(Value::Str(Rc::from(format!("{x}{y}"))))
         }
         (BinOp::Add, Value::List(x), Value::List(y)) => {
-            let mut v = x.try_borrow().map_err(|_| value_err("list is in use"))?.clone();
+            let mut v = x
+                .try_borrow()
+                .map_err(|_| value_err("list is in use"))?
+                .clone();
             let y = y.try_borrow().map_err(|_| value_err("list is in use"))?;
             budget.seq(v.len() + y.len())?;
             v.extend(y.iter().cloned());
@@ -290,14 +313,13 @@ fn seq_op(op: BinOp, a: &Value, b: &Value, budget: &mut Budget) -> R<Value> {
             budget.seq(x.len() + y.len())?;
             Ok(Value::tuple(x.iter().chain(y.iter()).cloned().collect()))
         }
-        (BinOp::Add, Value::List(_), Value::Tuple(_)) | (BinOp::Add, Value::Tuple(_), Value::List(_)) => {
-            Err(type_err(format!(
-                "can only concatenate {} (not \"{}\") to {}",
-                a.type_name(),
-                b.type_name(),
-                a.type_name()
-            )))
-        }
+        (BinOp::Add, Value::List(_), Value::Tuple(_))
+        | (BinOp::Add, Value::Tuple(_), Value::List(_)) => Err(type_err(format!(
+            "can only concatenate {} (not \"{}\") to {}",
+            a.type_name(),
+            b.type_name(),
+            a.type_name()
+        ))),
         (BinOp::Add, Value::List(_) | Value::Tuple(_), _) => Err(type_err(format!(
             "can only concatenate {} (not \"{}\") to {}",
             a.type_name(),
@@ -308,10 +330,14 @@ fn seq_op(op: BinOp, a: &Value, b: &Value, budget: &mut Budget) -> R<Value> {
             "can only concatenate str (not \"{}\") to str",
             b.type_label()
         ))),
-        (BinOp::Mul, Value::Str(_) | Value::List(_) | Value::Tuple(_), _) if repeat_count(b).is_some() => {
+        (BinOp::Mul, Value::Str(_) | Value::List(_) | Value::Tuple(_), _)
+            if repeat_count(b).is_some() =>
+        {
             repeat(a, repeat_count(b).unwrap_or(0), budget)
         }
-        (BinOp::Mul, _, Value::Str(_) | Value::List(_) | Value::Tuple(_)) if repeat_count(a).is_some() => {
+        (BinOp::Mul, _, Value::Str(_) | Value::List(_) | Value::Tuple(_))
+            if repeat_count(a).is_some() =>
+        {
             repeat(b, repeat_count(a).unwrap_or(0), budget)
         }
         (BinOp::Mod, Value::Str(_), _) => Err(type_err(
@@ -322,7 +348,7 @@ fn seq_op(op: BinOp, a: &Value, b: &Value, budget: &mut Budget) -> R<Value> {
 }
 
 fn repeat(seq: &Value, n: i64, budget: &mut Budget) -> R<Value> {
-    let n = usize::try_from(n.max(0)).unwrap_or(0);
+    let n = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
     match seq {
         Value::Str(s) => {
             let total = s.len().saturating_mul(n);
@@ -330,7 +356,10 @@ fn repeat(seq: &Value, n: i64, budget: &mut Budget) -> R<Value> {
             Ok(Value::Str(Rc::from(s.repeat(n))))
         }
         Value::List(l) => {
-            let items = l.try_borrow().map_err(|_| value_err("list is in use"))?.clone();
+            let items = l
+                .try_borrow()
+                .map_err(|_| value_err("list is in use"))?
+                .clone();
             let total = items.len().saturating_mul(n);
             budget.seq(total)?;
             let mut out = Vec::with_capacity(total);
@@ -378,7 +407,10 @@ pub(crate) fn identical(a: &Value, b: &Value) -> bool {
 pub(crate) fn contains(container: &Value, item: &Value, budget: &mut Budget) -> R<bool> {
     match container {
         Value::List(l) => {
-            let items = l.try_borrow().map_err(|_| value_err("list is in use"))?.clone();
+            let items = l
+                .try_borrow()
+                .map_err(|_| value_err("list is in use"))?
+                .clone();
             seq_contains(&items, item, budget)
         }
         Value::Tuple(t) => seq_contains(t, item, budget),
@@ -387,7 +419,7 @@ pub(crate) fn contains(container: &Value, item: &Value, budget: &mut Budget) -> 
             let items = d.try_borrow().map_err(|_| value_err("dict is in use"))?;
             budget.ops(items.len() as u64)?;
             for (k, _) in items.iter() {
-                if values_eq(k, item, 0)? {
+                if values_eq(k, item, budget)? {
                     return Ok(true);
                 }
             }
@@ -426,7 +458,10 @@ pub(crate) fn contains(container: &Value, item: &Value, budget: &mut Budget) -> 
             }
             let eq = array_bin(ArrBin::Eq, container, item, budget)?;
             Ok(match eq {
-                Value::Array(a) => a.try_borrow().map(|a| a.data.iter().any(|&x| x != 0.0)).unwrap_or(false),
+                Value::Array(a) => a
+                    .try_borrow()
+                    .map(|a| a.data.iter().any(|&x| x != 0.0))
+                    .unwrap_or(false),
                 other => crate::value::truthy(&other)?,
             })
         }
@@ -440,7 +475,7 @@ pub(crate) fn contains(container: &Value, item: &Value, budget: &mut Budget) -> 
 fn seq_contains(items: &[Value], item: &Value, budget: &mut Budget) -> R<bool> {
     budget.ops(items.len() as u64)?;
     for x in items {
-        if values_eq(x, item, 0)? {
+        if values_eq(x, item, budget)? {
             return Ok(true);
         }
     }
@@ -471,8 +506,18 @@ pub(crate) fn compare(op: CmpOp, a: &Value, b: &Value, budget: &mut Budget) -> R
         }
         if matches!(op, CmpOp::Eq | CmpOp::Ne) {
             // Comparing an array with e.g. None: elementwise all False/True.
-            let arr = if let Value::Array(x) = a { x } else if let Value::Array(x) = b { x } else { unreachable_arr()? };
-            let shape = arr.try_borrow().map_err(|_| value_err("array is in use"))?.shape.clone();
+            let arr = if let Value::Array(x) = a {
+                x
+            } else if let Value::Array(x) = b {
+                x
+            } else {
+                unreachable_arr()?
+            };
+            let shape = arr
+                .try_borrow()
+                .map_err(|_| value_err("array is in use"))?
+                .shape
+                .clone();
             let fill = if op == CmpOp::Eq { 0.0 } else { 1.0 };
             return Ok(arr_result(array::alloc(shape, fill, DType::Bool, budget)?));
         }
@@ -484,10 +529,10 @@ pub(crate) fn compare(op: CmpOp, a: &Value, b: &Value, budget: &mut Budget) -> R
         )));
     }
     let r = match op {
-        CmpOp::Eq => values_eq(a, b, 0)?,
-        CmpOp::Ne => !values_eq(a, b, 0)?,
+        CmpOp::Eq => values_eq(a, b, budget)?,
+        CmpOp::Ne => !values_eq(a, b, budget)?,
         _ => {
-            let ord = compare_values(a, b, op.symbol(), 0)?;
+            let ord = compare_values(a, b, op.symbol(), budget)?;
             match (op, ord) {
                 (_, None) => false,
                 (CmpOp::Lt, Some(o)) => o.is_lt(),
@@ -533,7 +578,10 @@ pub(crate) fn unary(op: UnaryOp, v: &Value, budget: &mut Budget) -> R<Value> {
                 UnaryOp::Pos => "+",
                 UnaryOp::Invert => "~",
             };
-            Err(type_err(format!("bad operand type for unary {sym}: '{}'", v.type_label())))
+            Err(type_err(format!(
+                "bad operand type for unary {sym}: '{}'",
+                v.type_label()
+            )))
         }
     }
 }

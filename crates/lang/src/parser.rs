@@ -4,9 +4,12 @@
 //! exponent, postfix trailer (call, subscript, attribute) and indented block
 //! counts one nesting level, and exceeding the limit is a `SyntaxError`.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::ast::{BinOp, CmpOp, CompFor, Expr, ExprKind, ImportName, Stmt, StmtKind, UnaryOp};
+use crate::ast::{
+    BinOp, CmpOp, CompFor, Expr, ExprKind, ImportName, Name, Stmt, StmtKind, UnaryOp,
+};
 use crate::error::{ErrorKind, LangError, Span};
 use crate::lexer::{Tok, Token};
 
@@ -14,6 +17,7 @@ pub(crate) struct Parsed {
     pub body: Vec<Stmt>,
     pub max_nesting: usize,
     pub deepest: Span,
+    pub symbols: Vec<Rc<str>>,
 }
 
 /// Parses a token list (from [`crate::lexer::tokenize`]).
@@ -26,6 +30,8 @@ pub(crate) fn parse_tokens(toks: Vec<Token>, max_depth: usize) -> Result<Parsed,
         max_seen: 0,
         deepest: Span::default(),
         loop_depth: 0,
+        symbols: Vec::new(),
+        sym_ids: HashMap::new(),
     };
     let mut body = Vec::new();
     while !p.at_eof() {
@@ -35,11 +41,179 @@ pub(crate) fn parse_tokens(toks: Vec<Token>, max_depth: usize) -> Result<Parsed,
         }
         body.extend(p.statement()?);
     }
+    // The evaluator recurses on the tree, so bound the tree's depth too
+    // (it can exceed the parser's count, e.g. through call chains).
+    let mut deepest = (p.max_seen, p.deepest);
+    for s in &body {
+        stmt_depth(s, 1, &mut deepest);
+    }
+    if deepest.0 > max_depth {
+        return Err(LangError::new(
+            ErrorKind::Syntax,
+            format!("program is nested too deeply (more than {max_depth} levels)"),
+            deepest.1,
+        ));
+    }
     Ok(Parsed {
         body,
-        max_nesting: p.max_seen,
-        deepest: p.deepest,
+        max_nesting: deepest.0,
+        deepest: deepest.1,
+        symbols: p.symbols,
     })
+}
+
+fn note(level: usize, span: Span, deepest: &mut (usize, Span)) {
+    if level > deepest.0 {
+        *deepest = (level, span);
+    }
+}
+
+/// Records the nesting depth of a statement's tree in `deepest`.
+fn stmt_depth(s: &Stmt, level: usize, deepest: &mut (usize, Span)) {
+    note(level, s.span, deepest);
+    let block = |body: &[Stmt], deepest: &mut (usize, Span)| {
+        for b in body {
+            stmt_depth(b, level + 1, deepest);
+        }
+    };
+    match &s.kind {
+        StmtKind::Expr(e) => expr_depth(e, level + 1, deepest),
+        StmtKind::Assign { targets, value } => {
+            for t in targets {
+                expr_depth(t, level + 1, deepest);
+            }
+            expr_depth(value, level + 1, deepest);
+        }
+        StmtKind::AugAssign { target, value, .. } => {
+            expr_depth(target, level + 1, deepest);
+            expr_depth(value, level + 1, deepest);
+        }
+        StmtKind::If { branches, orelse } => {
+            for (c, b) in branches {
+                expr_depth(c, level + 1, deepest);
+                block(b, deepest);
+            }
+            block(orelse, deepest);
+        }
+        StmtKind::For {
+            target,
+            iter,
+            body,
+            orelse,
+        } => {
+            expr_depth(target, level + 1, deepest);
+            expr_depth(iter, level + 1, deepest);
+            block(body, deepest);
+            block(orelse, deepest);
+        }
+        StmtKind::While { cond, body, orelse } => {
+            expr_depth(cond, level + 1, deepest);
+            block(body, deepest);
+            block(orelse, deepest);
+        }
+        StmtKind::Assert { test, msg } => {
+            expr_depth(test, level + 1, deepest);
+            if let Some(m) = msg {
+                expr_depth(m, level + 1, deepest);
+            }
+        }
+        StmtKind::Del(targets) => {
+            for t in targets {
+                expr_depth(t, level + 1, deepest);
+            }
+        }
+        StmtKind::Break
+        | StmtKind::Continue
+        | StmtKind::Pass
+        | StmtKind::Import(_)
+        | StmtKind::FromImport { .. } => {}
+    }
+}
+
+fn expr_depth(e: &Expr, level: usize, deepest: &mut (usize, Span)) {
+    note(level, e.span, deepest);
+    let next = level + 1;
+    match &e.kind {
+        ExprKind::None
+        | ExprKind::True
+        | ExprKind::False
+        | ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Str(_)
+        | ExprKind::Ellipsis
+        | ExprKind::Name(_) => {}
+        ExprKind::Tuple(items)
+        | ExprKind::List(items)
+        | ExprKind::And(items)
+        | ExprKind::Or(items) => {
+            for i in items {
+                expr_depth(i, next, deepest);
+            }
+        }
+        ExprKind::Dict(pairs) => {
+            for (k, v) in pairs {
+                expr_depth(k, next, deepest);
+                expr_depth(v, next, deepest);
+            }
+        }
+        ExprKind::Unary(_, x) | ExprKind::Not(x) | ExprKind::Attr(x, _) => {
+            expr_depth(x, next, deepest)
+        }
+        ExprKind::Binary(first, rest) => {
+            expr_depth(first, next, deepest);
+            for (_, r) in rest {
+                expr_depth(r, next, deepest);
+            }
+        }
+        ExprKind::Compare(first, rest) => {
+            expr_depth(first, next, deepest);
+            for (_, r) in rest {
+                expr_depth(r, next, deepest);
+            }
+        }
+        ExprKind::Power(a, b) | ExprKind::Subscript(a, b) => {
+            expr_depth(a, next, deepest);
+            expr_depth(b, next, deepest);
+        }
+        ExprKind::IfExp { cond, then, orelse } => {
+            expr_depth(cond, next, deepest);
+            expr_depth(then, next, deepest);
+            expr_depth(orelse, next, deepest);
+        }
+        ExprKind::Call { func, args, kwargs } => {
+            expr_depth(func, next, deepest);
+            for a in args {
+                expr_depth(a, next, deepest);
+            }
+            for (_, a) in kwargs {
+                expr_depth(a, next, deepest);
+            }
+        }
+        ExprKind::Slice(a, b, c) => {
+            for x in [a, b, c].into_iter().flatten() {
+                expr_depth(x, next, deepest);
+            }
+        }
+        ExprKind::ListComp(elt, clauses) => {
+            comp_depth(clauses, next, deepest);
+            expr_depth(elt, next + clauses.len(), deepest);
+        }
+        ExprKind::DictComp(k, v, clauses) => {
+            comp_depth(clauses, next, deepest);
+            expr_depth(k, next + clauses.len(), deepest);
+            expr_depth(v, next + clauses.len(), deepest);
+        }
+    }
+}
+
+fn comp_depth(clauses: &[CompFor], level: usize, deepest: &mut (usize, Span)) {
+    for (i, c) in clauses.iter().enumerate() {
+        expr_depth(&c.target, level + i, deepest);
+        expr_depth(&c.iter, level + i, deepest);
+        for cond in &c.ifs {
+            expr_depth(cond, level + i, deepest);
+        }
+    }
 }
 
 struct Parser {
@@ -50,24 +224,70 @@ struct Parser {
     max_seen: usize,
     deepest: Span,
     loop_depth: usize,
+    symbols: Vec<Rc<str>>,
+    sym_ids: HashMap<Rc<str>, u32>,
 }
 
 type PResult<T> = Result<T, LangError>;
+
+// Operator precedence levels (higher binds tighter).
+const LVL_OR: u8 = 1;
+const LVL_AND: u8 = 2;
+const LVL_NOT: u8 = 3;
+const LVL_CMP: u8 = 4;
+/// `|`; then `^`, `&`, shifts, `+ -`, `* / // % @` at +1 ... +5.
+const LVL_BITOR: u8 = 5;
+const LVL_UNARY: u8 = 11;
+
+#[derive(Clone, Copy)]
+enum Infix {
+    Or,
+    And,
+    Cmp(CmpOp),
+    Bin(BinOp),
+}
 type Kwargs = Vec<(Rc<str>, Expr)>;
 
 const UNSUPPORTED_STMT: &[(&str, &str)] = &[
-    ("def", "function definitions ('def') are not supported in map programs"),
-    ("class", "class definitions ('class') are not supported in map programs"),
+    (
+        "def",
+        "function definitions ('def') are not supported in map programs",
+    ),
+    (
+        "class",
+        "class definitions ('class') are not supported in map programs",
+    ),
     ("try", "'try' statements are not supported in map programs"),
-    ("with", "'with' statements are not supported in map programs"),
-    ("global", "'global' statements are not supported in map programs"),
-    ("nonlocal", "'nonlocal' statements are not supported in map programs"),
+    (
+        "with",
+        "'with' statements are not supported in map programs",
+    ),
+    (
+        "global",
+        "'global' statements are not supported in map programs",
+    ),
+    (
+        "nonlocal",
+        "'nonlocal' statements are not supported in map programs",
+    ),
     ("async", "'async' is not supported in map programs"),
     ("await", "'await' is not supported in map programs"),
-    ("raise", "'raise' statements are not supported in map programs"),
-    ("lambda", "'lambda' expressions are not supported in map programs"),
-    ("except", "'except' without 'try' is not supported in map programs"),
-    ("finally", "'finally' without 'try' is not supported in map programs"),
+    (
+        "raise",
+        "'raise' statements are not supported in map programs",
+    ),
+    (
+        "lambda",
+        "'lambda' expressions are not supported in map programs",
+    ),
+    (
+        "except",
+        "'except' without 'try' is not supported in map programs",
+    ),
+    (
+        "finally",
+        "'finally' without 'try' is not supported in map programs",
+    ),
 ];
 
 fn describe(tok: &Tok) -> String {
@@ -173,7 +393,10 @@ impl Parser {
         match tok {
             Tok::Indent => self.err("unexpected indent", self.span()),
             Tok::Dedent => self.err("unexpected dedent", self.span()),
-            _ => self.err(format!("invalid syntax: unexpected {}", describe(tok)), self.span()),
+            _ => self.err(
+                format!("invalid syntax: unexpected {}", describe(tok)),
+                self.span(),
+            ),
         }
     }
 
@@ -199,6 +422,16 @@ impl Parser {
                 self.span(),
             )),
         }
+    }
+
+    fn intern(&mut self, text: Rc<str>) -> Name {
+        if let Some(&id) = self.sym_ids.get(&text) {
+            return Name { id, text };
+        }
+        let id = self.symbols.len() as u32;
+        self.symbols.push(text.clone());
+        self.sym_ids.insert(text.clone(), id);
+        Name { id, text }
     }
 
     fn enter(&mut self) -> PResult<()> {
@@ -242,10 +475,14 @@ impl Parser {
             Tok::Kw("for") => Ok(vec![self.for_stmt()?]),
             Tok::Kw("while") => Ok(vec![self.while_stmt()?]),
             Tok::Kw("elif") => Err(self.err("'elif' without a matching 'if'", span)),
-            Tok::Kw("else") => Err(self.err("'else' without a matching 'if', 'for' or 'while'", span)),
+            Tok::Kw("else") => {
+                Err(self.err("'else' without a matching 'if', 'for' or 'while'", span))
+            }
             Tok::Op("@") => Err(self.err("decorators are not supported in map programs", span)),
             Tok::Indent => Err(self.err("unexpected indent", span)),
-            Tok::Dedent => Err(self.err("unindent does not match any outer indentation level", span)),
+            Tok::Dedent => {
+                Err(self.err("unindent does not match any outer indentation level", span))
+            }
             _ => self.simple_stmts(),
         }
     }
@@ -310,17 +547,21 @@ impl Parser {
             Tok::Kw("assert") => {
                 self.advance();
                 let test = self.test()?;
-                let msg = if self.eat_op(",") { Some(self.test()?) } else { None };
+                let msg = if self.eat_op(",") {
+                    Some(self.test()?)
+                } else {
+                    None
+                };
                 StmtKind::Assert { test, msg }
             }
             Tok::Kw("del") => {
                 self.advance();
-                let mut targets = vec![self.binary(0)?];
+                let mut targets = vec![self.expr_bp(LVL_BITOR)?];
                 while self.eat_op(",") {
                     if matches!(self.peek(), Tok::Newline | Tok::Eof) || self.is_op(";") {
                         break;
                     }
-                    targets.push(self.binary(0)?);
+                    targets.push(self.expr_bp(LVL_BITOR)?);
                 }
                 for t in &targets {
                     check_target(t, "delete")?;
@@ -340,7 +581,10 @@ impl Parser {
 
     fn dotted_name(&mut self) -> PResult<(String, Span)> {
         if self.is_op(".") || self.is_op("...") {
-            return Err(self.err("relative imports are not supported in map programs", self.span()));
+            return Err(self.err(
+                "relative imports are not supported in map programs",
+                self.span(),
+            ));
         }
         let (first, start) = self.expect_name("after 'import'")?;
         let mut name = first.to_string();
@@ -357,14 +601,16 @@ impl Parser {
         let mut names = Vec::new();
         loop {
             let (module, span) = self.dotted_name()?;
-            let alias = if self.eat_kw("as") {
-                Some(self.expect_name("after 'as'")?.0)
+            let (bind, aliased) = if self.eat_kw("as") {
+                (self.expect_name("after 'as'")?.0, true)
             } else {
-                None
+                (Rc::from(module.split('.').next().unwrap_or("")), false)
             };
+            let bind = self.intern(bind);
             names.push(ImportName {
                 module,
-                alias,
+                aliased,
+                bind,
                 span: span.to(self.prev_span()),
             });
             if !self.eat_op(",") {
@@ -386,7 +632,8 @@ impl Parser {
         let mut names = Vec::new();
         if self.is_op("*") {
             let s = self.advance().span;
-            names.push((Rc::from("*"), None, s));
+            let bind = self.intern(Rc::from("*"));
+            names.push((Rc::from("*"), bind, s));
             return Ok(StmtKind::FromImport {
                 module,
                 module_span,
@@ -396,12 +643,13 @@ impl Parser {
         let paren = self.eat_op("(");
         loop {
             let (name, span) = self.expect_name("to import")?;
-            let alias = if self.eat_kw("as") {
-                Some(self.expect_name("after 'as'")?.0)
+            let bind = if self.eat_kw("as") {
+                self.expect_name("after 'as'")?.0
             } else {
-                None
+                name.clone()
             };
-            names.push((name, alias, span));
+            let bind = self.intern(bind);
+            names.push((name, bind, span));
             if !self.eat_op(",") {
                 break;
             }
@@ -478,7 +726,10 @@ impl Parser {
             }
             if op == ":" {
                 // Annotated assignment `x: T = v`; the annotation is ignored.
-                if !matches!(first.kind, ExprKind::Name(_) | ExprKind::Subscript(..) | ExprKind::Attr(..)) {
+                if !matches!(
+                    first.kind,
+                    ExprKind::Name(_) | ExprKind::Subscript(..) | ExprKind::Attr(..)
+                ) {
                     return Err(self.err("illegal target for annotation", first.span));
                 }
                 self.advance();
@@ -520,7 +771,10 @@ impl Parser {
         if !matches!(self.peek(), Tok::Newline) {
             if matches!(self.peek(), Tok::Eof) {
                 return Err(self.err(
-                    format!("expected an indented block after {what} on line {}", header.line),
+                    format!(
+                        "expected an indented block after {what} on line {}",
+                        header.line
+                    ),
                     self.span(),
                 ));
             }
@@ -529,7 +783,10 @@ impl Parser {
         self.advance();
         if !matches!(self.peek(), Tok::Indent) {
             return Err(self.err(
-                format!("expected an indented block after {what} on line {}", header.line),
+                format!(
+                    "expected an indented block after {what} on line {}",
+                    header.line
+                ),
                 self.span(),
             ));
         }
@@ -607,7 +864,10 @@ impl Parser {
         let target = self.target_list()?;
         if !self.eat_kw("in") {
             return Err(self.err(
-                format!("expected 'in' after for-loop variable, found {}", describe(self.peek())),
+                format!(
+                    "expected 'in' after for-loop variable, found {}",
+                    describe(self.peek())
+                ),
                 self.span(),
             ));
         }
@@ -649,14 +909,14 @@ impl Parser {
     /// `x`, `x, y`, `(a, b)`: targets of `for` and comprehensions.
     fn target_list(&mut self) -> PResult<Expr> {
         let start = self.span();
-        let first = self.binary(0)?;
+        let first = self.expr_bp(LVL_BITOR)?;
         let target = if self.is_op(",") {
             let mut items = vec![first];
             while self.eat_op(",") {
                 if self.is_kw("in") {
                     break;
                 }
-                items.push(self.binary(0)?);
+                items.push(self.expr_bp(LVL_BITOR)?);
             }
             Self::expr(ExprKind::Tuple(items), start.to(self.prev_span()))
         } else {
@@ -671,7 +931,10 @@ impl Parser {
     fn starts_expr(&self) -> bool {
         match self.peek() {
             Tok::Name(_) | Tok::Int(_) | Tok::Float(_) | Tok::Str(_) => true,
-            Tok::Kw(k) => matches!(*k, "None" | "True" | "False" | "not" | "lambda" | "await" | "yield"),
+            Tok::Kw(k) => matches!(
+                *k,
+                "None" | "True" | "False" | "not" | "lambda" | "await" | "yield"
+            ),
             Tok::Op(o) => matches!(*o, "(" | "[" | "{" | "-" | "+" | "~" | "..." | "*"),
             _ => false,
         }
@@ -691,7 +954,10 @@ impl Parser {
             }
             items.push(self.test_or_star(allow_star_err)?);
         }
-        Ok(Self::expr(ExprKind::Tuple(items), start.to(self.prev_span())))
+        Ok(Self::expr(
+            ExprKind::Tuple(items),
+            start.to(self.prev_span()),
+        ))
     }
 
     fn test_or_star(&mut self, _allow: bool) -> PResult<Expr> {
@@ -718,192 +984,177 @@ impl Parser {
         let start = self.span();
         let e = self.or_test()?;
         if self.is_kw("if") {
-            // Don't treat a comprehension's `if` as a conditional: the
-            // conditional requires an `else`, comprehension ifs are parsed by
-            // the caller before reaching here (they use or_test).
-            self.advance();
-            let cond = self.or_test()?;
-            if !self.eat_kw("else") {
-                return Err(self.err(
-                    format!(
-                        "expected 'else' in conditional expression, found {}",
-                        describe(self.peek())
-                    ),
-                    self.span(),
-                ));
-            }
-            let orelse = self.test()?;
-            let span = start.to(self.prev_span());
-            return Ok(Self::expr(
-                ExprKind::IfExp {
-                    cond: Box::new(cond),
-                    then: Box::new(e),
-                    orelse: Box::new(orelse),
-                },
-                span,
-            ));
+            return self.ternary_tail(start, e);
         }
         Ok(e)
     }
 
+    /// `then if cond else orelse`, after `then`.
+    #[inline(never)]
+    fn ternary_tail(&mut self, start: Span, then: Expr) -> PResult<Expr> {
+        self.advance();
+        let cond = self.or_test()?;
+        if !self.eat_kw("else") {
+            return Err(self.err(
+                format!(
+                    "expected 'else' in conditional expression, found {}",
+                    describe(self.peek())
+                ),
+                self.span(),
+            ));
+        }
+        let orelse = self.test()?;
+        let span = start.to(self.prev_span());
+        Ok(Self::expr(
+            ExprKind::IfExp {
+                cond: Box::new(cond),
+                then: Box::new(then),
+                orelse: Box::new(orelse),
+            },
+            span,
+        ))
+    }
+
     fn or_test(&mut self) -> PResult<Expr> {
+        self.expr_bp(LVL_OR)
+    }
+
+    /// The infix operator at the current token: (level, operator, tokens).
+    fn infix_op(&self) -> Option<(u8, Infix, usize)> {
+        let r = match self.peek() {
+            Tok::Kw("or") => (LVL_OR, Infix::Or, 1),
+            Tok::Kw("and") => (LVL_AND, Infix::And, 1),
+            Tok::Kw("in") => (LVL_CMP, Infix::Cmp(CmpOp::In), 1),
+            Tok::Kw("not") if matches!(self.peek2(), Tok::Kw("in")) => {
+                (LVL_CMP, Infix::Cmp(CmpOp::NotIn), 2)
+            }
+            Tok::Kw("is") if matches!(self.peek2(), Tok::Kw("not")) => {
+                (LVL_CMP, Infix::Cmp(CmpOp::IsNot), 2)
+            }
+            Tok::Kw("is") => (LVL_CMP, Infix::Cmp(CmpOp::Is), 1),
+            Tok::Op(o) => match *o {
+                "==" => (LVL_CMP, Infix::Cmp(CmpOp::Eq), 1),
+                "!=" => (LVL_CMP, Infix::Cmp(CmpOp::Ne), 1),
+                "<" => (LVL_CMP, Infix::Cmp(CmpOp::Lt), 1),
+                "<=" => (LVL_CMP, Infix::Cmp(CmpOp::Le), 1),
+                ">" => (LVL_CMP, Infix::Cmp(CmpOp::Gt), 1),
+                ">=" => (LVL_CMP, Infix::Cmp(CmpOp::Ge), 1),
+                "|" => (LVL_BITOR, Infix::Bin(BinOp::BitOr), 1),
+                "^" => (LVL_BITOR + 1, Infix::Bin(BinOp::BitXor), 1),
+                "&" => (LVL_BITOR + 2, Infix::Bin(BinOp::BitAnd), 1),
+                "<<" => (LVL_BITOR + 3, Infix::Bin(BinOp::LShift), 1),
+                ">>" => (LVL_BITOR + 3, Infix::Bin(BinOp::RShift), 1),
+                "+" => (LVL_BITOR + 4, Infix::Bin(BinOp::Add), 1),
+                "-" => (LVL_BITOR + 4, Infix::Bin(BinOp::Sub), 1),
+                "*" => (LVL_BITOR + 5, Infix::Bin(BinOp::Mul), 1),
+                "/" => (LVL_BITOR + 5, Infix::Bin(BinOp::Div), 1),
+                "//" => (LVL_BITOR + 5, Infix::Bin(BinOp::FloorDiv), 1),
+                "%" => (LVL_BITOR + 5, Infix::Bin(BinOp::Mod), 1),
+                "@" => (LVL_BITOR + 5, Infix::Bin(BinOp::MatMul), 1),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        Some(r)
+    }
+
+    /// Precedence climbing over `or`, `and`, `not`, comparisons, binary and
+    /// unary operators and `**`, for operators binding at least as tightly
+    /// as `min`. Chains of one level are built flat (`a + b - c` is one
+    /// node), so long chains do not nest. Every recursion into an operand
+    /// counts one nesting level.
+    fn expr_bp(&mut self, min: u8) -> PResult<Expr> {
         let start = self.span();
-        let first = self.and_test()?;
-        if !self.is_kw("or") {
-            return Ok(first);
-        }
-        let mut items = vec![first];
-        while self.eat_kw("or") {
-            items.push(self.and_test()?);
-        }
-        Ok(Self::expr(ExprKind::Or(items), start.to(self.prev_span())))
-    }
-
-    fn and_test(&mut self) -> PResult<Expr> {
-        let start = self.span();
-        let first = self.not_test()?;
-        if !self.is_kw("and") {
-            return Ok(first);
-        }
-        let mut items = vec![first];
-        while self.eat_kw("and") {
-            items.push(self.not_test()?);
-        }
-        Ok(Self::expr(ExprKind::And(items), start.to(self.prev_span())))
-    }
-
-    fn not_test(&mut self) -> PResult<Expr> {
-        if self.is_kw("not") {
-            let start = self.advance().span;
-            self.enter()?;
-            let inner = self.not_test();
-            self.leave();
-            let inner = inner?;
-            let span = start.to(self.prev_span());
-            return Ok(Self::expr(ExprKind::Not(Box::new(inner)), span));
-        }
-        self.comparison()
-    }
-
-    fn cmp_op(&self) -> Option<(CmpOp, usize)> {
-        match self.peek() {
-            Tok::Op("==") => Some((CmpOp::Eq, 1)),
-            Tok::Op("!=") => Some((CmpOp::Ne, 1)),
-            Tok::Op("<") => Some((CmpOp::Lt, 1)),
-            Tok::Op("<=") => Some((CmpOp::Le, 1)),
-            Tok::Op(">") => Some((CmpOp::Gt, 1)),
-            Tok::Op(">=") => Some((CmpOp::Ge, 1)),
-            Tok::Kw("in") => Some((CmpOp::In, 1)),
-            Tok::Kw("not") if matches!(self.peek2(), Tok::Kw("in")) => Some((CmpOp::NotIn, 2)),
-            Tok::Kw("is") if matches!(self.peek2(), Tok::Kw("not")) => Some((CmpOp::IsNot, 2)),
-            Tok::Kw("is") => Some((CmpOp::Is, 1)),
-            _ => None,
-        }
-    }
-
-    fn comparison(&mut self) -> PResult<Expr> {
-        let start = self.span();
-        let first = self.binary(0)?;
-        let mut rest = Vec::new();
-        while let Some((op, n)) = self.cmp_op() {
-            for _ in 0..n {
+        let mut lhs = self.prefix(min)?;
+        // The level of the chain node `lhs` was built as in this loop; only
+        // such a node may be extended (`(a < b) < c` must stay nested).
+        let mut chain: Option<u8> = None;
+        while let Some((level, op, ntok)) = self.infix_op() {
+            if level < min {
+                break;
+            }
+            for _ in 0..ntok {
                 self.advance();
             }
-            rest.push((op, self.binary(0)?));
-        }
-        if rest.is_empty() {
-            return Ok(first);
-        }
-        Ok(Self::expr(
-            ExprKind::Compare(Box::new(first), rest),
-            start.to(self.prev_span()),
-        ))
-    }
-
-    fn binop_at(&self, level: u8) -> Option<BinOp> {
-        let Tok::Op(o) = self.peek() else { return None };
-        match (level, *o) {
-            (0, "|") => Some(BinOp::BitOr),
-            (1, "^") => Some(BinOp::BitXor),
-            (2, "&") => Some(BinOp::BitAnd),
-            (3, "<<") => Some(BinOp::LShift),
-            (3, ">>") => Some(BinOp::RShift),
-            (4, "+") => Some(BinOp::Add),
-            (4, "-") => Some(BinOp::Sub),
-            (5, "*") => Some(BinOp::Mul),
-            (5, "/") => Some(BinOp::Div),
-            (5, "//") => Some(BinOp::FloorDiv),
-            (5, "%") => Some(BinOp::Mod),
-            (5, "@") => Some(BinOp::MatMul),
-            _ => None,
-        }
-    }
-
-    /// Binary operators by precedence level (0 = `|` ... 5 = `*`).
-    fn binary(&mut self, level: u8) -> PResult<Expr> {
-        if level > 5 {
-            return self.unary();
-        }
-        let start = self.span();
-        let first = self.binary(level + 1)?;
-        let mut rest = Vec::new();
-        while let Some(op) = self.binop_at(level) {
-            self.advance();
-            rest.push((op, self.binary(level + 1)?));
-        }
-        if rest.is_empty() {
-            return Ok(first);
-        }
-        Ok(Self::expr(
-            ExprKind::Binary(Box::new(first), rest),
-            start.to(self.prev_span()),
-        ))
-    }
-
-    fn unary(&mut self) -> PResult<Expr> {
-        let op = match self.peek() {
-            Tok::Op("-") => Some(UnaryOp::Neg),
-            Tok::Op("+") => Some(UnaryOp::Pos),
-            Tok::Op("~") => Some(UnaryOp::Invert),
-            _ => None,
-        };
-        if let Some(op) = op {
-            let start = self.advance().span;
             self.enter()?;
-            let inner = self.unary();
+            let rhs = self.expr_bp(level + 1);
             self.leave();
-            let inner = inner?;
-            // Fold negative literals so `-5` is a constant.
-            let span = start.to(self.prev_span());
-            if op == UnaryOp::Neg {
-                match inner.kind {
-                    ExprKind::Int(v) if v != i64::MIN => {
-                        return Ok(Self::expr(ExprKind::Int(-v), span));
-                    }
-                    ExprKind::Float(v) => return Ok(Self::expr(ExprKind::Float(-v), span)),
-                    _ => {}
-                }
-            }
-            return Ok(Self::expr(ExprKind::Unary(op, Box::new(inner)), span));
+            let rhs = rhs?;
+            lhs = combine(lhs, op, rhs, chain == Some(level));
+            lhs.span = start.to(self.prev_span());
+            chain = Some(level);
         }
-        self.power()
+        Ok(lhs)
     }
 
-    fn power(&mut self) -> PResult<Expr> {
+    /// Prefix operators (`not`, `-`, `+`, `~`), `**`, and postfix
+    /// expressions.
+    fn prefix(&mut self, min: u8) -> PResult<Expr> {
+        if self.is_kw("not") && min <= LVL_NOT {
+            return self.prefix_not();
+        }
+        if matches!(self.peek(), Tok::Op("-" | "+" | "~")) {
+            return self.prefix_unary();
+        }
         let start = self.span();
         let base = self.postfix()?;
         if self.is_op("**") {
-            self.advance();
-            self.enter()?;
-            let exp = self.unary();
-            self.leave();
-            let exp = exp?;
-            return Ok(Self::expr(
-                ExprKind::Power(Box::new(base), Box::new(exp)),
-                start.to(self.prev_span()),
-            ));
+            return self.power_tail(start, base);
         }
         Ok(base)
+    }
+
+    #[inline(never)]
+    fn prefix_not(&mut self) -> PResult<Expr> {
+        let start = self.advance().span;
+        self.enter()?;
+        let inner = self.expr_bp(LVL_NOT);
+        self.leave();
+        let inner = inner?;
+        Ok(Self::expr(
+            ExprKind::Not(Box::new(inner)),
+            start.to(self.prev_span()),
+        ))
+    }
+
+    #[inline(never)]
+    fn prefix_unary(&mut self) -> PResult<Expr> {
+        let op = match self.peek() {
+            Tok::Op("-") => UnaryOp::Neg,
+            Tok::Op("+") => UnaryOp::Pos,
+            _ => UnaryOp::Invert,
+        };
+        let start = self.advance().span;
+        self.enter()?;
+        let inner = self.expr_bp(LVL_UNARY);
+        self.leave();
+        let inner = inner?;
+        let span = start.to(self.prev_span());
+        // Fold negative literals so `-5` is a constant.
+        if op == UnaryOp::Neg {
+            match inner.kind {
+                ExprKind::Int(v) if v != i64::MIN => {
+                    return Ok(Self::expr(ExprKind::Int(-v), span));
+                }
+                ExprKind::Float(v) => return Ok(Self::expr(ExprKind::Float(-v), span)),
+                _ => {}
+            }
+        }
+        Ok(Self::expr(ExprKind::Unary(op, Box::new(inner)), span))
+    }
+
+    /// `base ** exponent`, after `base`.
+    #[inline(never)]
+    fn power_tail(&mut self, start: Span, base: Expr) -> PResult<Expr> {
+        self.advance();
+        self.enter()?;
+        let exp = self.expr_bp(LVL_UNARY);
+        self.leave();
+        let exp = exp?;
+        Ok(Self::expr(
+            ExprKind::Power(Box::new(base), Box::new(exp)),
+            start.to(self.prev_span()),
+        ))
     }
 
     fn postfix(&mut self) -> PResult<Expr> {
@@ -926,30 +1177,39 @@ impl Parser {
                 ));
             }
             self.note_depth(self.depth + trailers);
-            if self.eat_op("(") {
-                let (args, kwargs) = self.call_args()?;
-                let span = start.to(self.prev_span());
-                e = Self::expr(
-                    ExprKind::Call {
-                        func: Box::new(e),
-                        args,
-                        kwargs,
-                    },
-                    span,
-                );
-            } else if self.eat_op("[") {
-                let idx = self.subscript_list()?;
-                self.expect_op("]", "to close the subscript")?;
-                let span = start.to(self.prev_span());
-                e = Self::expr(ExprKind::Subscript(Box::new(e), Box::new(idx)), span);
-            } else {
-                self.advance();
-                let (name, _) = self.expect_name("after '.'")?;
-                let span = start.to(self.prev_span());
-                e = Self::expr(ExprKind::Attr(Box::new(e), name), span);
-            }
+            e = self.trailer(e, start)?;
         }
         Ok(e)
+    }
+
+    /// One call, subscript or attribute trailer applied to `e`.
+    #[inline(never)]
+    fn trailer(&mut self, e: Expr, start: Span) -> PResult<Expr> {
+        if self.eat_op("(") {
+            let (args, kwargs) = self.call_args()?;
+            let span = start.to(self.prev_span());
+            return Ok(Self::expr(
+                ExprKind::Call {
+                    func: Box::new(e),
+                    args,
+                    kwargs,
+                },
+                span,
+            ));
+        }
+        if self.eat_op("[") {
+            let idx = self.subscript_list()?;
+            self.expect_op("]", "to close the subscript")?;
+            let span = start.to(self.prev_span());
+            return Ok(Self::expr(
+                ExprKind::Subscript(Box::new(e), Box::new(idx)),
+                span,
+            ));
+        }
+        self.advance();
+        let (name, _) = self.expect_name("after '.'")?;
+        let span = start.to(self.prev_span());
+        Ok(Self::expr(ExprKind::Attr(Box::new(e), name), span))
     }
 
     fn call_args(&mut self) -> PResult<(Vec<Expr>, Kwargs)> {
@@ -981,15 +1241,14 @@ impl Parser {
                     let span = start.to(self.prev_span());
                     let g = Self::expr(ExprKind::ListComp(Box::new(v), comp), span);
                     if !args.is_empty() || !kwargs.is_empty() || !self.is_op(")") {
-                        return Err(self.err(
-                            "generator expression must be parenthesized",
-                            span,
-                        ));
+                        return Err(self.err("generator expression must be parenthesized", span));
                     }
                     args.push(g);
                 } else {
                     if !kwargs.is_empty() {
-                        return Err(self.err("positional argument follows keyword argument", v.span));
+                        return Err(
+                            self.err("positional argument follows keyword argument", v.span)
+                        );
                     }
                     args.push(v);
                 }
@@ -1024,7 +1283,10 @@ impl Parser {
             }
             items.push(self.subscript_item()?);
         }
-        Ok(Self::expr(ExprKind::Tuple(items), start.to(self.prev_span())))
+        Ok(Self::expr(
+            ExprKind::Tuple(items),
+            start.to(self.prev_span()),
+        ))
     }
 
     fn slice_part_ends(&self) -> bool {
@@ -1033,7 +1295,11 @@ impl Parser {
 
     fn subscript_item(&mut self) -> PResult<Expr> {
         let start = self.span();
-        let lower = if self.is_op(":") { None } else { Some(self.test()?) };
+        let lower = if self.is_op(":") {
+            None
+        } else {
+            Some(self.test()?)
+        };
         if !self.is_op(":") {
             return match lower {
                 Some(e) => Ok(e),
@@ -1041,7 +1307,11 @@ impl Parser {
             };
         }
         self.advance();
-        let upper = if self.slice_part_ends() { None } else { Some(self.test()?) };
+        let upper = if self.slice_part_ends() {
+            None
+        } else {
+            Some(self.test()?)
+        };
         let step = if self.eat_op(":") {
             if self.slice_part_ends() {
                 None
@@ -1062,7 +1332,10 @@ impl Parser {
         while self.is_kw("for") {
             if self.depth + clauses.len() + 1 > self.max_depth {
                 return Err(self.err(
-                    format!("too many nested 'for' clauses in comprehension (limit {})", self.max_depth),
+                    format!(
+                        "too many nested 'for' clauses in comprehension (limit {})",
+                        self.max_depth
+                    ),
                     self.span(),
                 ));
             }
@@ -1100,7 +1373,8 @@ impl Parser {
         match tok {
             Tok::Name(n) => {
                 self.advance();
-                Ok(Self::expr(ExprKind::Name(n), start))
+                let name = self.intern(n);
+                Ok(Self::expr(ExprKind::Name(name), start))
             }
             Tok::Int(v) => {
                 self.advance();
@@ -1110,18 +1384,7 @@ impl Parser {
                 self.advance();
                 Ok(Self::expr(ExprKind::Float(v), start))
             }
-            Tok::Str(s) => {
-                self.advance();
-                if !matches!(self.peek(), Tok::Str(_)) {
-                    return Ok(Self::expr(ExprKind::Str(s), start));
-                }
-                let mut buf = s.to_string();
-                while let Tok::Str(more) = self.peek().clone() {
-                    self.advance();
-                    buf.push_str(&more);
-                }
-                Ok(Self::expr(ExprKind::Str(Rc::from(buf)), start.to(self.prev_span())))
-            }
+            Tok::Str(s) => self.atom_str(start, s),
             Tok::Kw("None") => {
                 self.advance();
                 Ok(Self::expr(ExprKind::None, start))
@@ -1138,117 +1401,9 @@ impl Parser {
                 self.advance();
                 Ok(Self::expr(ExprKind::Ellipsis, start))
             }
-            Tok::Op("(") => {
-                self.advance();
-                if self.eat_op(")") {
-                    return Ok(Self::expr(ExprKind::Tuple(Vec::new()), start.to(self.prev_span())));
-                }
-                if self.is_kw("yield") {
-                    return Err(self.err("'yield' outside function", self.span()));
-                }
-                let first = self.test_or_star(true)?;
-                if self.is_kw("for") {
-                    let comp = self.comp_clauses()?;
-                    self.expect_op(")", "to close the generator expression")?;
-                    return Ok(Self::expr(
-                        ExprKind::ListComp(Box::new(first), comp),
-                        start.to(self.prev_span()),
-                    ));
-                }
-                if self.is_op(")") {
-                    self.advance();
-                    // Keep the parentheses in the span so error spans read well.
-                    let mut first = first;
-                    first.span = start.to(self.prev_span());
-                    return Ok(first);
-                }
-                if !self.is_op(",") {
-                    if self.is_op(":=") {
-                        return Err(self.err(
-                            "assignment expressions (':=') are not supported in map programs",
-                            self.span(),
-                        ));
-                    }
-                    return Err(self.err(
-                        format!(
-                            "expected ',' or ')' after expression in parentheses, found {}",
-                            describe(self.peek())
-                        ),
-                        self.span(),
-                    ));
-                }
-                let mut items = vec![first];
-                while self.eat_op(",") {
-                    if self.is_op(")") {
-                        break;
-                    }
-                    items.push(self.test_or_star(true)?);
-                }
-                self.expect_op(")", "to close the tuple")?;
-                Ok(Self::expr(ExprKind::Tuple(items), start.to(self.prev_span())))
-            }
-            Tok::Op("[") => {
-                self.advance();
-                if self.eat_op("]") {
-                    return Ok(Self::expr(ExprKind::List(Vec::new()), start.to(self.prev_span())));
-                }
-                let first = self.test_or_star(true)?;
-                if self.is_kw("for") {
-                    let comp = self.comp_clauses()?;
-                    self.expect_op("]", "to close the list comprehension")?;
-                    return Ok(Self::expr(
-                        ExprKind::ListComp(Box::new(first), comp),
-                        start.to(self.prev_span()),
-                    ));
-                }
-                let mut items = vec![first];
-                while self.eat_op(",") {
-                    if self.is_op("]") {
-                        break;
-                    }
-                    items.push(self.test_or_star(true)?);
-                }
-                self.expect_op("]", "to close the list")?;
-                Ok(Self::expr(ExprKind::List(items), start.to(self.prev_span())))
-            }
-            Tok::Op("{") => {
-                self.advance();
-                if self.eat_op("}") {
-                    return Ok(Self::expr(ExprKind::Dict(Vec::new()), start.to(self.prev_span())));
-                }
-                if self.is_op("**") {
-                    return Err(self.err("'**' in dict literals is not supported", self.span()));
-                }
-                let k = self.test()?;
-                if !self.is_op(":") {
-                    return Err(self.err(
-                        "set literals are not supported in map programs (use a list)",
-                        start.to(k.span),
-                    ));
-                }
-                self.advance();
-                let v = self.test()?;
-                if self.is_kw("for") {
-                    let comp = self.comp_clauses()?;
-                    self.expect_op("}", "to close the dict comprehension")?;
-                    return Ok(Self::expr(
-                        ExprKind::DictComp(Box::new(k), Box::new(v), comp),
-                        start.to(self.prev_span()),
-                    ));
-                }
-                let mut items = vec![(k, v)];
-                while self.eat_op(",") {
-                    if self.is_op("}") {
-                        break;
-                    }
-                    let k = self.test()?;
-                    self.expect_op(":", "after dict key")?;
-                    let v = self.test()?;
-                    items.push((k, v));
-                }
-                self.expect_op("}", "to close the dict")?;
-                Ok(Self::expr(ExprKind::Dict(items), start.to(self.prev_span())))
-            }
+            Tok::Op("(") => self.atom_paren(start),
+            Tok::Op("[") => self.atom_list(start),
+            Tok::Op("{") => self.atom_dict(start),
             Tok::Newline | Tok::Eof => Err(self.err(
                 "invalid syntax: expected an expression, found end of line",
                 self.span(),
@@ -1256,6 +1411,199 @@ impl Parser {
             _ => Err(self.unexpected()),
         }
     }
+
+    #[inline(never)]
+    fn atom_paren(&mut self, start: Span) -> PResult<Expr> {
+        self.advance();
+        if self.eat_op(")") {
+            return Ok(Self::expr(
+                ExprKind::Tuple(Vec::new()),
+                start.to(self.prev_span()),
+            ));
+        }
+        if self.is_kw("yield") {
+            return Err(self.err("'yield' outside function", self.span()));
+        }
+        let first = self.test_or_star(true)?;
+        if self.is_kw("for") {
+            let comp = self.comp_clauses()?;
+            self.expect_op(")", "to close the generator expression")?;
+            return Ok(Self::expr(
+                ExprKind::ListComp(Box::new(first), comp),
+                start.to(self.prev_span()),
+            ));
+        }
+        if self.is_op(")") {
+            self.advance();
+            // Keep the parentheses in the span so error spans read well.
+            let mut first = first;
+            first.span = start.to(self.prev_span());
+            return Ok(first);
+        }
+        self.paren_tail(start, first)
+    }
+
+    /// The rest of a parenthesized tuple after its first element.
+    #[inline(never)]
+    fn paren_tail(&mut self, start: Span, first: Expr) -> PResult<Expr> {
+        if !self.is_op(",") {
+            if self.is_op(":=") {
+                return Err(self.err(
+                    "assignment expressions (':=') are not supported in map programs",
+                    self.span(),
+                ));
+            }
+            return Err(self.err(
+                format!(
+                    "expected ',' or ')' after expression in parentheses, found {}",
+                    describe(self.peek())
+                ),
+                self.span(),
+            ));
+        }
+        let mut items = vec![first];
+        while self.eat_op(",") {
+            if self.is_op(")") {
+                break;
+            }
+            items.push(self.test_or_star(true)?);
+        }
+        self.expect_op(")", "to close the tuple")?;
+        Ok(Self::expr(
+            ExprKind::Tuple(items),
+            start.to(self.prev_span()),
+        ))
+    }
+
+    #[inline(never)]
+    fn atom_list(&mut self, start: Span) -> PResult<Expr> {
+        self.advance();
+        if self.eat_op("]") {
+            return Ok(Self::expr(
+                ExprKind::List(Vec::new()),
+                start.to(self.prev_span()),
+            ));
+        }
+        let first = self.test_or_star(true)?;
+        if self.is_kw("for") {
+            let comp = self.comp_clauses()?;
+            self.expect_op("]", "to close the list comprehension")?;
+            return Ok(Self::expr(
+                ExprKind::ListComp(Box::new(first), comp),
+                start.to(self.prev_span()),
+            ));
+        }
+        let mut items = vec![first];
+        while self.eat_op(",") {
+            if self.is_op("]") {
+                break;
+            }
+            items.push(self.test_or_star(true)?);
+        }
+        self.expect_op("]", "to close the list")?;
+        Ok(Self::expr(
+            ExprKind::List(items),
+            start.to(self.prev_span()),
+        ))
+    }
+
+    #[inline(never)]
+    fn atom_dict(&mut self, start: Span) -> PResult<Expr> {
+        self.advance();
+        if self.eat_op("}") {
+            return Ok(Self::expr(
+                ExprKind::Dict(Vec::new()),
+                start.to(self.prev_span()),
+            ));
+        }
+        if self.is_op("**") {
+            return Err(self.err("'**' in dict literals is not supported", self.span()));
+        }
+        let k = self.test()?;
+        if !self.is_op(":") {
+            return Err(self.err(
+                "set literals are not supported in map programs (use a list)",
+                start.to(k.span),
+            ));
+        }
+        self.advance();
+        let v = self.test()?;
+        if self.is_kw("for") {
+            let comp = self.comp_clauses()?;
+            self.expect_op("}", "to close the dict comprehension")?;
+            return Ok(Self::expr(
+                ExprKind::DictComp(Box::new(k), Box::new(v), comp),
+                start.to(self.prev_span()),
+            ));
+        }
+        let mut items = vec![(k, v)];
+        while self.eat_op(",") {
+            if self.is_op("}") {
+                break;
+            }
+            let k = self.test()?;
+            self.expect_op(":", "after dict key")?;
+            let v = self.test()?;
+            items.push((k, v));
+        }
+        self.expect_op("}", "to close the dict")?;
+        Ok(Self::expr(
+            ExprKind::Dict(items),
+            start.to(self.prev_span()),
+        ))
+    }
+
+    #[inline(never)]
+    fn atom_str(&mut self, start: Span, s: Rc<str>) -> PResult<Expr> {
+        self.advance();
+        if !matches!(self.peek(), Tok::Str(_)) {
+            return Ok(Self::expr(ExprKind::Str(s), start));
+        }
+        let mut buf = s.to_string();
+        while let Tok::Str(more) = self.peek().clone() {
+            self.advance();
+            buf.push_str(&more);
+        }
+        Ok(Self::expr(
+            ExprKind::Str(Rc::from(buf)),
+            start.to(self.prev_span()),
+        ))
+    }
+}
+
+/// Adds `op rhs` to `lhs`, extending `lhs` if it is a chain of the same
+/// level built by the same loop (`extend`).
+#[inline(never)]
+fn combine(lhs: Expr, op: Infix, rhs: Expr, extend: bool) -> Expr {
+    let span = lhs.span;
+    let kind = match (op, lhs.kind) {
+        (Infix::Or, ExprKind::Or(mut items)) if extend => {
+            items.push(rhs);
+            ExprKind::Or(items)
+        }
+        (Infix::And, ExprKind::And(mut items)) if extend => {
+            items.push(rhs);
+            ExprKind::And(items)
+        }
+        (Infix::Cmp(c), ExprKind::Compare(first, mut rest)) if extend => {
+            rest.push((c, rhs));
+            ExprKind::Compare(first, rest)
+        }
+        (Infix::Bin(b), ExprKind::Binary(first, mut rest)) if extend => {
+            rest.push((b, rhs));
+            ExprKind::Binary(first, rest)
+        }
+        (op, kind) => {
+            let l = Expr { kind, span };
+            match op {
+                Infix::Or => ExprKind::Or(vec![l, rhs]),
+                Infix::And => ExprKind::And(vec![l, rhs]),
+                Infix::Cmp(c) => ExprKind::Compare(Box::new(l), vec![(c, rhs)]),
+                Infix::Bin(b) => ExprKind::Binary(Box::new(l), vec![(b, rhs)]),
+            }
+        }
+    };
+    Expr { kind, span }
 }
 
 fn describe_expr(e: &Expr) -> &'static str {
@@ -1291,5 +1639,192 @@ fn check_target(e: &Expr, verb: &str) -> PResult<()> {
             format!("cannot {verb} {}", describe_expr(e)),
             e.span,
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexer::tokenize;
+
+    fn parse_expr(src: &str) -> Expr {
+        let toks = tokenize(src).unwrap();
+        let parsed = parse_tokens(toks, 64).unwrap_or_else(|e| panic!("{e}"));
+        match parsed.body.into_iter().next().map(|s| s.kind) {
+            Some(StmtKind::Expr(e)) => e,
+            other => panic!("not an expression statement: {other:?}"),
+        }
+    }
+
+    /// Renders the tree as an s-expression to check precedence.
+    fn sexp(e: &Expr) -> String {
+        let list = |items: &[Expr]| items.iter().map(sexp).collect::<Vec<_>>().join(" ");
+        match &e.kind {
+            ExprKind::Int(i) => i.to_string(),
+            ExprKind::Float(f) => f.to_string(),
+            ExprKind::Name(n) => n.text.to_string(),
+            ExprKind::Str(s) => format!("'{s}'"),
+            ExprKind::None => "None".into(),
+            ExprKind::True => "True".into(),
+            ExprKind::False => "False".into(),
+            ExprKind::Ellipsis => "...".into(),
+            ExprKind::Binary(first, rest) => {
+                let mut s = format!("({}", sexp(first));
+                for (op, r) in rest {
+                    s.push_str(&format!(" {} {}", op.symbol(), sexp(r)));
+                }
+                s + ")"
+            }
+            ExprKind::Compare(first, rest) => {
+                let mut s = format!("(cmp {}", sexp(first));
+                for (op, r) in rest {
+                    s.push_str(&format!(" {} {}", op.symbol(), sexp(r)));
+                }
+                s + ")"
+            }
+            ExprKind::Power(a, b) => format!("(** {} {})", sexp(a), sexp(b)),
+            ExprKind::Unary(op, x) => format!("({op:?} {})", sexp(x)),
+            ExprKind::Not(x) => format!("(not {})", sexp(x)),
+            ExprKind::And(items) => format!("(and {})", list(items)),
+            ExprKind::Or(items) => format!("(or {})", list(items)),
+            ExprKind::IfExp { cond, then, orelse } => {
+                format!("(if {} {} {})", sexp(cond), sexp(then), sexp(orelse))
+            }
+            ExprKind::Tuple(items) => format!("(tuple {})", list(items)),
+            ExprKind::List(items) => format!("[{}]", list(items)),
+            ExprKind::Dict(pairs) => format!("{{{} pairs}}", pairs.len()),
+            ExprKind::Call { func, args, kwargs } => {
+                let kw: Vec<String> = kwargs
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", sexp(v)))
+                    .collect();
+                format!("(call {} {} {})", sexp(func), list(args), kw.join(" "))
+            }
+            ExprKind::Attr(x, n) => format!("(. {} {n})", sexp(x)),
+            ExprKind::Subscript(x, i) => format!("(idx {} {})", sexp(x), sexp(i)),
+            ExprKind::Slice(a, b, c) => {
+                let f = |x: &Option<Box<Expr>>| x.as_ref().map_or("_".to_string(), |e| sexp(e));
+                format!("(slice {} {} {})", f(a), f(b), f(c))
+            }
+            ExprKind::ListComp(elt, clauses) => format!("(comp {} {})", sexp(elt), clauses.len()),
+            ExprKind::DictComp(_, _, clauses) => format!("(dcomp {})", clauses.len()),
+        }
+    }
+
+    fn check(src: &str, expected: &str) {
+        assert_eq!(sexp(&parse_expr(src)), expected, "{src}");
+    }
+
+    #[test]
+    fn precedence() {
+        check("1 + 2 * 3", "(1 + (2 * 3))");
+        check("1 * 2 + 3 - 4", "((1 * 2) + 3 - 4)");
+        check("a - b - c", "(a - b - c)");
+        check("a - (b - c)", "(a - (b - c))");
+        check("-2 ** 2", "(Neg (** 2 2))");
+        check("2 ** -1", "(** 2 -1)");
+        check("2 ** 3 ** 2", "(** 2 (** 3 2))");
+        check("-x", "(Neg x)");
+        check("not a == b", "(not (cmp a == b))");
+        check("a and b or c and d", "(or (and a b) (and c d))");
+        check("a or b or c", "(or a b c)");
+        check("not a and b", "(and (not a) b)");
+        check("a < b < c", "(cmp a < b < c)");
+        check("(a < b) < c", "(cmp (cmp a < b) < c)");
+        check(
+            "x in y and z not in w",
+            "(and (cmp x in y) (cmp z not in w))",
+        );
+        check("a is not None", "(cmp a is not None)");
+        check("a | b ^ c & d << 1 + 2", "(a | (b ^ (c & (d << (1 + 2)))))");
+        check("m > 0.5 & n", "(cmp m > (0.5 & n))");
+        check("a if b else c if d else e", "(if b a (if d c e))");
+        check("x + 1 if y else 2", "(if y (x + 1) 2)");
+        check("f(x)(y).z[0]", "(idx (. (call (call f x ) y ) z) 0)");
+        check("m[x, y, z]", "(idx m (tuple x y z))");
+        check(
+            "m[:, ::2, 1:]",
+            "(idx m (tuple (slice _ _ _) (slice _ _ 2) (slice 1 _ _)))",
+        );
+        check("m[...]", "(idx m ...)");
+        check("np.mean(a, axis=0)", "(call (. np mean) a axis=0)");
+        check("[x for x in y if x]", "(comp x 1)");
+        check("sum(x for x in y)", "(call sum (comp x 1) )");
+        check("(1,)", "(tuple 1)");
+        check("()", "(tuple )");
+        check("'a' 'b'", "'ab'");
+        check("- - 1", "1");
+        check("-(a)", "(Neg a)");
+        check("~x + 1", "((Invert x) + 1)");
+    }
+
+    #[test]
+    fn spans() {
+        let src = "x = 1\nfoo = (a +\n       b) * c[2]\n";
+        let toks = tokenize(src).unwrap();
+        let parsed = parse_tokens(toks, 64).unwrap();
+        let s = &parsed.body[1];
+        assert_eq!(
+            (s.span.line, s.span.col, s.span.end_line, s.span.end_col),
+            (2, 1, 3, 17)
+        );
+        let StmtKind::Assign { targets, value } = &s.kind else {
+            panic!()
+        };
+        assert_eq!(targets[0].span.text(src), Some("foo"));
+        assert_eq!(value.span.text(src), Some("(a +\n       b) * c[2]"));
+        assert_eq!((value.span.line, value.span.col), (2, 7));
+        let ExprKind::Binary(first, rest) = &value.kind else {
+            panic!()
+        };
+        assert_eq!(first.span.text(src), Some("(a +\n       b)"));
+        assert_eq!(rest[0].1.span.text(src), Some("c[2]"));
+        assert_eq!(
+            (
+                rest[0].1.span.line,
+                rest[0].1.span.col,
+                rest[0].1.span.end_col
+            ),
+            (3, 13, 17)
+        );
+    }
+
+    #[test]
+    fn statements() {
+        let src = "import numpy as np\nfrom math import pi as PI, sqrt\nx, y = 1, 2\na = b = 3\na += 1\nif a:\n    pass\nelif b:\n    pass\nelse:\n    pass\nfor i in range(3):\n    break\nelse:\n    pass\nwhile False:\n    continue\nassert a, 'msg'\ndel x\n";
+        let parsed = parse_tokens(tokenize(src).unwrap(), 64).unwrap();
+        let kinds: Vec<&str> = parsed
+            .body
+            .iter()
+            .map(|s| match &s.kind {
+                StmtKind::Import(_) => "import",
+                StmtKind::FromImport { .. } => "from",
+                StmtKind::Assign { targets, .. } if targets.len() == 2 => "chain",
+                StmtKind::Assign { .. } => "assign",
+                StmtKind::AugAssign { .. } => "aug",
+                StmtKind::If { branches, orelse } if branches.len() == 2 && orelse.len() == 1 => {
+                    "if"
+                }
+                StmtKind::For { orelse, .. } if orelse.len() == 1 => "for",
+                StmtKind::While { .. } => "while",
+                StmtKind::Assert { msg: Some(_), .. } => "assert",
+                StmtKind::Del(_) => "del",
+                _ => "?",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                "import", "from", "assign", "chain", "aug", "if", "for", "while", "assert", "del"
+            ]
+        );
+    }
+
+    #[test]
+    fn nesting_is_measured_on_the_tree() {
+        let parsed = parse_tokens(tokenize("x = [[[1]]]\n").unwrap(), 64).unwrap();
+        assert_eq!(parsed.max_nesting, 5);
+        let deep = format!("x = f(){}\n", "()".repeat(70));
+        assert!(parse_tokens(tokenize(&deep).unwrap(), 64).is_err());
     }
 }

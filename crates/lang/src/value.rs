@@ -7,7 +7,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use crate::array::{DType, NdArray, fmt_shape};
-use crate::budget::MAX_DEPTH_CAP;
+use crate::budget::{Budget, MAX_DEPTH_CAP};
 use crate::error::{R, limit_err, type_err};
 
 /// A host object: a read-only bag of attributes accessed as `obj.attr`.
@@ -321,7 +321,11 @@ pub(crate) fn py_float_repr(x: f64) -> String {
 
 /// Python `repr()` of a string.
 pub(crate) fn py_str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -334,7 +338,9 @@ pub(crate) fn py_str_repr(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -413,9 +419,15 @@ pub(crate) fn repr_into(v: &Value, out: &mut String, depth: usize, cap: &mut usi
         }
         Value::HostFn(n) => push_capped(out, &format!("<function {n}>"), cap),
         Value::Builtin(n) => {
-            let s = if let Some(t) = n.strip_prefix("np.").filter(|_| crate::numpy::dtype_of_builtin(n).is_some()) {
+            let s = if let Some(t) = n
+                .strip_prefix("np.")
+                .filter(|_| crate::numpy::dtype_of_builtin(n).is_some())
+            {
                 format!("<class 'numpy.{t}'>")
-            } else if matches!(*n, "int" | "float" | "bool" | "str" | "list" | "tuple" | "dict" | "range") {
+            } else if matches!(
+                *n,
+                "int" | "float" | "bool" | "str" | "list" | "tuple" | "dict" | "range"
+            ) {
                 format!("<class '{n}'>")
             } else {
                 format!("<built-in function {n}>")
@@ -423,7 +435,11 @@ pub(crate) fn repr_into(v: &Value, out: &mut String, depth: usize, cap: &mut usi
             push_capped(out, &s, cap)
         }
         Value::Module(m) => push_capped(out, &format!("<module '{m}'>"), cap),
-        Value::Method(m) => push_capped(out, &format!("<method {} of {}>", m.1, m.0.type_label()), cap),
+        Value::Method(m) => push_capped(
+            out,
+            &format!("<method {} of {}>", m.1, m.0.type_label()),
+            cap,
+        ),
         Value::Range(r) => {
             let [a, b, c] = **r;
             let s = if c == 1 {
@@ -435,7 +451,11 @@ pub(crate) fn repr_into(v: &Value, out: &mut String, depth: usize, cap: &mut usi
         }
         Value::Slice(s) => {
             let f = |x: Option<i64>| x.map_or("None".to_string(), |v| v.to_string());
-            push_capped(out, &format!("slice({}, {}, {})", f(s[0]), f(s[1]), f(s[2])), cap)
+            push_capped(
+                out,
+                &format!("slice({}, {}, {})", f(s[0]), f(s[1]), f(s[2])),
+                cap,
+            )
         }
         Value::Ellipsis => push_capped(out, "Ellipsis", cap),
     }
@@ -445,7 +465,9 @@ pub(crate) fn repr_into(v: &Value, out: &mut String, depth: usize, cap: &mut usi
 pub(crate) fn str_of(v: &Value, cap: usize) -> R<String> {
     match v {
         Value::Str(s) => Ok(s.to_string()),
-        Value::Builtin(b) if crate::numpy::dtype_of_builtin(b).is_some() && b.starts_with("np.") => {
+        Value::Builtin(b)
+            if crate::numpy::dtype_of_builtin(b).is_some() && b.starts_with("np.") =>
+        {
             Ok(b.trim_start_matches("np.").to_string())
         }
         _ => {
@@ -481,7 +503,11 @@ fn sci_elem(x: f32) -> String {
     let s = format!("{x:e}");
     let (m, e) = s.split_once('e').unwrap_or((s.as_str(), "0"));
     let e: i32 = e.parse().unwrap_or(0);
-    let m = if m.contains('.') { m.to_string() } else { format!("{m}.") };
+    let m = if m.contains('.') {
+        m.to_string()
+    } else {
+        format!("{m}.")
+    };
     format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
 }
 
@@ -505,7 +531,11 @@ pub(crate) fn format_array(a: &NdArray) -> String {
         .iter()
         .map(|&o| {
             let x = a.at(o);
-            if sci && x.is_finite() { sci_elem(x) } else { fmt_elem_raw(a.dtype, x) }
+            if sci && x.is_finite() {
+                sci_elem(x)
+            } else {
+                fmt_elem_raw(a.dtype, x)
+            }
         })
         .collect();
     let strs = pad_elems(a.dtype, strs);
@@ -517,13 +547,28 @@ pub(crate) fn format_array(a: &NdArray) -> String {
 
 fn shown_indices(n: usize, summarize: bool) -> Vec<Option<usize>> {
     if summarize && n > 6 {
-        vec![Some(0), Some(1), Some(2), None, Some(n - 3), Some(n - 2), Some(n - 1)]
+        vec![
+            Some(0),
+            Some(1),
+            Some(2),
+            None,
+            Some(n - 3),
+            Some(n - 2),
+            Some(n - 1),
+        ]
     } else {
         (0..n).map(Some).collect()
     }
 }
 
-fn collect_shown(a: &NdArray, strides: &[usize], dim: usize, off: usize, summarize: bool, out: &mut Vec<usize>) {
+fn collect_shown(
+    a: &NdArray,
+    strides: &[usize],
+    dim: usize,
+    off: usize,
+    summarize: bool,
+    out: &mut Vec<usize>,
+) {
     if dim >= a.ndim() {
         out.push(off);
         return;
@@ -541,20 +586,34 @@ fn pad_elems(dtype: DType, strs: Vec<String>) -> Vec<String> {
             let split: Vec<(String, String)> = strs
                 .iter()
                 .map(|s| match s.split_once('.') {
-                    Some((a, b)) if !s.contains("nan") && !s.contains("inf") => (a.to_string(), format!(".{b}")),
+                    Some((a, b)) if !s.contains("nan") && !s.contains("inf") => {
+                        (a.to_string(), format!(".{b}"))
+                    }
                     _ => (s.clone(), String::new()),
                 })
                 .collect();
             let wi = split.iter().map(|p| p.0.chars().count()).max().unwrap_or(0);
             let wf = split.iter().map(|p| p.1.chars().count()).max().unwrap_or(0);
+            let w = wi + wf;
             split
                 .into_iter()
-                .map(|(a, b)| format!("{a:>wi$}{b:<wf$}"))
+                .map(|(a, b)| {
+                    if b.is_empty() && (a.contains("nan") || a.contains("inf")) {
+                        format!("{a:>w$}")
+                    } else {
+                        format!("{a:>wi$}{b:<wf$}")
+                    }
+                })
                 .collect()
         }
         _ => {
             let min = if dtype == DType::Bool { 5 } else { 0 };
-            let w = strs.iter().map(|s| s.chars().count()).max().unwrap_or(0).max(min);
+            let w = strs
+                .iter()
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(min);
             strs.into_iter().map(|s| format!("{s:>w$}")).collect()
         }
     }
@@ -598,7 +657,11 @@ fn write_nested(
 
 /// A short description of an array for messages: `array(shape=(3,), dtype=int64)`.
 pub(crate) fn describe_array(a: &NdArray) -> String {
-    format!("array(shape={}, dtype={})", fmt_shape(&a.shape), a.dtype.name())
+    format!(
+        "array(shape={}, dtype={})",
+        fmt_shape(&a.shape),
+        a.dtype.name()
+    )
 }
 
 // ----- truthiness, equality, ordering --------------------------------------
@@ -611,9 +674,15 @@ pub(crate) fn truthy(v: &Value) -> R<bool> {
         Value::Int(i) => *i != 0,
         Value::Float(f) => *f != 0.0,
         Value::Str(s) => !s.is_empty(),
-        Value::List(l) => !l.try_borrow().map_err(|_| type_err("list is in use"))?.is_empty(),
+        Value::List(l) => !l
+            .try_borrow()
+            .map_err(|_| type_err("list is in use"))?
+            .is_empty(),
         Value::Tuple(t) => !t.is_empty(),
-        Value::Dict(d) => !d.try_borrow().map_err(|_| type_err("dict is in use"))?.is_empty(),
+        Value::Dict(d) => !d
+            .try_borrow()
+            .map_err(|_| type_err("dict is in use"))?
+            .is_empty(),
         Value::Array(a) => {
             let a = a.try_borrow().map_err(|_| type_err("array is in use"))?;
             a.check()?;
@@ -656,15 +725,21 @@ fn num(v: &Value) -> Option<f64> {
 
 /// Structural equality (`==` for non-array operands). Arrays compare equal
 /// when shape and all elements are equal.
-pub(crate) fn values_eq(a: &Value, b: &Value, depth: usize) -> R<bool> {
+pub(crate) fn values_eq(a: &Value, b: &Value, budget: &mut Budget) -> R<bool> {
+    eq_rec(a, b, 0, budget)
+}
+
+fn eq_rec(a: &Value, b: &Value, depth: usize, budget: &mut Budget) -> R<bool> {
     if depth > MAX_DEPTH_CAP {
         return Err(limit_err("comparison nested too deeply"));
     }
+    budget.ops(1)?;
     Ok(match (a, b) {
         (Value::Int(x), Value::Int(y)) => x == y,
-        (Value::Int(_) | Value::Bool(_) | Value::Float(_), Value::Int(_) | Value::Bool(_) | Value::Float(_)) => {
-            num(a) == num(b)
-        }
+        (
+            Value::Int(_) | Value::Bool(_) | Value::Float(_),
+            Value::Int(_) | Value::Bool(_) | Value::Float(_),
+        ) => num(a) == num(b),
         (Value::None, Value::None) | (Value::Ellipsis, Value::Ellipsis) => true,
         (Value::Str(x), Value::Str(y)) => x == y,
         (Value::List(x), Value::List(y)) => {
@@ -675,9 +750,9 @@ pub(crate) fn values_eq(a: &Value, b: &Value, depth: usize) -> R<bool> {
                 x.try_borrow().map_err(|_| type_err("list is in use"))?,
                 y.try_borrow().map_err(|_| type_err("list is in use"))?,
             );
-            seq_eq(&x, &y, depth)?
+            seq_eq(&x, &y, depth, budget)?
         }
-        (Value::Tuple(x), Value::Tuple(y)) => seq_eq(x, y, depth)?,
+        (Value::Tuple(x), Value::Tuple(y)) => seq_eq(x, y, depth, budget)?,
         (Value::Dict(x), Value::Dict(y)) => {
             if Rc::ptr_eq(x, y) {
                 return Ok(true);
@@ -689,11 +764,12 @@ pub(crate) fn values_eq(a: &Value, b: &Value, depth: usize) -> R<bool> {
             if x.len() != y.len() {
                 return Ok(false);
             }
+            budget.ops((x.len() as u64).saturating_mul(y.len() as u64))?;
             for (k, v) in x.iter() {
                 let mut found = false;
                 for (k2, v2) in y.iter() {
-                    if values_eq(k, k2, depth + 1)? {
-                        found = values_eq(v, v2, depth + 1)?;
+                    if eq_rec(k, k2, depth + 1, budget)? {
+                        found = eq_rec(v, v2, depth + 1, budget)?;
                         break;
                     }
                 }
@@ -711,6 +787,7 @@ pub(crate) fn values_eq(a: &Value, b: &Value, depth: usize) -> R<bool> {
                 x.try_borrow().map_err(|_| type_err("array is in use"))?,
                 y.try_borrow().map_err(|_| type_err("array is in use"))?,
             );
+            budget.ops(x.data.len() as u64)?;
             x.shape == y.shape && x.data == y.data
         }
         (Value::Object(x), Value::Object(y)) => Rc::ptr_eq(x, y),
@@ -718,17 +795,19 @@ pub(crate) fn values_eq(a: &Value, b: &Value, depth: usize) -> R<bool> {
         (Value::Builtin(x), Value::Builtin(y)) | (Value::Module(x), Value::Module(y)) => x == y,
         (Value::Range(x), Value::Range(y)) => x == y,
         (Value::Slice(x), Value::Slice(y)) => x == y,
-        (Value::Method(x), Value::Method(y)) => x.1 == y.1 && values_eq(&x.0, &y.0, depth + 1)?,
+        (Value::Method(x), Value::Method(y)) => {
+            x.1 == y.1 && eq_rec(&x.0, &y.0, depth + 1, budget)?
+        }
         _ => false,
     })
 }
 
-fn seq_eq(x: &[Value], y: &[Value], depth: usize) -> R<bool> {
+fn seq_eq(x: &[Value], y: &[Value], depth: usize, budget: &mut Budget) -> R<bool> {
     if x.len() != y.len() {
         return Ok(false);
     }
     for (a, b) in x.iter().zip(y) {
-        if !values_eq(a, b, depth + 1)? {
+        if !eq_rec(a, b, depth + 1, budget)? {
             return Ok(false);
         }
     }
@@ -737,24 +816,42 @@ fn seq_eq(x: &[Value], y: &[Value], depth: usize) -> R<bool> {
 
 /// Ordering for `<`, `<=`, `>`, `>=`, `sorted`, `min`, `max`. `None` means
 /// unordered (NaN). Incomparable types are a `TypeError`.
-pub(crate) fn compare_values(a: &Value, b: &Value, op: &str, depth: usize) -> R<Option<Ordering>> {
+pub(crate) fn compare_values(
+    a: &Value,
+    b: &Value,
+    op: &str,
+    budget: &mut Budget,
+) -> R<Option<Ordering>> {
+    cmp_rec(a, b, op, 0, budget)
+}
+
+fn cmp_rec(
+    a: &Value,
+    b: &Value,
+    op: &str,
+    depth: usize,
+    budget: &mut Budget,
+) -> R<Option<Ordering>> {
     if depth > MAX_DEPTH_CAP {
         return Err(limit_err("comparison nested too deeply"));
     }
+    budget.ops(1)?;
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => Ok(Some(x.cmp(y))),
-        (Value::Int(_) | Value::Bool(_) | Value::Float(_), Value::Int(_) | Value::Bool(_) | Value::Float(_)) => {
-            Ok(num(a).partial_cmp(&num(b)))
-        }
+        (
+            Value::Int(_) | Value::Bool(_) | Value::Float(_),
+            Value::Int(_) | Value::Bool(_) | Value::Float(_),
+        ) => Ok(num(a).partial_cmp(&num(b))),
         (Value::Str(x), Value::Str(y)) => Ok(Some(x.cmp(y))),
         (Value::List(x), Value::List(y)) => {
+            budget.ops(2)?;
             let (x, y) = (
-                x.try_borrow().map_err(|_| type_err("list is in use"))?.clone(),
-                y.try_borrow().map_err(|_| type_err("list is in use"))?.clone(),
+                x.try_borrow().map_err(|_| type_err("list is in use"))?,
+                y.try_borrow().map_err(|_| type_err("list is in use"))?,
             );
-            seq_cmp(&x, &y, op, depth)
+            seq_cmp(&x, &y, op, depth, budget)
         }
-        (Value::Tuple(x), Value::Tuple(y)) => seq_cmp(x, y, op, depth),
+        (Value::Tuple(x), Value::Tuple(y)) => seq_cmp(x, y, op, depth, budget),
         _ => Err(type_err(format!(
             "'{op}' not supported between instances of '{}' and '{}'",
             a.type_label(),
@@ -763,10 +860,16 @@ pub(crate) fn compare_values(a: &Value, b: &Value, op: &str, depth: usize) -> R<
     }
 }
 
-fn seq_cmp(x: &[Value], y: &[Value], op: &str, depth: usize) -> R<Option<Ordering>> {
+fn seq_cmp(
+    x: &[Value],
+    y: &[Value],
+    op: &str,
+    depth: usize,
+    budget: &mut Budget,
+) -> R<Option<Ordering>> {
     for (a, b) in x.iter().zip(y) {
-        if !values_eq(a, b, depth + 1)? {
-            return compare_values(a, b, op, depth + 1);
+        if !eq_rec(a, b, depth + 1, budget)? {
+            return cmp_rec(a, b, op, depth + 1, budget);
         }
     }
     Ok(Some(x.len().cmp(&y.len())))
@@ -774,11 +877,18 @@ fn seq_cmp(x: &[Value], y: &[Value], op: &str, depth: usize) -> R<Option<Orderin
 
 /// Fails for values that cannot be dict keys.
 pub(crate) fn check_hashable(v: &Value) -> R<()> {
+    hashable_rec(v, 0)
+}
+
+fn hashable_rec(v: &Value, depth: usize) -> R<()> {
+    if depth > MAX_DEPTH_CAP {
+        return Err(limit_err("dict key nested too deeply"));
+    }
     match v {
         Value::List(_) | Value::Dict(_) | Value::Array(_) | Value::Slice(_) => {
             Err(type_err(format!("unhashable type: '{}'", v.type_name())))
         }
-        Value::Tuple(t) => t.iter().try_for_each(check_hashable),
+        Value::Tuple(t) => t.iter().try_for_each(|x| hashable_rec(x, depth + 1)),
         _ => Ok(()),
     }
 }

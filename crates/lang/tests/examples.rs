@@ -18,8 +18,12 @@ fn example_1_point_above_blue_block() {
     assert_eq!(m.data.iter().sum::<f32>(), 1.0);
     assert_eq!(out.get("z").and_then(Value::as_i64), Some(8));
     // ret_val aliases affordance_map (same object).
-    let Some(Value::Array(a)) = out.get("affordance_map") else { panic!() };
-    let Some(Value::Array(b)) = out.get("ret_val") else { panic!() };
+    let Some(Value::Array(a)) = out.get("affordance_map") else {
+        panic!()
+    };
+    let Some(Value::Array(b)) = out.get("ret_val") else {
+        panic!()
+    };
     assert!(std::rc::Rc::ptr_eq(a, b));
 }
 
@@ -37,8 +41,13 @@ fn example_2_avoid_mug() {
 #[test]
 fn example_3_all_maps() {
     let program = parse(EXAMPLE_3).unwrap();
-    let out = run(&program, &mut MockHost::new(), &Limits::default(), example3_predefined())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(
+        &program,
+        &mut MockHost::new(),
+        &Limits::default(),
+        example3_predefined(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let g = get_array(&out, "gripper_map");
     assert_eq!(g.get(&[15, 5, 3]), Some(0.0));
     assert_eq!(g.data.iter().filter(|&&x| x == 1.0).count(), 7999);
@@ -48,7 +57,9 @@ fn example_3_all_maps() {
     let s = (std::f64::consts::PI / 8.0).sin() as f32;
     let c = (std::f64::consts::PI / 8.0).cos() as f32;
     for voxel in [[0, 0, 0], [19, 19, 19], [3, 7, 11]] {
-        let q: Vec<f32> = (0..4).map(|k| r.get(&[voxel[0], voxel[1], voxel[2], k]).unwrap()).collect();
+        let q: Vec<f32> = (0..4)
+            .map(|k| r.get(&[voxel[0], voxel[1], voxel[2], k]).unwrap())
+            .collect();
         assert!((q[2] - s).abs() < 1e-6 && (q[3] - c).abs() < 1e-6, "{q:?}");
         assert_eq!(q[0], 0.0);
     }
@@ -72,7 +83,9 @@ fn example_3_all_maps() {
     assert_eq!(avoid.get(&[1, 1, 1]), Some(1.0));
     assert_eq!(avoid.get(&[2, 2, 2]), Some(0.3));
 
-    let Some(Value::List(objs)) = out.get("objs") else { panic!("objs") };
+    let Some(Value::List(objs)) = out.get("objs") else {
+        panic!("objs")
+    };
     assert_eq!(objs.borrow().len(), 2);
     let dist = out.get("dist").and_then(Value::as_f64).unwrap();
     assert!((dist - 10.0).abs() < 1e-6, "{dist}");
@@ -136,8 +149,55 @@ print('painted', count, 'voxels near', names)
 ret_val = affordance_map
 ");
     assert_eq!(out.get("count").and_then(Value::as_i64), Some(9));
-    assert_eq!(out.output, vec!["painted 9 voxels near ['mug', 'cup']".to_string()]);
+    assert_eq!(
+        out.output,
+        vec!["painted 9 voxels near ['mug', 'cup']".to_string()]
+    );
     let m = get_array(&out, "ret_val");
     assert_eq!(m.get(&[10, 5, 3]), Some(0.5));
     assert_eq!(m.get(&[0, 0, 19]), Some(0.25));
+}
+
+#[test]
+fn voxposer_prompt_style_programs() {
+    // Nested unpacking of an aabb and region slicing with computed bounds.
+    let out = ok("affordance_map = get_empty_affordance_map()
+table = parse_query_obj('table')
+(min_x, min_y, min_z), (max_x, max_y, max_z) = table.aabb
+center_x, center_y, center_z = table.position
+# right side so y = max_y
+affordance_map[center_x, max_y, center_z] = 1
+affordance_map[center_x-cm2index(10,'x'):center_x+cm2index(10,'x'), center_y-cm2index(10,'y'):center_y+cm2index(10,'y'), max_z] = 1
+ret_val = affordance_map
+");
+    let m = get_array(&out, "ret_val");
+    assert_eq!(m.get(&[10, 16, 1]), Some(1.0));
+    // x in 8..12, y in 8..12 at z = 2: 16 voxels.
+    assert_eq!(m.data.iter().filter(|&&v| v == 1.0).count(), 17);
+    assert_eq!(out.get("max_z").and_then(Value::as_i64), Some(2));
+
+    // A quaternion written into one voxel of a rotation map.
+    let out = ok("rotation_map = get_empty_rotation_map()
+bowl = parse_query_obj('mug')
+target_rotation = euler2quat(0, 0, np.pi / 2)
+rotation_map[bowl.position[0], bowl.position[1], bowl.position[2]] = target_rotation
+ret_val = rotation_map
+");
+    let r = get_array(&out, "ret_val");
+    let q: Vec<f32> = (0..4).map(|k| r.get(&[5, 5, 3, k]).unwrap()).collect();
+    assert!(
+        (q[3] - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6,
+        "{q:?}"
+    );
+    assert_eq!(r.data.iter().filter(|&&v| v != 0.0).count(), 2);
+
+    // Velocity map slowed near an object.
+    let out = ok("velocity_map = get_empty_velocity_map()
+cup = parse_query_obj('cup')
+set_voxel_by_radius(velocity_map, cup.position, radius_cm=20, value=0.5)
+ret_val = velocity_map
+");
+    let v = get_array(&out, "ret_val");
+    assert_eq!(v.get(&[15, 5, 3]), Some(0.5));
+    assert_eq!(v.get(&[0, 19, 19]), Some(1.0));
 }

@@ -19,7 +19,11 @@ fn limit_err(src: &str, limits: &Limits) -> valuescape_lang::LangError {
         Ok(_) => panic!("expected a limit error for:\n{src}"),
         Err(e) => e,
     };
-    assert!(start.elapsed() < Duration::from_secs(20), "took {:?}: {src}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "took {:?}: {src}",
+        start.elapsed()
+    );
     assert!(e.span.end <= src.len());
     e
 }
@@ -35,7 +39,11 @@ fn small() -> Limits {
 fn infinite_loop_hits_the_operation_budget() {
     let e = limit_err("while True:\n    pass\n", &small());
     assert_eq!(e.kind, ErrorKind::Limit);
-    assert!(e.message.contains("operation budget exhausted"), "{}", e.message);
+    assert!(
+        e.message.contains("operation budget exhausted"),
+        "{}",
+        e.message
+    );
     // With the default budget it still ends in well under the test timeout.
     let start = Instant::now();
     let e = limit_err("x = 0\nwhile True:\n    x += 1\n", &Limits::default());
@@ -114,16 +122,49 @@ fn deep_nesting_is_an_error_not_a_crash() {
 fn long_flat_programs_are_fine() {
     // Long operator chains are flat, not deep.
     let chain = format!("x = 1{}\n", " + 1".repeat(20_000));
-    let out = run(&parse(&chain).unwrap(), &mut NoHost, &Limits::default(), vec![]).unwrap();
-    assert_eq!(out.get("x").and_then(valuescape_lang::Value::as_i64), Some(20_001));
+    let out = run(
+        &parse(&chain).unwrap(),
+        &mut NoHost,
+        &Limits::default(),
+        vec![],
+    )
+    .unwrap();
+    assert_eq!(
+        out.get("x").and_then(valuescape_lang::Value::as_i64),
+        Some(20_001)
+    );
     let cmp = format!("x = 1{}\n", " < 2".repeat(5_000));
     assert!(parse(&cmp).is_ok());
     let ands = format!("x = 1{}\n", " and 1".repeat(20_000));
-    assert!(run(&parse(&ands).unwrap(), &mut NoHost, &Limits::default(), vec![]).is_ok());
+    assert!(
+        run(
+            &parse(&ands).unwrap(),
+            &mut NoHost,
+            &Limits::default(),
+            vec![]
+        )
+        .is_ok()
+    );
     let lines = "x = 1\n".repeat(20_000);
-    assert!(run(&parse(&lines).unwrap(), &mut NoHost, &Limits::default(), vec![]).is_ok());
+    assert!(
+        run(
+            &parse(&lines).unwrap(),
+            &mut NoHost,
+            &Limits::default(),
+            vec![]
+        )
+        .is_ok()
+    );
     let list = format!("x = [{}]\n", "1, ".repeat(20_000));
-    assert!(run(&parse(&list).unwrap(), &mut NoHost, &Limits::default(), vec![]).is_ok());
+    assert!(
+        run(
+            &parse(&list).unwrap(),
+            &mut NoHost,
+            &Limits::default(),
+            vec![]
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -178,5 +219,44 @@ for k in range(20):
     let t = start.elapsed();
     eprintln!("20 rounds of 1M-element slice/compare/mask ops: {t:?}");
     assert!(t < Duration::from_secs(10));
-    assert_eq!(out.get("s").and_then(valuescape_lang::Value::as_f64), Some(800_000.0));
+    assert_eq!(
+        out.get("s").and_then(valuescape_lang::Value::as_f64),
+        Some(800_000.0)
+    );
+}
+
+/// Programs nested right up to the default limit run on a small (1 MiB)
+/// thread stack: the per-level native stack use is bounded.
+#[test]
+fn maximal_nesting_fits_in_a_small_stack() {
+    let d = Limits::default().max_depth;
+    let mut blocks = String::new();
+    for i in 0..d - 2 {
+        blocks.push_str(&"  ".repeat(i));
+        blocks.push_str("if True:\n");
+    }
+    blocks.push_str(&"  ".repeat(d - 2));
+    blocks.push_str("x = 1\n");
+    let programs = vec![
+        format!("x = {}1{}", "(".repeat(d - 2), ")".repeat(d - 2)),
+        format!("x = {}1{}", "[".repeat(d - 3), "]".repeat(d - 3)),
+        format!("x = {}1{}", "abs(".repeat(d - 3), ")".repeat(d - 3)),
+        format!("x = {}1", "-(".repeat(d / 2 - 2)) + &")".repeat(d / 2 - 2),
+        format!("x = [1 {}]", "for a in [1] ".repeat(d - 4)),
+        blocks,
+    ];
+    let handle = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || {
+            for src in programs {
+                let p = parse(&src).unwrap_or_else(|e| panic!("{e}\n{src}"));
+                run(&p, &mut NoHost, &Limits::default(), vec![])
+                    .unwrap_or_else(|e| panic!("{e}\n{src}"));
+                // One level deeper than allowed is an error, not a crash.
+                let deeper = format!("y = ({})\n", src.trim_end().trim_start_matches("x = "));
+                let _ = parse(&deeper);
+            }
+        })
+        .unwrap();
+    handle.join().unwrap();
 }

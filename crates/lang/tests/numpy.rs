@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use valuescape_lang::{DType, ErrorKind, NdArray, Value, parse, run, Limits, NoHost};
+use valuescape_lang::{DType, ErrorKind, Limits, NdArray, NoHost, Value, parse, run};
 
 fn np(expr: &str) -> String {
     let out = ok(&format!("import numpy as np\nret_val = {expr}"));
@@ -19,13 +19,20 @@ fn check(expr: &str, expected: &str) {
 fn np_err(src: &str, kind: ErrorKind, msg: &str) -> valuescape_lang::LangError {
     let e = err(&format!("import numpy as np\n{src}"));
     assert_eq!(e.kind, kind, "{e}");
-    assert!(e.message.contains(msg), "expected {msg:?} in {:?}", e.message);
+    assert!(
+        e.message.contains(msg),
+        "expected {msg:?} in {:?}",
+        e.message
+    );
     e
 }
 
 #[test]
 fn broadcasting_rules() {
-    check("np.array([[1], [2]]) + np.array([10, 20, 30])", "[[11 21 31]\n [12 22 32]]");
+    check(
+        "np.array([[1], [2]]) + np.array([10, 20, 30])",
+        "[[11 21 31]\n [12 22 32]]",
+    );
     check("(np.zeros((2, 1, 3)) + np.ones((4, 1))).shape", "(2, 4, 3)");
     check("np.array([1, 2, 3]) * 2", "[2 4 6]");
     check("2 - np.array([1, 2, 3])", "[ 1  0 -1]");
@@ -47,19 +54,42 @@ fn dtype_rules() {
     assert_eq!(dt("np.array([1, 2]) * 0.5"), "'float32'");
     assert_eq!(dt("np.array([True, False]) + 1"), "'int64'");
     assert_eq!(dt("np.array([1, 2]) > 1"), "'bool'");
-    assert_eq!(dt("(np.array([1, 2]) > 1) & (np.array([1, 2]) < 2)"), "'bool'");
+    assert_eq!(
+        dt("(np.array([1, 2]) > 1) & (np.array([1, 2]) < 2)"),
+        "'bool'"
+    );
     assert_eq!(dt("np.array([1.5, 2])"), "'float32'");
     assert_eq!(dt("np.array([1, 2], dtype=np.float32)"), "'float32'");
     assert_eq!(dt("np.zeros(3, dtype=int)"), "'int64'");
     assert_eq!(dt("np.zeros(3).astype(np.uint8)"), "'int64'");
     assert_eq!(dt("np.arange(3)"), "'int64'");
     assert_eq!(dt("np.arange(0, 1, 0.5)"), "'float32'");
-    check("np.array([1, 2])[0], np.array([1.5])[0], np.array([True])[0]", "(1, 1.5, True)");
-    check("np.array([7, -7]) // 2, np.array([7, -7]) % 3", "([ 3 -4], [1 2])");
-    check("~np.array([True, False]), -np.array([1, 2])", "([False  True], [-1 -2])");
-    check("np.array([1, 2]) ** 2, np.array([2.0]) ** 0.5", "([1 4], [1.4142135])");
-    np_err("x = np.array([1.0]) & np.array([1.0])", ErrorKind::Type, "not supported for float arrays");
-    np_err("x = np.array([2]) ** -1", ErrorKind::Value, "negative integer powers");
+    check(
+        "np.array([1, 2])[0], np.array([1.5])[0], np.array([True])[0]",
+        "(1, 1.5, True)",
+    );
+    check(
+        "np.array([7, -7]) // 2, np.array([7, -7]) % 3",
+        "([ 3 -4], [1 2])",
+    );
+    check(
+        "~np.array([True, False]), -np.array([1, 2])",
+        "([False  True], [-1 -2])",
+    );
+    check(
+        "np.array([1, 2]) ** 2, np.array([2.0]) ** 0.5",
+        "([1 4], [1.4142135])",
+    );
+    np_err(
+        "x = np.array([1.0]) & np.array([1.0])",
+        ErrorKind::Type,
+        "not supported for float arrays",
+    );
+    np_err(
+        "x = np.array([2]) ** -1",
+        ErrorKind::Value,
+        "negative integer powers",
+    );
 }
 
 #[test]
@@ -85,18 +115,49 @@ last = a[0][-1][-2]
     assert_eq!(sl.shape, vec![2, 2, 2]);
     assert_eq!(sl.data, vec![4.0, 6.0, 8.0, 10.0, 16.0, 18.0, 20.0, 22.0]);
     assert_eq!(get_array(&out, "rev").data, vec![3.0, 2.0, 1.0, 0.0]);
-    assert_eq!(get_array(&out, "ell").data, vec![0.0, 4.0, 8.0, 12.0, 16.0, 20.0]);
+    assert_eq!(
+        get_array(&out, "ell").data,
+        vec![0.0, 4.0, 8.0, 12.0, 16.0, 20.0]
+    );
     assert_eq!(format!("{:?}", out.get("na").unwrap()), "(4, 1)");
     assert_eq!(out.get("last").and_then(Value::as_i64), Some(10));
 
-    let e = np_err("a = np.zeros((3, 3))\nx = a[3, 0]", ErrorKind::Index, "index 3 is out of bounds for axis 0 with size 3");
+    let e = np_err(
+        "a = np.zeros((3, 3))\nx = a[3, 0]",
+        ErrorKind::Index,
+        "index 3 is out of bounds for axis 0 with size 3",
+    );
     assert_eq!((e.span.line, e.span.col), (3, 5));
-    np_err("a = np.zeros((3, 3))\nx = a[0, -4]", ErrorKind::Index, "index -4 is out of bounds for axis 1 with size 3");
-    np_err("a = np.zeros((3, 3))\nx = a[1.5, 0]", ErrorKind::Type, "only integers, slices");
-    np_err("a = np.zeros((3, 3))\nx = a[0, 0, 0]", ErrorKind::Index, "too many indices for array");
-    np_err("a = np.zeros((3, 3))\nx = a[1:2.5]", ErrorKind::Type, "slice indices must be integers or None");
-    np_err("a = np.zeros((3, 3))\nx = a['x']", ErrorKind::Type, "valid indices");
-    np_err("a = np.zeros((3, 3))\nx = a[::0]", ErrorKind::Value, "slice step cannot be zero");
+    np_err(
+        "a = np.zeros((3, 3))\nx = a[0, -4]",
+        ErrorKind::Index,
+        "index -4 is out of bounds for axis 1 with size 3",
+    );
+    np_err(
+        "a = np.zeros((3, 3))\nx = a[1.5, 0]",
+        ErrorKind::Type,
+        "only integers, slices",
+    );
+    np_err(
+        "a = np.zeros((3, 3))\nx = a[0, 0, 0]",
+        ErrorKind::Index,
+        "too many indices for array",
+    );
+    np_err(
+        "a = np.zeros((3, 3))\nx = a[1:2.5]",
+        ErrorKind::Type,
+        "slice indices must be integers or None",
+    );
+    np_err(
+        "a = np.zeros((3, 3))\nx = a['x']",
+        ErrorKind::Type,
+        "valid indices",
+    );
+    np_err(
+        "a = np.zeros((3, 3))\nx = a[::0]",
+        ErrorKind::Value,
+        "slice step cannot be zero",
+    );
 }
 
 #[test]
@@ -161,8 +222,14 @@ inside = pts[np.all((pts >= 0) & (pts < 20), axis=1)]
     assert_eq!(get_array(&out, "big").data, vec![0.9, 0.7]);
     assert_eq!(get_array(&out, "a").data, vec![0.1, 1.0, 1.0, 0.2]);
     let rows = get_array(&out, "rows");
-    assert_eq!((rows.shape.clone(), rows.data.clone()), (vec![2, 2], vec![0.0, 1.0, 4.0, 5.0]));
-    assert_eq!(get_array(&out, "b").data, vec![10.0, 1.0, 20.0, 3.0, 30.0, 5.0]);
+    assert_eq!(
+        (rows.shape.clone(), rows.data.clone()),
+        (vec![2, 2], vec![0.0, 1.0, 4.0, 5.0])
+    );
+    assert_eq!(
+        get_array(&out, "b").data,
+        vec![10.0, 1.0, 20.0, 3.0, 30.0, 5.0]
+    );
     assert_eq!(get_array(&out, "inside").shape, vec![2, 3]);
     np_err(
         "a = np.zeros(3)\na[np.array([True, False])] = 1",
@@ -205,8 +272,15 @@ t[:, 1] += 10
     assert_eq!(get_array(&out, "v").data, vec![1.0, 0.5, 2.0, 0.5, 3.0]);
     assert_eq!(get_array(&out, "w").data, vec![0.0, 0.0, 1.0, 2.0, 4.0]);
     assert_eq!(get_array(&out, "self_assign").data, vec![2.0, 1.0, 0.0]);
-    assert_eq!(get_array(&out, "t").data, vec![1.0, 12.0, 3.0, 0.0, 10.0, 0.0]);
-    np_err("m = np.zeros((2, 2))\nm[:, 0] = np.array([1, 2, 3])", ErrorKind::Value, "could not broadcast");
+    assert_eq!(
+        get_array(&out, "t").data,
+        vec![1.0, 12.0, 3.0, 0.0, 10.0, 0.0]
+    );
+    np_err(
+        "m = np.zeros((2, 2))\nm[:, 0] = np.array([1, 2, 3])",
+        ErrorKind::Value,
+        "could not broadcast",
+    );
 }
 
 #[test]
@@ -231,52 +305,172 @@ fn reductions_and_functions() {
     check("np.mean([[1, 2], [3, 4]], axis=0)", "[2. 3.]");
     check("np.sum(np.ones((2, 3)), axis=1)", "[3. 3.]");
     check("np.sum(np.array([1, 2, 3]))", "6");
-    check("np.max([1, 5, 3]), np.argmax([1, 5, 3]), np.min([[4, 2], [1, 9]])", "(5, 1, 1)");
-    check("np.array([[1, 2], [3, 4]]).sum(axis=-1), np.array([1, 2]).mean()", "([3 7], 1.5)");
-    check("np.linalg.norm([3, 4]), np.linalg.norm([[3, 4], [6, 8]], axis=1)", "(5.0, [ 5. 10.])");
-    check("np.sqrt(16), np.abs(-3), np.floor(2.7), np.pi / 2", "(4.0, 3, 2.0, 1.5707963267948966)");
+    check(
+        "np.max([1, 5, 3]), np.argmax([1, 5, 3]), np.min([[4, 2], [1, 9]])",
+        "(5, 1, 1)",
+    );
+    check(
+        "np.array([[1, 2], [3, 4]]).sum(axis=-1), np.array([1, 2]).mean()",
+        "([3 7], 1.5)",
+    );
+    check(
+        "np.linalg.norm([3, 4]), np.linalg.norm([[3, 4], [6, 8]], axis=1)",
+        "(5.0, [ 5. 10.])",
+    );
+    check(
+        "np.sqrt(16), np.abs(-3), np.floor(2.7), np.pi / 2",
+        "(4.0, 3, 2.0, 1.5707963267948966)",
+    );
     check("np.clip(np.array([-5, 5, 50]), 0, 19)", "[ 0  5 19]");
     check("np.clip(25, 0, 19), np.clip(2.5, 0, 1)", "(19, 1.0)");
     check("np.where(np.array([1, 0, 2]) > 0, 10, -1)", "[10 -1 10]");
-    check("np.maximum(np.array([1, 5]), 3), np.minimum(2, 7)", "([3 5], 2)");
-    check("np.dot([1, 2, 3], [4, 5, 6]), np.cross([1, 0, 0], [0, 1, 0])", "(32, [0 0 1])");
+    check(
+        "np.maximum(np.array([1, 5]), 3), np.minimum(2, 7)",
+        "([3 5], 2)",
+    );
+    check(
+        "np.dot([1, 2, 3], [4, 5, 6]), np.cross([1, 0, 0], [0, 1, 0])",
+        "(32, [0 0 1])",
+    );
     check("np.round(np.array([0.5, 1.5, 2.25]), 1)", "[0.5 1.5 2.2]");
     check("np.round(2.5), np.around(1.2345, 2)", "(2.0, 1.23)");
     check("np.linspace(0, 1, 5)", "[0.   0.25 0.5  0.75 1.  ]");
-    check("np.arange(2, 10, 3), np.arange(3.0)", "([2 5 8], [0. 1. 2.])");
-    check("np.full((2,), 7), np.ones(2, dtype=bool)", "([7 7], [ True  True])");
-    check("np.stack([np.zeros(2), np.ones(2)]).shape, np.concatenate([[1], [2, 3]])", "((2, 2), [1 2 3])");
-    check("np.vstack([[1, 2], [3, 4]]).shape, np.hstack([[1], [2]])", "((2, 2), [1 2])");
-    check("np.isclose(0.1 + 0.2, 0.3), np.allclose([1, 2], [1, 2.0000001])", "(True, True)");
-    check("np.any(np.array([0, 0, 1])), np.all([1, 1, 0])", "(True, False)");
-    check("np.deg2rad(180), np.rad2deg(np.pi)", "(3.141592653589793, 180.0)");
-    check("np.sign(np.array([-2, 0, 3])), np.square(3)", "([-1  0  1], 9)");
-    check("np.arctan2(1, 1) * 4, np.cos(0), np.exp(0)", "(3.141592653589793, 1.0, 1.0)");
+    check(
+        "np.arange(2, 10, 3), np.arange(3.0)",
+        "([2 5 8], [0. 1. 2.])",
+    );
+    check(
+        "np.full((2,), 7), np.ones(2, dtype=bool)",
+        "([7 7], [ True  True])",
+    );
+    check(
+        "np.stack([np.zeros(2), np.ones(2)]).shape, np.concatenate([[1], [2, 3]])",
+        "((2, 2), [1 2 3])",
+    );
+    check(
+        "np.vstack([[1, 2], [3, 4]]).shape, np.hstack([[1], [2]])",
+        "((2, 2), [1 2])",
+    );
+    check(
+        "np.isclose(0.1 + 0.2, 0.3), np.allclose([1, 2], [1, 2.0000001])",
+        "(True, True)",
+    );
+    check(
+        "np.any(np.array([0, 0, 1])), np.all([1, 1, 0])",
+        "(True, False)",
+    );
+    check(
+        "np.deg2rad(180), np.rad2deg(np.pi)",
+        "(3.141592653589793, 180.0)",
+    );
+    check(
+        "np.sign(np.array([-2, 0, 3])), np.square(3)",
+        "([-1  0  1], 9)",
+    );
+    check(
+        "np.arctan2(1, 1) * 4, np.cos(0), np.exp(0)",
+        "(3.141592653589793, 1.0, 1.0)",
+    );
     check("np.nonzero(np.array([0, 3, 0, 4]))", "([1 3],)");
     check("np.argwhere(np.array([[0, 1], [1, 0]]))", "[[0 1]\n [1 0]]");
-    check("np.array([[1, 2], [3, 4]]).T, np.eye(2)", "([[1 3]\n [2 4]], [[1. 0.]\n [0. 1.]])");
-    check("np.array([[1, 2], [3, 4]]).tolist(), np.zeros((2, 3)).size", "([[1, 2], [3, 4]], 6)");
-    check("np.arange(6).reshape((2, -1)).shape, np.zeros((2, 3)).flatten().shape", "((2, 3), (6,))");
-    check("np.unique([3, 1, 3, 2]), np.sort([3, 1, 2])", "([1 2 3], [1 2 3])");
-    check("np.median([3, 1, 2, 10]), np.std([1, 1, 1]), np.count_nonzero([0, 1, 2])", "(2.5, 0.0, 2)");
-    check("np.array([1.5]).item(), np.float32(2), np.int32(3.9), np.array(5)", "(1.5, 2.0, 3, 5)");
-    check("np.zeros((2, 2)).ndim, np.shape([[1, 2, 3]]), len(np.zeros((4, 2)))", "(2, (1, 3), 4)");
-    check("np.expand_dims(np.zeros(3), 0).shape, np.zeros((1, 3, 1)).squeeze().shape", "((1, 3), (3,))");
-    check("np.mean(np.zeros((2, 3)), axis=0, keepdims=True).shape", "(1, 3)");
-    check("np.outer([1, 2], [1, 2]), np.array_equal([1, 2], np.array([1, 2]))", "([[1 2]\n [2 4]], True)");
-    check("np.inf > 1e308, np.isnan(np.nan), np.newaxis is None", "(True, True, True)");
-    check("np.array([1, 2, 3]) == np.array([1, 0, 3])", "[ True False  True]");
-    check("3 in np.array([1, 2, 3]), list(np.array([4, 5]))", "(True, [4, 5])");
-    np_err("x = np.max(np.zeros(0))", ErrorKind::Value, "zero-size array");
-    np_err("x = np.mean(np.zeros((2, 2)), axis=2)", ErrorKind::Index, "axis 2 is out of bounds");
-    np_err("x = np.array([[1, 2], [3]])", ErrorKind::Value, "inhomogeneous");
+    check(
+        "np.array([[1, 2], [3, 4]]).T, np.eye(2)",
+        "([[1 3]\n [2 4]], [[1. 0.]\n [0. 1.]])",
+    );
+    check(
+        "np.array([[1, 2], [3, 4]]).tolist(), np.zeros((2, 3)).size",
+        "([[1, 2], [3, 4]], 6)",
+    );
+    check(
+        "np.arange(6).reshape((2, -1)).shape, np.zeros((2, 3)).flatten().shape",
+        "((2, 3), (6,))",
+    );
+    check(
+        "np.unique([3, 1, 3, 2]), np.sort([3, 1, 2])",
+        "([1 2 3], [1 2 3])",
+    );
+    check(
+        "np.median([3, 1, 2, 10]), np.std([1, 1, 1]), np.count_nonzero([0, 1, 2])",
+        "(2.5, 0.0, 2)",
+    );
+    check(
+        "np.array([1.5]).item(), np.float32(2), np.int32(3.9), np.array(5)",
+        "(1.5, 2.0, 3, 5)",
+    );
+    check(
+        "np.zeros((2, 2)).ndim, np.shape([[1, 2, 3]]), len(np.zeros((4, 2)))",
+        "(2, (1, 3), 4)",
+    );
+    check(
+        "np.expand_dims(np.zeros(3), 0).shape, np.zeros((1, 3, 1)).squeeze().shape",
+        "((1, 3), (3,))",
+    );
+    check(
+        "np.mean(np.zeros((2, 3)), axis=0, keepdims=True).shape",
+        "(1, 3)",
+    );
+    check(
+        "np.outer([1, 2], [1, 2]), np.array_equal([1, 2], np.array([1, 2]))",
+        "([[1 2]\n [2 4]], True)",
+    );
+    check(
+        "np.inf > 1e308, np.isnan(np.nan), np.newaxis is None",
+        "(True, True, True)",
+    );
+    check(
+        "np.zeros(3).sum().item(), np.array([1.7])[0].astype(int), (2).tolist()",
+        "(0.0, 1, 2)",
+    );
+    check(
+        "np.array([1, 2, 3]) == np.array([1, 0, 3])",
+        "[ True False  True]",
+    );
+    check(
+        "3 in np.array([1, 2, 3]), list(np.array([4, 5]))",
+        "(True, [4, 5])",
+    );
+    np_err(
+        "x = np.max(np.zeros(0))",
+        ErrorKind::Value,
+        "zero-size array",
+    );
+    np_err(
+        "x = np.mean(np.zeros((2, 2)), axis=2)",
+        ErrorKind::Index,
+        "axis 2 is out of bounds",
+    );
+    np_err(
+        "x = np.array([[1, 2], [3]])",
+        ErrorKind::Value,
+        "inhomogeneous",
+    );
     np_err("x = np.zeros(-1)", ErrorKind::Value, "negative dimensions");
-    np_err("x = np.array([1, 2]).reshape(3)", ErrorKind::Value, "cannot reshape array of size 2 into shape (3,)");
-    np_err("x = np.dot(np.zeros(2), np.zeros(3))", ErrorKind::Value, "not aligned");
-    np_err("x = np.zeros(3, dtype='complex')", ErrorKind::Type, "data type 'complex' not understood");
+    np_err(
+        "x = np.array([1, 2]).reshape(3)",
+        ErrorKind::Value,
+        "cannot reshape array of size 2 into shape (3,)",
+    );
+    np_err(
+        "x = np.dot(np.zeros(2), np.zeros(3))",
+        ErrorKind::Value,
+        "not aligned",
+    );
+    np_err(
+        "x = np.zeros(3, dtype='complex')",
+        ErrorKind::Type,
+        "data type 'complex' not understood",
+    );
     np_err("x = np.array(None)", ErrorKind::Type, "cannot convert None");
-    np_err("x = np.zeros((2, 2)).nope()", ErrorKind::Type, "'ndarray' object has no attribute 'nope'");
-    np_err("x = np.foo(1)", ErrorKind::Type, "module 'numpy' has no attribute 'foo'");
+    np_err(
+        "x = np.zeros((2, 2)).nope()",
+        ErrorKind::Type,
+        "'ndarray' object has no attribute 'nope'",
+    );
+    np_err(
+        "x = np.foo(1)",
+        ErrorKind::Type,
+        "module 'numpy' has no attribute 'foo'",
+    );
 }
 
 #[test]
@@ -297,18 +491,39 @@ i, j, k = np.array([1, 2, 3])
 #[test]
 fn host_arrays_are_validated() {
     // An inconsistent array from a host is an error, not a panic.
-    let bad = NdArray { shape: vec![10], data: vec![1.0], dtype: DType::Float, forgiving: false };
+    let bad = NdArray {
+        shape: vec![10],
+        data: vec![1.0],
+        dtype: DType::Float,
+        forgiving: false,
+    };
     let p = parse("x = m[5]\n").unwrap();
-    let e = run(&p, &mut NoHost, &Limits::default(), vec![("m".to_string(), Value::array(bad))]).unwrap_err();
+    let e = run(
+        &p,
+        &mut NoHost,
+        &Limits::default(),
+        vec![("m".to_string(), Value::array(bad))],
+    )
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Value);
     assert!(e.message.contains("inconsistent array"), "{}", e.message);
 }
 
 #[test]
 fn array_printing() {
-    let out = ok("import numpy as np\nprint(np.zeros((2, 2, 2), dtype=int))\nprint(np.arange(2000))\nprint(np.array([1e-5, 1.0]))\n");
+    let out = ok(
+        "import numpy as np\nprint(np.zeros((2, 2, 2), dtype=int))\nprint(np.arange(2000))\nprint(np.array([1e-5, 1.0]))\n",
+    );
     assert_eq!(
         out.output,
-        vec!["[[[0 0]", "  [0 0]]", "", " [[0 0]", "  [0 0]]]", "[   0    1    2 ... 1997 1998 1999]", "[1.e-05 1.e+00]"]
+        vec![
+            "[[[0 0]",
+            "  [0 0]]",
+            "",
+            " [[0 0]",
+            "  [0 0]]]",
+            "[   0    1    2 ... 1997 1998 1999]",
+            "[1.e-05 1.e+00]"
+        ]
     );
 }

@@ -17,6 +17,16 @@ use crate::quat;
 use crate::query::Resolved;
 use crate::world::{MapHost, World};
 
+/// Limits for one map program: 60 million operations (about 60 whole-map operations at
+/// 100^3, a small fraction of a second; an endless loop stops quickly), 64 million array
+/// elements allocated, nesting 64.
+pub const PROGRAM_LIMITS: Limits = Limits {
+    max_ops: 60_000_000,
+    max_alloc_elements: 64_000_000,
+    max_depth: 64,
+    max_seq_len: 1_000_000,
+};
+
 /// End-effector speed at velocity 1, metres per second.
 pub const BASE_SPEED: f64 = 0.25;
 /// Slowest speed multiplier used for timing (a velocity of 0 would never arrive).
@@ -67,8 +77,8 @@ pub fn run_program(
     };
     let program = valuescape_lang::parse(source).map_err(to_err)?;
     let mut host = MapHost::new(world, source);
-    let out = valuescape_lang::run(&program, &mut host, &Limits::default(), Vec::new())
-        .map_err(to_err)?;
+    let out =
+        valuescape_lang::run(&program, &mut host, &PROGRAM_LIMITS, Vec::new()).map_err(to_err)?;
     let var = format!("{}_map", kind.name());
     let v = out
         .get("ret_val")

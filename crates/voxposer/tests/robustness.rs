@@ -77,3 +77,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_endless_loop_in_a_program_stops_with_a_limit_error() {
+    let w = world();
+    let t = std::time::Instant::now();
+    let e = run_program(&w, MapKind::Affordance, "affordance_map = get_empty_affordance_map()\nwhile True:\n    affordance_map = affordance_map + 1\n", 0)
+        .err()
+        .unwrap_or_else(|| panic!("must fail"));
+    assert!(
+        e.message.contains("LimitError") || e.message.contains("budget"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.line, Some(3));
+    // Not a timed assertion, just a sanity bound far above the expected fraction of a second.
+    assert!(t.elapsed().as_secs() < 60);
+}

@@ -27,12 +27,46 @@ fn float_array(shape: Vec<usize>, data: &[f32]) -> Value {
     Value::array(NdArray::from_vec(shape, data.to_vec(), DType::Float).unwrap())
 }
 
-/// The objects the mock scene contains: (name, position, aabb min, aabb max, normal).
-pub const OBJECTS: &[(&str, [f32; 3], [f32; 3], [f32; 3], [f32; 3])] = &[
-    ("blue block", [10.0, 10.0, 5.0], [9.0, 9.0, 4.0], [11.0, 11.0, 6.0], [0.0, 0.0, 1.0]),
-    ("mug", [5.0, 5.0, 3.0], [4.0, 4.0, 1.0], [6.0, 6.0, 5.0], [0.0, 0.0, 1.0]),
-    ("cup", [15.0, 5.0, 3.0], [14.0, 4.0, 1.0], [16.0, 6.0, 5.0], [0.0, 0.0, 1.0]),
-    ("topmost drawer handle", [10.0, 2.0, 12.0], [9.0, 1.0, 11.0], [11.0, 3.0, 13.0], [0.0, -1.0, 0.0]),
+/// (name, position, aabb min, aabb max, normal).
+pub type SceneObject = (&'static str, [f32; 3], [f32; 3], [f32; 3], [f32; 3]);
+
+/// The objects the mock scene contains.
+pub const OBJECTS: &[SceneObject] = &[
+    (
+        "blue block",
+        [10.0, 10.0, 5.0],
+        [9.0, 9.0, 4.0],
+        [11.0, 11.0, 6.0],
+        [0.0, 0.0, 1.0],
+    ),
+    (
+        "mug",
+        [5.0, 5.0, 3.0],
+        [4.0, 4.0, 1.0],
+        [6.0, 6.0, 5.0],
+        [0.0, 0.0, 1.0],
+    ),
+    (
+        "cup",
+        [15.0, 5.0, 3.0],
+        [14.0, 4.0, 1.0],
+        [16.0, 6.0, 5.0],
+        [0.0, 0.0, 1.0],
+    ),
+    (
+        "topmost drawer handle",
+        [10.0, 2.0, 12.0],
+        [9.0, 1.0, 11.0],
+        [11.0, 3.0, 13.0],
+        [0.0, -1.0, 0.0],
+    ),
+    (
+        "table",
+        [10.0, 10.0, 1.0],
+        [2.0, 3.0, 0.0],
+        [17.0, 16.0, 2.0],
+        [0.0, 0.0, 1.0],
+    ),
 ];
 
 pub fn object(name: &str) -> Option<Value> {
@@ -53,7 +87,9 @@ pub fn empty_map(fill: f32, last: Option<usize>, budget: &mut Budget) -> Result<
     }
     let n: usize = shape.iter().product();
     budget.alloc(n as u64)?;
-    Ok(Value::array(NdArray::filled(shape, fill, DType::Float).with_forgiving(true)))
+    Ok(Value::array(
+        NdArray::filled(shape, fill, DType::Float).with_forgiving(true),
+    ))
 }
 
 fn kwarg<'a>(kwargs: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
@@ -92,12 +128,20 @@ impl valuescape_lang::Host for MockHost {
             "get_empty_velocity_map" => empty_map(1.0, None, budget),
             "get_empty_rotation_map" => empty_map(0.0, Some(4), budget),
             "parse_query_obj" => {
-                let q = args.first().and_then(Value::as_str).ok_or("parse_query_obj expects a string")?;
+                let q = args
+                    .first()
+                    .and_then(Value::as_str)
+                    .ok_or("parse_query_obj expects a string")?;
                 object(q).ok_or_else(|| format!("object '{q}' not found in the scene"))
             }
             "cm2index" => {
-                let cm = args.first().and_then(Value::as_f64).ok_or("cm2index expects a number of cm")?;
-                let what = args.get(1).ok_or("cm2index expects an axis or a direction")?;
+                let cm = args
+                    .first()
+                    .and_then(Value::as_f64)
+                    .ok_or("cm2index expects a number of cm")?;
+                let what = args
+                    .get(1)
+                    .ok_or("cm2index expects an axis or a direction")?;
                 let voxels = cm / VOXEL_CM;
                 if let Some(axis) = what.as_str() {
                     if !matches!(axis, "x" | "y" | "z") {
@@ -105,7 +149,9 @@ impl valuescape_lang::Host for MockHost {
                     }
                     return Ok(Value::Int(voxels.round() as i64));
                 }
-                let v = what.to_f64_vec().ok_or("cm2index expects an axis name or a vector")?;
+                let v = what
+                    .to_f64_vec()
+                    .ok_or("cm2index expects an axis name or a vector")?;
                 if v.len() != 3 {
                     return Err("direction must have 3 components".into());
                 }
@@ -113,7 +159,10 @@ impl valuescape_lang::Host for MockHost {
                 if norm == 0.0 {
                     return Err("direction must not be zero".into());
                 }
-                let data: Vec<f32> = v.iter().map(|x| (x / norm * voxels).round() as f32).collect();
+                let data: Vec<f32> = v
+                    .iter()
+                    .map(|x| (x / norm * voxels).round() as f32)
+                    .collect();
                 Ok(int_array(vec![3], &data))
             }
             "set_voxel_by_radius" => {
@@ -130,7 +179,10 @@ impl valuescape_lang::Host for MockHost {
                     .or(args.get(2))
                     .and_then(Value::as_f64)
                     .ok_or("radius_cm is required")?;
-                let value = kwarg(&kwargs, "value").or(args.get(3)).and_then(Value::as_f64).unwrap_or(1.0);
+                let value = kwarg(&kwargs, "value")
+                    .or(args.get(3))
+                    .and_then(Value::as_f64)
+                    .unwrap_or(1.0);
                 let r = radius_cm / VOXEL_CM;
                 let mut m = map.try_borrow_mut().map_err(|_| "map is in use")?;
                 if m.shape.len() != 3 {
@@ -179,7 +231,11 @@ pub fn run_src(src: &str) -> Result<Outcome, LangError> {
     run_with(src, &Limits::default(), Vec::new())
 }
 
-pub fn run_with(src: &str, limits: &Limits, predefined: Vec<(String, Value)>) -> Result<Outcome, LangError> {
+pub fn run_with(
+    src: &str,
+    limits: &Limits,
+    predefined: Vec<(String, Value)>,
+) -> Result<Outcome, LangError> {
     let program = parse(src)?;
     run(&program, &mut MockHost::new(), limits, predefined)
 }
