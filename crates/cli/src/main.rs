@@ -9,6 +9,7 @@
 //! Exit status: 0 on success, 2 on bad input (with a message naming the problem), 1 when
 //! planning itself fails.
 
+mod gpu_backend;
 mod npy;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -21,7 +22,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use valuescape_core::scene::{Scene, presets};
-use valuescape_voxposer::{MapKind, PlanError, PlanRequest, PlanResult, PlannerKind, plan};
+use valuescape_voxposer::{
+    Backend, CpuBackend, MapKind, PlanError, PlanRequest, PlanResult, PlannerKind, RuleCompiler,
+    plan_with,
+};
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +42,26 @@ struct Cli {
 enum Planner {
     Value,
     Greedy,
+    Mppi,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum BackendArg {
+    Cpu,
+    Gpu,
+}
+
+/// The backend a command asked for.
+fn backend(b: BackendArg) -> Result<Box<dyn Backend>, Failure> {
+    match b {
+        BackendArg::Cpu => Ok(Box::new(CpuBackend)),
+        BackendArg::Gpu => {
+            let g = gpu_backend::GpuBackend::new()
+                .map_err(|e| Failure::Input(format!("--backend gpu: {e}")))?;
+            eprintln!("gpu: {}", g.describe());
+            Ok(Box::new(g))
+        }
+    }
 }
 
 impl From<Planner> for PlannerKind {
@@ -45,6 +69,7 @@ impl From<Planner> for PlannerKind {
         match p {
             Planner::Value => PlannerKind::Value,
             Planner::Greedy => PlannerKind::Greedy,
+            Planner::Mppi => PlannerKind::Mppi,
         }
     }
 }
@@ -80,6 +105,9 @@ enum Command {
         /// Replace the first step's program of a map kind: `kind=file` (repeatable).
         #[arg(long = "program", value_name = "KIND=FILE")]
         programs: Vec<String>,
+        /// Where the numerics run: `cpu` (the reference) or `gpu` (wgpu compute).
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: BackendArg,
     },
     /// Time the compose + plan cycle on every preset (median of repeated runs).
     Bench {
@@ -95,6 +123,9 @@ enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        /// Where the numerics run: `cpu` (the reference) or `gpu` (wgpu compute).
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: BackendArg,
     },
 }
 
@@ -116,21 +147,25 @@ fn main() -> ExitCode {
             json,
             npy,
             programs,
-        } => run_plan(
-            &scene,
-            instruction,
-            planner.into(),
-            grid,
-            json.as_deref(),
-            npy.as_deref(),
-            &programs,
-        ),
+            backend: b,
+        } => backend(b).and_then(|b| {
+            run_plan(
+                &scene,
+                instruction,
+                (planner.into(), grid),
+                json.as_deref(),
+                npy.as_deref(),
+                &programs,
+                b.as_ref(),
+            )
+        }),
         Command::Bench {
             grid,
             runs,
             planner,
             json,
-        } => bench(grid, runs, planner.into(), json),
+            backend: b,
+        } => backend(b).and_then(|b| bench(grid, runs, planner.into(), json, b.as_ref())),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -200,11 +235,11 @@ fn load_scene(arg: &str) -> Result<Scene, Failure> {
 fn run_plan(
     scene: &str,
     instruction: Option<String>,
-    planner: PlannerKind,
-    grid: usize,
+    (planner, grid): (PlannerKind, usize),
     json: Option<&Path>,
     npy_dir: Option<&Path>,
     programs: &[String],
+    backend: &dyn Backend,
 ) -> Result<(), Failure> {
     let scene = load_scene(scene)?;
     let mut overrides = Vec::new();
@@ -231,7 +266,7 @@ fn run_plan(
         overrides,
         keep_maps: npy_dir.is_some(),
     };
-    let result = plan(&req).map_err(Failure::Plan)?;
+    let result = plan_with(&req, &RuleCompiler, backend).map_err(Failure::Plan)?;
     print_plan(&result);
     if let Some(dir) = npy_dir {
         write_npy(dir, &result)
@@ -310,7 +345,13 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-fn bench(grid: usize, runs: usize, planner: PlannerKind, json: bool) -> Result<(), Failure> {
+fn bench(
+    grid: usize,
+    runs: usize,
+    planner: PlannerKind,
+    json: bool,
+    backend: &dyn Backend,
+) -> Result<(), Failure> {
     let runs = runs.max(1);
     let mut rows = Vec::new();
     for scene in presets::all() {
@@ -322,11 +363,11 @@ fn bench(grid: usize, runs: usize, planner: PlannerKind, json: bool) -> Result<(
             overrides: Vec::new(),
             keep_maps: false,
         };
-        plan(&req).map_err(Failure::Plan)?; // warm-up
+        plan_with(&req, &RuleCompiler, backend).map_err(Failure::Plan)?; // warm-up
         let mut stages: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
         let mut steps = 1;
         for _ in 0..runs {
-            let r = plan(&req).map_err(Failure::Plan)?;
+            let r = plan_with(&req, &RuleCompiler, backend).map_err(Failure::Plan)?;
             steps = r.steps.len().max(1);
             let n = steps as f64;
             let t = &r.timing_ms;
@@ -348,7 +389,7 @@ fn bench(grid: usize, runs: usize, planner: PlannerKind, json: bool) -> Result<(
             .iter()
             .map(|(n, steps, m)| serde_json::json!({"scene": n, "steps": steps, "median_ms": m}))
             .collect();
-        let out = serde_json::json!({"grid": grid, "runs": runs, "planner": planner, "presets": v});
+        let out = serde_json::json!({"grid": grid, "runs": runs, "planner": planner, "backend": backend.name(), "presets": v});
         println!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| Failure::Input(e.to_string()))?
@@ -356,7 +397,8 @@ fn bench(grid: usize, runs: usize, planner: PlannerKind, json: bool) -> Result<(
         return Ok(());
     }
     println!(
-        "grid {grid}^3, planner {planner:?}, median of {runs} runs after a warm-up; per step cycle (ms):"
+        "grid {grid}^3, planner {planner:?}, backend {}, median of {runs} runs after a warm-up; per step cycle (ms):",
+        backend.name()
     );
     println!(
         "{:<20} {:>5} {:>9} {:>8} {:>8} {:>8} {:>10}",

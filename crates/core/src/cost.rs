@@ -200,9 +200,19 @@ pub fn compose(input: &CostInput<'_>) -> Result<CostMaps, CostError> {
     let edt_max = target_distance.iter().copied().fold(0f32, f32::max);
     let (g_lo, g_hi) = gauss
         .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
-    let d_scale = if edt_max > 0.0 && edt_max.is_finite() { TARGET_WEIGHT / edt_max } else { TARGET_WEIGHT };
-    let (g_off, g_scale) = if g_hi > g_lo { (g_lo, OBSTACLE_WEIGHT / (g_hi - g_lo)) } else { (0.0, OBSTACLE_WEIGHT) };
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        });
+    let d_scale = if edt_max > 0.0 && edt_max.is_finite() {
+        TARGET_WEIGHT / edt_max
+    } else {
+        TARGET_WEIGHT
+    };
+    let (g_off, g_scale) = if g_hi > g_lo {
+        (g_lo, OBSTACLE_WEIGHT / (g_hi - g_lo))
+    } else {
+        (0.0, OBSTACLE_WEIGHT)
+    };
     let mut cost: Vec<f32> = target_distance
         .iter()
         .zip(&gauss)

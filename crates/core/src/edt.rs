@@ -16,7 +16,13 @@ pub const DIRECT_SEEDS: usize = 24;
 pub fn squared_distance(seeds: &[bool], size: [usize; 3]) -> Vec<f32> {
     let [nx, ny, nz] = size;
     debug_assert_eq!(seeds.len(), nx * ny * nz);
-    let few: Vec<usize> = seeds.iter().enumerate().filter(|(_, s)| **s).map(|(i, _)| i).take(DIRECT_SEEDS + 1).collect();
+    let few: Vec<usize> = seeds
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s)
+        .map(|(i, _)| i)
+        .take(DIRECT_SEEDS + 1)
+        .collect();
     if few.len() <= DIRECT_SEEDS {
         return direct(&few, size);
     }
@@ -95,7 +101,13 @@ fn direct(seeds: &[usize], size: [usize; 3]) -> Vec<f32> {
     let mut d = vec![UNREACHED; nx * ny * nz];
     let pts: Vec<[f32; 3]> = seeds
         .iter()
-        .map(|&i| [(i / (ny * nz)) as f32, ((i / nz) % ny) as f32, (i % nz) as f32])
+        .map(|&i| {
+            [
+                (i / (ny * nz)) as f32,
+                ((i / nz) % ny) as f32,
+                (i % nz) as f32,
+            ]
+        })
         .collect();
     // Per seed: dx^2 + dy^2 are constant along a z line, so the inner loop is a
     // vectorisable min over k.

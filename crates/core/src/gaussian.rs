@@ -90,7 +90,9 @@ fn filter_rows(data: &[f32], outer: usize, n: usize, row_len: usize, w: &[f32]) 
         let src = &data[s * slab..(s + 1) * slab];
         let dst = &mut out[s * slab..(s + 1) * slab];
         for (j, nz) in nonzero.iter_mut().enumerate() {
-            *nz = src[j * row_len..(j + 1) * row_len].iter().any(|&x| x != 0.0);
+            *nz = src[j * row_len..(j + 1) * row_len]
+                .iter()
+                .any(|&x| x != 0.0);
         }
         if !nonzero.iter().any(|&b| b) {
             continue;

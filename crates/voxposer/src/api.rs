@@ -58,6 +58,8 @@ pub enum PlannerKind {
     Value,
     /// The original's greedy descent.
     Greedy,
+    /// Sampling-based trajectory optimisation (MPPI) over smooth trajectories.
+    Mppi,
 }
 
 /// What to plan.
@@ -202,13 +204,19 @@ impl std::error::Error for PlanError {}
 
 /// Compiles, evaluates, composes and plans.
 pub fn plan(req: &PlanRequest) -> Result<PlanResult, PlanError> {
-    plan_with(req, &crate::compiler::RuleCompiler)
+    plan_with(
+        req,
+        &crate::compiler::RuleCompiler,
+        &crate::backend::CpuBackend,
+    )
 }
 
-/// [`plan`] with another program source (e.g. a language model).
+/// [`plan`] with another program source (e.g. a language model) and another backend
+/// (e.g. the GPU's).
 pub fn plan_with(
     req: &PlanRequest,
     source: &dyn crate::compiler::ProgramSource,
+    backend: &dyn crate::backend::Backend,
 ) -> Result<PlanResult, PlanError> {
     let started = web_time::Instant::now();
     let request_err = |message: String| PlanError {
@@ -265,8 +273,14 @@ pub fn plan_with(
             }
         }
     }
-    let steps =
-        crate::pipeline::plan_steps(&mut world, &specs, req.planner, req.keep_maps, &mut timing)?;
+    let steps = crate::pipeline::plan_steps(
+        &mut world,
+        &specs,
+        req.planner,
+        req.keep_maps,
+        &mut timing,
+        backend,
+    )?;
     timing.total = started.elapsed().as_secs_f64() * 1000.0;
     Ok(PlanResult {
         instruction,

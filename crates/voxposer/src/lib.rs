@@ -8,6 +8,7 @@
 //! The one entry point the viewer, the wasm API and the CLI share is [`plan`].
 
 pub mod api;
+pub mod backend;
 pub mod compiler;
 pub mod pipeline;
 pub mod quat;
@@ -18,5 +19,6 @@ pub use api::{
     MapKind, PlanError, PlanRequest, PlanResult, PlannerKind, StepMaps, StepResult, Timing,
     Waypoint, plan, plan_with,
 };
+pub use backend::{Backend, CpuBackend};
 pub use compiler::{CompileError, ProgramSource, RuleCompiler, StepSpec};
 pub use world::World;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use valuescape_core::cost::{self, CostInput, Movable};
+use valuescape_core::cost::{CostInput, Movable};
 use valuescape_core::plan::{self, PathPlan, Problem};
 use valuescape_core::scene::{Entity, Primitive, Shape};
 use valuescape_core::{Field, Grid, Voxel};
@@ -12,6 +12,7 @@ use valuescape_lang::{Limits, Value};
 use web_time::Instant;
 
 use crate::api::{MapKind, PlanError, PlannerKind, StepMaps, StepResult, Timing, Waypoint};
+use crate::backend::{Backend, CpuBackend};
 use crate::compiler::StepSpec;
 use crate::quat;
 use crate::query::Resolved;
@@ -243,6 +244,18 @@ pub fn plan_step(
     planner: PlannerKind,
     keep_maps: bool,
 ) -> Result<PlannedStep, PlanError> {
+    plan_step_on(world, spec, step, planner, keep_maps, &CpuBackend)
+}
+
+/// [`plan_step`] on a chosen backend.
+pub fn plan_step_on(
+    world: &World,
+    spec: &StepSpec,
+    step: usize,
+    planner: PlannerKind,
+    keep_maps: bool,
+    backend: &dyn Backend,
+) -> Result<PlannedStep, PlanError> {
     let g = world.grid;
     let t0 = Instant::now();
     let maps = run_programs(world, &spec.programs, step)?;
@@ -275,13 +288,14 @@ pub fn plan_step(
             )
         }
     };
-    let cm = cost::compose(&CostInput {
-        affordance: &maps.affordance,
-        avoidance: &maps.avoidance,
-        collision: &collision,
-        movable,
-    })
-    .map_err(|e| err("plan", Some(step), Some(MapKind::Affordance), e.to_string()))?;
+    let cm = backend
+        .compose(&CostInput {
+            affordance: &maps.affordance,
+            avoidance: &maps.avoidance,
+            collision: &collision,
+            movable,
+        })
+        .map_err(|e| err("plan", Some(step), Some(MapKind::Affordance), e))?;
     let t_cost = ms(t1);
 
     let t2 = Instant::now();
@@ -304,10 +318,14 @@ pub fn plan_step(
         start,
         planar: spec.planar,
     };
-    let path = match planner {
-        PlannerKind::Value => plan::value::plan(&problem),
-        PlannerKind::Greedy => plan::greedy::plan(&problem),
-    };
+    let path = backend.plan(&problem, planner).map_err(|e| {
+        err(
+            "plan",
+            Some(step),
+            None,
+            format!("{} backend: {e}", backend.name()),
+        )
+    })?;
     // End-effector points: the movable's path shifted by the gripper's offset from it.
     let offset: [f64; 3] = match mover {
         None => [0.0; 3],
@@ -571,10 +589,11 @@ pub fn plan_steps(
     planner: PlannerKind,
     keep_maps: bool,
     timing: &mut Timing,
+    backend: &dyn Backend,
 ) -> Result<Vec<StepResult>, PlanError> {
     let mut out = Vec::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
-        let p = plan_step(world, spec, i, planner, keep_maps)?;
+        let p = plan_step_on(world, spec, i, planner, keep_maps, backend)?;
         timing.programs += p.timing.programs;
         timing.cost += p.timing.cost;
         timing.plan += p.timing.plan;

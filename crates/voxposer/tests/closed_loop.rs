@@ -116,7 +116,8 @@ fn a_program_source_may_leave_out_maps_and_they_take_their_defaults() {
         overrides: Vec::new(),
         keep_maps: true,
     };
-    let r = plan_with(&req, &OneProgram).unwrap_or_else(|e| panic!("{e}"));
+    let r = plan_with(&req, &OneProgram, &valuescape_voxposer::CpuBackend)
+        .unwrap_or_else(|e| panic!("{e}"));
     let s = &r.steps[0];
     assert!(s.target_reached);
     let m = s.maps.as_ref().unwrap_or_else(|| panic!("maps"));

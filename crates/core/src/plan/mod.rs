@@ -11,7 +11,9 @@
 //! [`path_measure`] is the accumulated cost the value planner minimises; it lets any path be
 //! compared with the value planner's.
 
+pub mod field_value;
 pub mod greedy;
+pub mod mppi;
 pub mod savgol;
 pub mod value;
 

@@ -1,0 +1,399 @@
+//! Benchmark of every GPU stage against its CPU reference, on a synthetic tabletop scene.
+
+use valuescape_core::plan::mppi::MppiConfig;
+
+#[cfg(not(target_arch = "wasm32"))]
+use crate::{GpuContext, GpuError};
+
+/// One line of the benchmark table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchRow {
+    /// Voxels per axis.
+    pub size: usize,
+    /// What was timed.
+    pub stage: String,
+    /// GPU milliseconds (median), if measured.
+    pub gpu_ms: Option<f64>,
+    /// How the GPU time was taken: `device` (timestamp queries) or `wall` (submit + wait).
+    pub gpu_timing: &'static str,
+    /// CPU reference milliseconds (median), if measured.
+    pub cpu_ms: Option<f64>,
+    /// Extra facts (sweeps, rollouts per second).
+    pub note: String,
+}
+
+/// What to benchmark.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchOptions {
+    /// Grid sizes (voxels per axis).
+    pub sizes: Vec<usize>,
+    /// Timed repetitions after one warm-up (the median is reported).
+    pub reps: usize,
+    /// Largest size the CPU reference runs at (it is slow at 256^3).
+    pub cpu_max_size: usize,
+    /// MPPI's parameters (one round of `iterations` is timed).
+    pub mppi: MppiConfig,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        Self {
+            sizes: vec![64, 100, 128, 256],
+            reps: 3,
+            cpu_max_size: 128,
+            mppi: MppiConfig::default(),
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn median(mut xs: Vec<f64>) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    Some(xs[xs.len() / 2])
+}
+
+/// Formats rows as a Markdown table.
+pub fn format_table(rows: &[BenchRow]) -> String {
+    let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.2}"));
+    let mut s = String::from(
+        "| grid | stage | GPU ms | timing | CPU ms | CPU/GPU | note |\n|---|---|---:|---|---:|---:|---|\n",
+    );
+    for r in rows {
+        let ratio = match (r.gpu_ms, r.cpu_ms) {
+            (Some(g), Some(c)) if g > 0.0 => format!("{:.2}x", c / g),
+            _ => "-".into(),
+        };
+        s.push_str(&format!(
+            "| {n}^3 | {} | {} | {} | {} | {ratio} | {} |\n",
+            r.stage,
+            f(r.gpu_ms),
+            r.gpu_timing,
+            f(r.cpu_ms),
+            r.note,
+            n = r.size
+        ));
+    }
+    s
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use std::time::Instant;
+
+    use valuescape_core::cost::{self, CostInput, Movable};
+    use valuescape_core::field::Field;
+    use valuescape_core::grid::{Grid, Voxel};
+    use valuescape_core::plan::mppi::{self, RoundState};
+    use valuescape_core::plan::{Problem, field_value, value};
+    use valuescape_core::{edt, gaussian};
+
+    use super::{BenchOptions, BenchRow, median};
+    use crate::util;
+    use crate::{
+        CostPipelines, GpuContext, GpuError, GpuProblem, GpuTimer, MppiPipelines, ValuePipelines,
+    };
+
+    /// A tabletop scene at `n` voxels per axis: a table slab of scene collision, a wall of
+    /// avoidance between the gripper and a small target box.
+    pub(super) struct Scene {
+        pub grid: Grid,
+        pub affordance: Field,
+        pub avoidance: Field,
+        pub collision: Vec<usize>,
+        pub start: Voxel,
+    }
+
+    pub(super) fn scene(n: usize) -> Result<Scene, GpuError> {
+        let grid = Grid::cubic(n).map_err(|e| GpuError::TooLarge(e.to_string()))?;
+        let at = |f: f64| ((f * n as f64) as usize).min(n - 1);
+        let mut affordance = Field::zeros(grid);
+        for i in 0..3 {
+            for j in 0..3 {
+                for k in 0..3 {
+                    affordance.set([at(0.8) + i - 1, at(0.5) + j - 1, at(0.3) + k - 1], 1.0);
+                }
+            }
+        }
+        let mut avoidance = Field::zeros(grid);
+        for i in at(0.5)..at(0.5) + 2 {
+            for j in at(0.2)..at(0.8) {
+                for k in 0..at(0.6) {
+                    avoidance.set([i, j, k], 1.0);
+                }
+            }
+        }
+        let mut collision = Vec::new();
+        for i in 0..n {
+            for j in 0..n {
+                for k in 0..2 {
+                    collision.push(grid.index([i, j, k]));
+                }
+            }
+        }
+        Ok(Scene {
+            grid,
+            affordance,
+            avoidance,
+            collision,
+            start: [at(0.1), at(0.5), at(0.3)],
+        })
+    }
+
+    fn ms(t: Instant) -> f64 {
+        t.elapsed().as_secs_f64() * 1e3
+    }
+
+    fn time<T>(
+        reps: usize,
+        mut f: impl FnMut() -> Result<T, GpuError>,
+    ) -> Result<(Option<f64>, T), GpuError> {
+        let mut out = f()?; // warm-up
+        let mut ts = Vec::with_capacity(reps);
+        for _ in 0..reps {
+            let t = Instant::now();
+            out = f()?;
+            ts.push(ms(t));
+        }
+        Ok((median(ts), out))
+    }
+
+    pub(super) fn run(ctx: &GpuContext, opt: &BenchOptions) -> Result<Vec<BenchRow>, GpuError> {
+        let (dev, q) = (&ctx.device, &ctx.queue);
+        let costp = CostPipelines::new(dev);
+        let valuep = ValuePipelines::new(dev);
+        let mppip = MppiPipelines::new(dev);
+        let mut timer = GpuTimer::new(dev, q, 8);
+        let device_timing = if timer.is_some() { "device" } else { "wall" };
+        let mut rows = Vec::new();
+        for &n in &opt.sizes {
+            let sc = scene(n)?;
+            let g = sc.grid;
+            let cpu_on = n <= opt.cpu_max_size;
+            let row = |stage: &str,
+                       gpu_ms: Option<f64>,
+                       gpu_timing: &'static str,
+                       cpu_ms: Option<f64>,
+                       note: String| BenchRow {
+                size: n,
+                stage: stage.to_string(),
+                gpu_ms,
+                gpu_timing,
+                cpu_ms,
+                note,
+            };
+            let movable = Movable::Gripper(sc.start);
+            let coll = crate::movable_cleared_collision(&g, &sc.collision, movable);
+
+            // Compose: wall clock around submit + wait, then device time per stage.
+            let (gpu_compose, maps) = time(opt.reps, || {
+                let m = costp.compose_cost(
+                    dev,
+                    q,
+                    &g,
+                    &sc.affordance.data,
+                    &sc.avoidance.data,
+                    &coll,
+                )?;
+                util::wait(dev)?;
+                Ok(m)
+            })?;
+            let mut stage_ms: Vec<(&'static str, Vec<f64>)> = Vec::new();
+            if let Some(t) = timer.as_mut() {
+                for _ in 0..opt.reps.max(1) {
+                    t.reset();
+                    costp.compose_cost_timed(
+                        dev,
+                        q,
+                        &g,
+                        &sc.affordance.data,
+                        &sc.avoidance.data,
+                        &coll,
+                        Some(t),
+                    )?;
+                    for (label, v) in t.read(dev, q)? {
+                        match stage_ms.iter_mut().find(|(l, _)| *l == label) {
+                            Some((_, xs)) => xs.push(v),
+                            None => stage_ms.push((label, vec![v])),
+                        }
+                    }
+                }
+            }
+            let (gpu_read, cm) = time(opt.reps, || maps.read_back(dev, q))?;
+
+            // CPU reference, whole and per stage.
+            let input = CostInput {
+                affordance: &sc.affordance,
+                avoidance: &sc.avoidance,
+                collision: &sc.collision,
+                movable,
+            };
+            let (cpu_compose, cpu_stage) = if cpu_on {
+                let (t, _) = time(opt.reps, || {
+                    cost::compose(&input).map_err(|e| GpuError::TooLarge(e.to_string()))
+                })?;
+                let (t_edt, _) = time(opt.reps, || Ok(edt::distance(&cm.target, g.size)))?;
+                let (t_obs, _) = time(opt.reps, || {
+                    let kept =
+                        cost::cleared_collision(&g, &sc.collision, &cm.target_distance, movable);
+                    let mut o = sc.avoidance.clone();
+                    for &i in &kept {
+                        o.data[i] += 1.0;
+                    }
+                    o.data.iter_mut().for_each(|x| *x = x.clamp(0.0, 1.0));
+                    Ok(o)
+                })?;
+                let (t_g, _) = time(opt.reps, || {
+                    Ok(gaussian::voxposer(&cm.obstacle.data, g.size))
+                })?;
+                let (t_n, _) = time(opt.reps, || {
+                    let mut c = cm.cost.data.clone();
+                    let mut d = cm.target_distance.clone();
+                    cost::normalize(&mut d);
+                    cost::normalize(&mut c);
+                    Ok(c)
+                })?;
+                (t, [t_edt, t_obs, t_g, t_n])
+            } else {
+                (None, [None; 4])
+            };
+            rows.push(row(
+                "compose (total)",
+                gpu_compose,
+                "wall",
+                cpu_compose,
+                String::new(),
+            ));
+            for (i, label) in ["edt", "obstacle", "gaussian", "normalise"]
+                .into_iter()
+                .enumerate()
+            {
+                let gpu = stage_ms
+                    .iter()
+                    .find(|(l, _)| *l == label)
+                    .and_then(|(_, xs)| median(xs.clone()));
+                let note = if label == "normalise" {
+                    "CPU: two min-max normalisations".to_string()
+                } else {
+                    String::new()
+                };
+                rows.push(row(
+                    &format!("  {label}"),
+                    gpu,
+                    device_timing,
+                    cpu_stage[i],
+                    note,
+                ));
+            }
+            rows.push(row("read back maps", gpu_read, "wall", None, String::new()));
+
+            // Cost-to-go over the whole grid, on the resident maps.
+            let mut blocked: Vec<bool> = cm
+                .obstacle
+                .data
+                .iter()
+                .zip(&cm.target)
+                .map(|(&o, &t)| o > 0.5 && !t)
+                .collect();
+            blocked[g.index(sc.start)] = false;
+            let p = Problem {
+                grid: g,
+                cost: &cm.cost.data,
+                target: &cm.target,
+                target_distance: &cm.target_distance,
+                blocked: &blocked,
+                lower_bound: cm.lower_bound,
+                start: sc.start,
+                planar: false,
+            };
+            let gp = valuep.problem_from_maps(dev, q, &maps, sc.start, false);
+            let (gpu_v, v) = time(opt.reps, || valuep.cost_to_go(dev, q, &gp))?;
+            let cpu_v = if cpu_on {
+                time(opt.reps, || Ok(field_value::cost_to_go(&p)))?.0
+            } else {
+                None
+            };
+            let vs = v.value[g.index(sc.start)];
+            rows.push(row(
+                "cost-to-go (value iteration)",
+                gpu_v,
+                "wall",
+                cpu_v,
+                format!(
+                    "{} sweeps; V(start) {vs:.3}; CPU: Dijkstra over the grid",
+                    v.sweeps
+                ),
+            ));
+            let cpu_astar = if cpu_on {
+                time(opt.reps, || Ok(value::plan(&p)))?.0
+            } else {
+                None
+            };
+            rows.push(row(
+                "  CPU A* (value planner)",
+                None,
+                "-",
+                cpu_astar,
+                "reference: searches toward the start only".into(),
+            ));
+
+            // MPPI: one round (iterations x rollouts).
+            let cfg = opt.mppi;
+            let st = RoundState {
+                round: 0,
+                start: sc.start.map(|x| x as f32),
+                start_free: true,
+            };
+            let gpm = GpuProblem::upload(dev, &p)?;
+            let nominal = vec![[0f32; 3]; cfg.horizon as usize];
+            let (gpu_m, _) = time(opt.reps, || {
+                let mut u = nominal.clone();
+                mppip.optimise_round(dev, q, &gpm, &cfg, &st, &mut u)?;
+                Ok(u)
+            })?;
+            let cpu_m = if cpu_on {
+                time(opt.reps, || {
+                    let mut u = nominal.clone();
+                    mppi::optimise_round(&p, &cfg, &st, &mut u);
+                    Ok(u)
+                })?
+                .0
+            } else {
+                None
+            };
+            let per_s = |t: Option<f64>| {
+                t.map_or("-".to_string(), |ms| {
+                    format!(
+                        "{:.0}",
+                        (cfg.rollouts * cfg.iterations) as f64 / (ms * 1e-3)
+                    )
+                })
+            };
+            rows.push(row(
+                "MPPI round",
+                gpu_m,
+                "wall",
+                cpu_m,
+                format!(
+                    "K={} H={} x{} iterations; rollouts/s GPU {} CPU {}",
+                    cfg.rollouts,
+                    cfg.horizon,
+                    cfg.iterations,
+                    per_s(gpu_m),
+                    per_s(cpu_m)
+                ),
+            ));
+        }
+        Ok(rows)
+    }
+}
+
+/// Benchmarks every stage at each size of `opt.sizes` on `ctx`'s device against the CPU
+/// reference (medians of `opt.reps` after a warm-up). GPU stage times are device times from
+/// timestamp queries when the adapter supports them, else wall clock around submit + wait.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn bench(ctx: &GpuContext, opt: &BenchOptions) -> Result<Vec<BenchRow>, GpuError> {
+    native::run(ctx, opt)
+}

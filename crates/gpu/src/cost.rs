@@ -1,0 +1,673 @@
+//! VoxPoser's cost map on the GPU: the counterpart of `valuescape_core::cost::compose`.
+
+use bytemuck::{Pod, Zeroable};
+use valuescape_core::cost::{self, CostMaps, Movable};
+use valuescape_core::field::Field;
+use valuescape_core::gaussian;
+use valuescape_core::grid::{Grid, MAX_SIZE};
+
+use crate::timer::GpuTimer;
+use crate::util::{self, bind, dispatch, groups, pipeline, storage, storage_init, uniform};
+use crate::{GpuError, shaders};
+
+const UNREACHED: u32 = u32::MAX;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct EdtParams {
+    n_lines: u32,
+    len: u32,
+    a: u32,
+    b: u32,
+    c: u32,
+    stride: u32,
+    _pad: [u32; 2],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct GaussParams {
+    n: u32,
+    len: u32,
+    stride: u32,
+    taps: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct ReduceParams {
+    n: u32,
+    slot: u32,
+    _pad: [u32; 2],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct ComposeParams {
+    n: u32,
+    n_collisions: u32,
+    clear_d2: u32,
+    slot: u32,
+    target_weight: f32,
+    obstacle_weight: f32,
+    inf_bits: u32,
+    _pad: u32,
+}
+
+/// The compiled cost-map kernels and VoxPoser's Gaussian weights.
+#[derive(Debug)]
+pub struct CostPipelines {
+    edt: wgpu::ComputePipeline,
+    gauss: wgpu::ComputePipeline,
+    minmax: wgpu::ComputePipeline,
+    seed: wgpu::ComputePipeline,
+    scatter: wgpu::ComputePipeline,
+    prepare: wgpu::ComputePipeline,
+    combine: wgpu::ComputePipeline,
+    normalize: wgpu::ComputePipeline,
+    /// `gaussian::kernel(VOXPOSER_SIGMA, TRUNCATE)`: 81 taps.
+    voxposer_weights: Vec<f32>,
+}
+
+/// A composed cost map, resident on the GPU. Buffers hold one value per voxel, C order.
+#[derive(Debug)]
+pub struct GpuCostMaps {
+    /// The grid.
+    pub grid: Grid,
+    /// Target mask (affordance == 1), from the host's copy of the affordance map.
+    pub target: Vec<bool>,
+    /// Number of target voxels.
+    pub target_count: usize,
+    /// Squared distance to the nearest target, `u32` (exact).
+    pub squared_distance: wgpu::Buffer,
+    /// Distance to the nearest target, `f32`.
+    pub distance: wgpu::Buffer,
+    /// Avoidance plus cleared collision, clipped to [0, 1], `f32`.
+    pub obstacle: wgpu::Buffer,
+    /// The Gaussian of the obstacle map before normalisation, `f32`.
+    pub gaussian: wgpu::Buffer,
+    /// The cost map, `f32`.
+    pub cost: wgpu::Buffer,
+    /// Reduction results, 3 `(min, max)` pairs of order-preserving keys: distance, Gaussian,
+    /// raw sum.
+    pub stats: wgpu::Buffer,
+}
+
+/// The scene-collision voxels left after the clearing around the moving entity (a +-10
+/// voxel cube around the gripper, or within 15 voxels of the object), as `u32` flat indices:
+/// the list [`CostPipelines::compose_cost`] takes. The clearing near the targets is left to the
+/// GPU (it needs the target distance). Done on the CPU with `valuescape_core`'s own rule.
+pub fn movable_cleared_collision(
+    grid: &Grid,
+    collision: &[usize],
+    movable: Movable<'_>,
+) -> Vec<u32> {
+    // Infinite target distances make the target clearing a no-op, leaving the movable's.
+    let far = vec![f32::INFINITY; grid.len()];
+    cost::cleared_collision(grid, collision, &far, movable)
+        .into_iter()
+        .map(|i| i as u32)
+        .collect()
+}
+
+/// The smallest integer squared distance whose `f32` square root is at least the clearing
+/// radius: `d2 >= this` is exactly the CPU's `distance >= CLEAR_RADIUS`.
+fn clear_threshold() -> u32 {
+    (0u32..)
+        .find(|&d| (d as f32).sqrt() >= cost::CLEAR_RADIUS)
+        .unwrap_or(u32::MAX)
+}
+
+fn check_grid(device: &wgpu::Device, size: [usize; 3]) -> Result<usize, GpuError> {
+    if size.iter().any(|&s| s == 0 || s > MAX_SIZE) {
+        return Err(GpuError::TooLarge(format!(
+            "grid {size:?}: every axis must hold 1 to {MAX_SIZE} voxels"
+        )));
+    }
+    let n = size[0] * size[1] * size[2];
+    util::check_size(device, n as u64 * 4)?;
+    Ok(n)
+}
+
+/// The three line specifications of the separable passes, z then y then x.
+fn edt_lines(size: [usize; 3]) -> [EdtParams; 3] {
+    let [nx, ny, nz] = size.map(|s| s as u32);
+    let p = |n_lines, len, a, b, c, stride| EdtParams {
+        n_lines,
+        len,
+        a,
+        b,
+        c,
+        stride,
+        _pad: [0; 2],
+    };
+    [
+        p(nx * ny, nz, 1, nz, 0, 1),
+        p(nx * nz, ny, nz, ny * nz, 1, nz),
+        p(ny * nz, nx, ny * nz, 0, 1, ny * nz),
+    ]
+}
+
+fn begin<'e>(
+    enc: &'e mut wgpu::CommandEncoder,
+    timer: &mut Option<&mut GpuTimer>,
+    label: &'static str,
+) -> wgpu::ComputePass<'e> {
+    let writes = timer.as_deref_mut().and_then(|t| t.writes(label));
+    enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some(label),
+        timestamp_writes: writes,
+    })
+}
+
+impl CostPipelines {
+    /// Compiles the kernels.
+    pub fn new(device: &wgpu::Device) -> Self {
+        Self {
+            edt: pipeline(device, "edt", shaders::EDT, "line_pass"),
+            gauss: pipeline(device, "gaussian", shaders::GAUSSIAN, "axis_pass"),
+            minmax: pipeline(device, "minmax", shaders::REDUCE, "minmax"),
+            seed: pipeline(device, "seed", shaders::COMPOSE, "seed"),
+            scatter: pipeline(device, "scatter", shaders::COMPOSE, "scatter"),
+            prepare: pipeline(device, "prepare", shaders::COMPOSE, "prepare"),
+            combine: pipeline(device, "combine", shaders::COMPOSE, "combine"),
+            normalize: pipeline(device, "normalize", shaders::COMPOSE, "normalize"),
+            voxposer_weights: gaussian::kernel(gaussian::VOXPOSER_SIGMA, gaussian::TRUNCATE),
+        }
+    }
+
+    /// Records the three EDT passes: `seeded -> out -> scratch -> out`.
+    fn encode_edt(
+        &self,
+        device: &wgpu::Device,
+        pass: &mut wgpu::ComputePass<'_>,
+        size: [usize; 3],
+        seeded: &wgpu::Buffer,
+        scratch: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+    ) {
+        let chain = [(seeded, out), (out, scratch), (scratch, out)];
+        for (p, (src, dst)) in edt_lines(size).iter().zip(chain) {
+            let u = uniform(device, p);
+            let bg = bind(device, &self.edt, &[(0, &u), (1, src), (2, dst)]);
+            dispatch(pass, &self.edt, &bg, groups(p.n_lines as usize, 64));
+        }
+    }
+
+    /// Records the three Gaussian passes: `input -> out -> scratch -> out`.
+    #[allow(clippy::too_many_arguments)]
+    fn encode_gaussian(
+        &self,
+        device: &wgpu::Device,
+        pass: &mut wgpu::ComputePass<'_>,
+        size: [usize; 3],
+        weights: &wgpu::Buffer,
+        taps: u32,
+        input: &wgpu::Buffer,
+        scratch: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+    ) {
+        let [nx, ny, nz] = size.map(|s| s as u32);
+        let n = nx * ny * nz;
+        let axes = [(nz, 1), (ny, nz), (nx, ny * nz)];
+        let chain = [(input, out), (out, scratch), (scratch, out)];
+        for ((len, stride), (src, dst)) in axes.into_iter().zip(chain) {
+            let u = uniform(
+                device,
+                &GaussParams {
+                    n,
+                    len,
+                    stride,
+                    taps,
+                },
+            );
+            let bg = bind(
+                device,
+                &self.gauss,
+                &[(0, &u), (1, src), (2, dst), (3, weights)],
+            );
+            dispatch(pass, &self.gauss, &bg, groups(n as usize, 256));
+        }
+    }
+
+    /// Records a min-max reduction of `n` values of `src` into stats slot `slot`.
+    fn encode_minmax(
+        &self,
+        device: &wgpu::Device,
+        pass: &mut wgpu::ComputePass<'_>,
+        n: usize,
+        src: &wgpu::Buffer,
+        stats: &wgpu::Buffer,
+        slot: u32,
+    ) {
+        let u = uniform(
+            device,
+            &ReduceParams {
+                n: n as u32,
+                slot,
+                _pad: [0; 2],
+            },
+        );
+        let bg = bind(device, &self.minmax, &[(0, &u), (1, src), (2, stats)]);
+        // Each invocation folds at least 16 values (fewer workgroup barriers and atomics),
+        // with up to 1024 workgroups striding over the rest.
+        let wgs = n.div_ceil(256 * 16).clamp(1, 1024);
+        dispatch(pass, &self.minmax, &bg, (wgs as u32, 1));
+    }
+
+    /// Composes the cost map on the GPU, with the semantics of
+    /// `valuescape_core::cost::compose`: targets are the voxels whose affordance is 1;
+    /// `collision_cleared` is the scene-collision list already cleared around the moving
+    /// entity on the host ([`movable_cleared_collision`]); the GPU drops the entries closer
+    /// than 15 voxels to a target, adds the rest to the avoidance map and clips to [0, 1];
+    /// then `cost = normalize(2 normalize(EDT) + normalize(gaussian(obstacle, 10)))`.
+    /// Submits the work and returns without waiting.
+    pub fn compose_cost(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        grid: &Grid,
+        affordance: &[f32],
+        avoidance: &[f32],
+        collision_cleared: &[u32],
+    ) -> Result<GpuCostMaps, GpuError> {
+        self.compose_cost_timed(
+            device,
+            queue,
+            grid,
+            affordance,
+            avoidance,
+            collision_cleared,
+            None,
+        )
+    }
+
+    /// [`CostPipelines::compose_cost`] with the stages (`edt`, `obstacle`, `gaussian`,
+    /// `normalise`) timed by `timer` when given (one pass each); the caller resolves and
+    /// reads the timer.
+    #[allow(clippy::too_many_arguments)]
+    pub fn compose_cost_timed(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        grid: &Grid,
+        affordance: &[f32],
+        avoidance: &[f32],
+        collision_cleared: &[u32],
+        mut timer: Option<&mut GpuTimer>,
+    ) -> Result<GpuCostMaps, GpuError> {
+        let n = check_grid(device, grid.size)?;
+        util::check_len("the affordance map", n, affordance.len())?;
+        util::check_len("the avoidance map", n, avoidance.len())?;
+        let target: Vec<bool> = affordance.iter().map(|&a| cost::is_target(a)).collect();
+        let target_count = target.iter().filter(|&&t| t).count();
+        if target_count == 0 {
+            return Err(GpuError::NoTarget);
+        }
+        let bytes = n as u64 * 4;
+        let aff = storage_init(device, "affordance", affordance);
+        let avoid = storage_init(device, "avoidance", avoidance);
+        let coll = storage_init(device, "collision", collision_cleared);
+        let d2 = storage(device, "squared distance", bytes);
+        let hits = storage(device, "hits", bytes);
+        let obstacle = storage(device, "obstacle", bytes);
+        let distance = storage(device, "distance", bytes);
+        let gauss = storage(device, "gaussian", bytes);
+        let cost_buf = storage(device, "cost", bytes);
+        let stats_init: [u32; 6] = [u32::MAX, 0, u32::MAX, 0, u32::MAX, 0];
+        let stats = storage_init(device, "stats", &stats_init);
+        let weights = storage_init(device, "weights", &self.voxposer_weights);
+        let taps = self.voxposer_weights.len() as u32;
+        let params = uniform(
+            device,
+            &ComposeParams {
+                n: n as u32,
+                n_collisions: collision_cleared.len() as u32,
+                clear_d2: clear_threshold(),
+                slot: 2,
+                target_weight: cost::TARGET_WEIGHT,
+                obstacle_weight: cost::OBSTACLE_WEIGHT,
+                inf_bits: f32::INFINITY.to_bits(),
+                _pad: 0,
+            },
+        );
+        let g256 = groups(n, 256);
+        let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("compose cost"),
+        });
+        {
+            // EDT: seeds into `cost_buf` (scratch), passes cost_buf -> d2 -> obstacle -> d2.
+            let mut pass = begin(&mut enc, &mut timer, "edt");
+            let bg = bind(
+                device,
+                &self.seed,
+                &[(0, &params), (1, &aff), (2, &cost_buf)],
+            );
+            dispatch(&mut pass, &self.seed, &bg, g256);
+            self.encode_edt(device, &mut pass, grid.size, &cost_buf, &obstacle, &d2);
+        }
+        {
+            let mut pass = begin(&mut enc, &mut timer, "obstacle");
+            if !collision_cleared.is_empty() {
+                let bg = bind(
+                    device,
+                    &self.scatter,
+                    &[(0, &params), (2, &d2), (3, &coll), (4, &hits)],
+                );
+                dispatch(
+                    &mut pass,
+                    &self.scatter,
+                    &bg,
+                    groups(collision_cleared.len(), 256),
+                );
+            }
+            let bg = bind(
+                device,
+                &self.prepare,
+                &[
+                    (0, &params),
+                    (2, &d2),
+                    (4, &hits),
+                    (5, &avoid),
+                    (6, &obstacle),
+                    (7, &distance),
+                ],
+            );
+            dispatch(&mut pass, &self.prepare, &bg, g256);
+        }
+        {
+            // Gaussian: obstacle -> gauss -> cost_buf (scratch) -> gauss.
+            let mut pass = begin(&mut enc, &mut timer, "gaussian");
+            self.encode_gaussian(
+                device, &mut pass, grid.size, &weights, taps, &obstacle, &cost_buf, &gauss,
+            );
+        }
+        {
+            let mut pass = begin(&mut enc, &mut timer, "normalise");
+            self.encode_minmax(device, &mut pass, n, &distance, &stats, 0);
+            self.encode_minmax(device, &mut pass, n, &gauss, &stats, 1);
+            let bg = bind(
+                device,
+                &self.combine,
+                &[
+                    (0, &params),
+                    (7, &distance),
+                    (8, &gauss),
+                    (9, &stats),
+                    (10, &cost_buf),
+                ],
+            );
+            dispatch(&mut pass, &self.combine, &bg, g256);
+            self.encode_minmax(device, &mut pass, n, &cost_buf, &stats, 2);
+            let bg = bind(
+                device,
+                &self.normalize,
+                &[(0, &params), (9, &stats), (10, &cost_buf)],
+            );
+            dispatch(&mut pass, &self.normalize, &bg, g256);
+        }
+        if let Some(t) = timer.as_deref() {
+            t.resolve(&mut enc);
+        }
+        queue.submit([enc.finish()]);
+        Ok(GpuCostMaps {
+            grid: *grid,
+            target,
+            target_count,
+            squared_distance: d2,
+            distance,
+            obstacle,
+            gaussian: gauss,
+            cost: cost_buf,
+            stats,
+        })
+    }
+
+    /// Squared Euclidean distance from every voxel to the nearest seed (`f32::INFINITY`
+    /// where there is none), as `valuescape_core::edt::squared_distance` computes it.
+    pub async fn squared_distance_async(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        size: [usize; 3],
+        seeds: &[bool],
+    ) -> Result<Vec<f32>, GpuError> {
+        let n = check_grid(device, size)?;
+        util::check_len("the seed mask", n, seeds.len())?;
+        let init: Vec<u32> = seeds
+            .iter()
+            .map(|&s| if s { 0 } else { UNREACHED })
+            .collect();
+        let a = storage_init(device, "edt in", &init);
+        let b = storage(device, "edt scratch", n as u64 * 4);
+        let out = storage(device, "edt out", n as u64 * 4);
+        let mut enc =
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+            self.encode_edt(device, &mut pass, size, &a, &b, &out);
+        }
+        queue.submit([enc.finish()]);
+        let d2: Vec<u32> = util::read(device, queue, &out, n).await?;
+        Ok(d2
+            .into_iter()
+            .map(|d| {
+                if d == UNREACHED {
+                    f32::INFINITY
+                } else {
+                    d as f32
+                }
+            })
+            .collect())
+    }
+
+    /// The separable Gaussian of a volume with reflected borders, as
+    /// `valuescape_core::gaussian::filter` computes it.
+    pub async fn gaussian_async(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        size: [usize; 3],
+        data: &[f32],
+        sigma: f64,
+        truncate: f64,
+    ) -> Result<Vec<f32>, GpuError> {
+        let n = check_grid(device, size)?;
+        util::check_len("the volume", n, data.len())?;
+        let w = gaussian::kernel(sigma, truncate);
+        let weights = storage_init(device, "weights", &w);
+        let input = storage_init(device, "gaussian in", data);
+        let scratch = storage(device, "gaussian scratch", n as u64 * 4);
+        let out = storage(device, "gaussian out", n as u64 * 4);
+        let mut enc =
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+            self.encode_gaussian(
+                device,
+                &mut pass,
+                size,
+                &weights,
+                w.len() as u32,
+                &input,
+                &scratch,
+                &out,
+            );
+        }
+        queue.submit([enc.finish()]);
+        util::read(device, queue, &out, n).await
+    }
+
+    /// Min-max normalisation, as `valuescape_core::cost::normalize`: returns the normalised
+    /// values and the `(min, max)` before normalising; a constant map is left as it is.
+    pub async fn normalize_async(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        data: &[f32],
+    ) -> Result<(Vec<f32>, (f32, f32)), GpuError> {
+        let n = data.len();
+        util::check_size(device, n as u64 * 4)?;
+        if n == 0 {
+            return Ok((Vec::new(), (f32::INFINITY, f32::NEG_INFINITY)));
+        }
+        let buf = storage_init(device, "normalize", data);
+        let stats = storage_init(device, "stats", &[u32::MAX, 0u32]);
+        let params = uniform(
+            device,
+            &ComposeParams {
+                n: n as u32,
+                n_collisions: 0,
+                clear_d2: 0,
+                slot: 0,
+                target_weight: 0.0,
+                obstacle_weight: 0.0,
+                inf_bits: f32::INFINITY.to_bits(),
+                _pad: 0,
+            },
+        );
+        let mut enc =
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+            self.encode_minmax(device, &mut pass, n, &buf, &stats, 0);
+            let bg = bind(
+                device,
+                &self.normalize,
+                &[(0, &params), (9, &stats), (10, &buf)],
+            );
+            dispatch(&mut pass, &self.normalize, &bg, groups(n, 256));
+        }
+        queue.submit([enc.finish()]);
+        let out: Vec<f32> = util::read(device, queue, &buf, n).await?;
+        let s: Vec<u32> = util::read(device, queue, &stats, 2).await?;
+        Ok((out, (util::unkey(s[0]), util::unkey(s[1]))))
+    }
+
+    /// Blocking [`CostPipelines::squared_distance_async`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn squared_distance(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        size: [usize; 3],
+        seeds: &[bool],
+    ) -> Result<Vec<f32>, GpuError> {
+        util::block_on(self.squared_distance_async(device, queue, size, seeds))
+    }
+
+    /// Blocking [`CostPipelines::gaussian_async`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn gaussian(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        size: [usize; 3],
+        data: &[f32],
+        sigma: f64,
+        truncate: f64,
+    ) -> Result<Vec<f32>, GpuError> {
+        util::block_on(self.gaussian_async(device, queue, size, data, sigma, truncate))
+    }
+
+    /// Blocking [`CostPipelines::normalize_async`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn normalize(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        data: &[f32],
+    ) -> Result<(Vec<f32>, (f32, f32)), GpuError> {
+        util::block_on(self.normalize_async(device, queue, data))
+    }
+}
+
+impl GpuCostMaps {
+    /// Reads the maps back into the CPU's [`CostMaps`] (the planners' input), with the
+    /// lower bound derived from the GPU's reductions exactly as the CPU derives it.
+    pub async fn read_back_async(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+    ) -> Result<CostMaps, GpuError> {
+        let n = self.grid.len();
+        let distance: Vec<f32> = util::read(device, queue, &self.distance, n).await?;
+        let obstacle: Vec<f32> = util::read(device, queue, &self.obstacle, n).await?;
+        let cost_data: Vec<f32> = util::read(device, queue, &self.cost, n).await?;
+        let stats: Vec<u32> = util::read(device, queue, &self.stats, 6).await?;
+        let edt_max = util::unkey(stats[1]).max(0.0);
+        let (raw_min, raw_max) = (util::unkey(stats[4]), util::unkey(stats[5]));
+        let range = raw_max - raw_min;
+        let lower_bound = if range > 0.0 && edt_max > 0.0 {
+            let a = cost::TARGET_WEIGHT / (edt_max * range);
+            (a * 0.999, raw_min / range + 1e-5)
+        } else {
+            (0.0, 0.0)
+        };
+        Ok(CostMaps {
+            target: self.target.clone(),
+            target_count: self.target_count,
+            target_distance: distance,
+            obstacle: Field {
+                grid: self.grid,
+                data: obstacle,
+            },
+            cost: Field {
+                grid: self.grid,
+                data: cost_data,
+            },
+            lower_bound,
+        })
+    }
+
+    /// Blocking [`GpuCostMaps::read_back_async`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn read_back(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+    ) -> Result<CostMaps, GpuError> {
+        util::block_on(self.read_back_async(device, queue))
+    }
+
+    /// Reads one `f32` map back (e.g. [`GpuCostMaps::gaussian`]).
+    pub async fn read_f32_async(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        buffer: &wgpu::Buffer,
+    ) -> Result<Vec<f32>, GpuError> {
+        util::read(device, queue, buffer, self.grid.len()).await
+    }
+
+    /// Blocking [`GpuCostMaps::read_f32_async`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn read_f32(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        buffer: &wgpu::Buffer,
+    ) -> Result<Vec<f32>, GpuError> {
+        util::block_on(self.read_f32_async(device, queue, buffer))
+    }
+
+    /// The reductions: `[(min, max) of distance, of the Gaussian, of the raw sum]`.
+    pub async fn stats_async(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+    ) -> Result<[(f32, f32); 3], GpuError> {
+        let s: Vec<u32> = util::read(device, queue, &self.stats, 6).await?;
+        Ok([0, 1, 2].map(|i| (util::unkey(s[2 * i]), util::unkey(s[2 * i + 1]))))
+    }
+
+    /// Blocking [`GpuCostMaps::stats_async`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn stats(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+    ) -> Result<[(f32, f32); 3], GpuError> {
+        util::block_on(self.stats_async(device, queue))
+    }
+}

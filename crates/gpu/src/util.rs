@@ -1,0 +1,284 @@
+//! Small wgpu helpers shared by the pipelines: pipelines from WGSL, buffers, bind groups,
+//! dispatch sizes, and reading buffers back (async, with blocking wrappers on native).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use wgpu::util::DeviceExt;
+
+use crate::GpuError;
+
+/// Storage usage for buffers the kernels write and the host may copy from or clear.
+pub(crate) const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+
+/// A compute pipeline with an automatic layout for `entry` of `source`.
+pub(crate) fn pipeline(
+    device: &wgpu::Device,
+    label: &str,
+    source: &str,
+    entry: &str,
+) -> wgpu::ComputePipeline {
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(label),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    });
+    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(label),
+        layout: None,
+        module: &module,
+        entry_point: Some(entry),
+        compilation_options: wgpu::PipelineCompilationOptions::default(),
+        cache: None,
+    })
+}
+
+/// A bind group for group 0 of `pipeline` with `(binding, buffer)` entries.
+pub(crate) fn bind(
+    device: &wgpu::Device,
+    pipeline: &wgpu::ComputePipeline,
+    entries: &[(u32, &wgpu::Buffer)],
+) -> wgpu::BindGroup {
+    let layout = pipeline.get_bind_group_layout(0);
+    let entries: Vec<wgpu::BindGroupEntry<'_>> = entries
+        .iter()
+        .map(|(b, buf)| wgpu::BindGroupEntry {
+            binding: *b,
+            resource: buf.as_entire_binding(),
+        })
+        .collect();
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &layout,
+        entries: &entries,
+    })
+}
+
+/// A uniform buffer holding `value`.
+pub(crate) fn uniform<T: bytemuck::Pod>(device: &wgpu::Device, value: &T) -> wgpu::Buffer {
+    device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some("params"),
+        contents: bytemuck::bytes_of(value),
+        usage: wgpu::BufferUsages::UNIFORM,
+    })
+}
+
+/// A storage buffer initialised with `data` (at least 4 bytes, so empty lists bind).
+pub(crate) fn storage_init<T: bytemuck::Pod>(
+    device: &wgpu::Device,
+    label: &str,
+    data: &[T],
+) -> wgpu::Buffer {
+    let bytes: &[u8] = bytemuck::cast_slice(data);
+    let pad = [0u8; 4];
+    device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some(label),
+        contents: if bytes.is_empty() { &pad } else { bytes },
+        usage: STORAGE,
+    })
+}
+
+/// An uninitialised (zeroed) storage buffer of `bytes` bytes.
+pub(crate) fn storage(device: &wgpu::Device, label: &str, bytes: u64) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: bytes.max(4),
+        usage: STORAGE,
+        mapped_at_creation: false,
+    })
+}
+
+/// Workgroup counts `(x, y)` covering `invocations` with `wg`-wide workgroups, within the
+/// 65535-per-dimension limit (the kernels rebuild the linear index from both).
+pub(crate) fn groups(invocations: usize, wg: u32) -> (u32, u32) {
+    let total = invocations.div_ceil(wg as usize).max(1);
+    let x = total.min(32_768);
+    (x as u32, total.div_ceil(x) as u32)
+}
+
+/// Records one dispatch.
+pub(crate) fn dispatch(
+    pass: &mut wgpu::ComputePass<'_>,
+    pipeline: &wgpu::ComputePipeline,
+    bind_group: &wgpu::BindGroup,
+    (x, y): (u32, u32),
+) {
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, bind_group, &[]);
+    pass.dispatch_workgroups(x, y, 1);
+}
+
+/// Checks that buffers of `bytes` fit the device's limits.
+pub(crate) fn check_size(device: &wgpu::Device, bytes: u64) -> Result<(), GpuError> {
+    let l = device.limits();
+    let max = l.max_storage_buffer_binding_size.min(l.max_buffer_size);
+    if bytes > max {
+        return Err(GpuError::TooLarge(format!(
+            "a {bytes}-byte buffer exceeds the device's {max}-byte storage binding limit"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an input slice's length.
+pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), GpuError> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(GpuError::SizeMismatch {
+            what,
+            expected,
+            got,
+        })
+    }
+}
+
+/// A one-shot channel whose receiving end is a future (no executor needed).
+struct Shared<T> {
+    value: Option<T>,
+    waker: Option<Waker>,
+}
+
+struct Receiver<T>(Arc<Mutex<Shared<T>>>);
+
+impl<T> Future for Receiver<T> {
+    type Output = T;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let mut s = match self.0.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match s.value.take() {
+            Some(v) => Poll::Ready(v),
+            None => {
+                s.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+fn oneshot<T>() -> (impl FnOnce(T), Receiver<T>) {
+    let shared = Arc::new(Mutex::new(Shared {
+        value: None,
+        waker: None,
+    }));
+    let tx = {
+        let shared = shared.clone();
+        move |v: T| {
+            let mut s = match shared.lock() {
+                Ok(s) => s,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            s.value = Some(v);
+            if let Some(w) = s.waker.take() {
+                w.wake();
+            }
+        }
+    };
+    (tx, Receiver(shared))
+}
+
+/// Waits for all submitted work (a no-op on WebGPU, where the browser drives the queue).
+pub(crate) fn wait(device: &wgpu::Device) -> Result<(), GpuError> {
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map(|_| ())
+        .map_err(|e| GpuError::Poll(e.to_string()))
+}
+
+/// Copies `bytes` bytes of `src` into a staging buffer and reads them back.
+pub(crate) async fn read_bytes(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    src: &wgpu::Buffer,
+    bytes: u64,
+) -> Result<Vec<u8>, GpuError> {
+    let bytes = bytes.max(4).next_multiple_of(4);
+    let staging = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("read back"),
+        size: bytes,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+    enc.copy_buffer_to_buffer(src, 0, &staging, 0, bytes);
+    queue.submit([enc.finish()]);
+    let (tx, rx) = oneshot();
+    staging.map_async(wgpu::MapMode::Read, .., tx);
+    wait(device)?;
+    rx.await.map_err(|e| GpuError::Map(e.to_string()))?;
+    let out = staging.get_mapped_range(..).to_vec();
+    staging.unmap();
+    Ok(out)
+}
+
+/// Reads `len` values of type `T` from the start of `src`.
+pub(crate) async fn read<T: bytemuck::Pod>(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    src: &wgpu::Buffer,
+    len: usize,
+) -> Result<Vec<T>, GpuError> {
+    let size = (len * size_of::<T>()) as u64;
+    let bytes = read_bytes(device, queue, src, size).await?;
+    Ok(bytemuck::pod_collect_to_vec(&bytes[..len * size_of::<T>()]))
+}
+
+/// Runs a future to completion on native targets (the work it waits for is already
+/// submitted and polled, so this never parks for long).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
+    pollster::block_on(f)
+}
+
+/// Order-preserving key of a float (as reduce.wgsl computes it).
+#[cfg(test)]
+pub(crate) fn key(x: f32) -> u32 {
+    let b = x.to_bits();
+    if b & 0x8000_0000 != 0 {
+        !b
+    } else {
+        b | 0x8000_0000
+    }
+}
+
+/// Inverse of [`key`].
+pub(crate) fn unkey(k: u32) -> f32 {
+    f32::from_bits(if k & 0x8000_0000 != 0 {
+        k & 0x7fff_ffff
+    } else {
+        !k
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_preserve_order_and_invert() {
+        let xs = [
+            f32::NEG_INFINITY,
+            -3.5,
+            -0.0,
+            0.0,
+            1e-30,
+            0.5,
+            2.0,
+            f32::INFINITY,
+        ];
+        for w in xs.windows(2) {
+            assert!(key(w[0]) <= key(w[1]), "{} {}", w[0], w[1]);
+        }
+        for x in xs {
+            assert_eq!(unkey(key(x)).to_bits(), x.to_bits());
+        }
+        assert_eq!(groups(10, 64), (1, 1));
+        let (x, y) = groups(256 * 256 * 256, 256);
+        assert!(x <= 65_535 && y <= 65_535 && x as usize * y as usize * 256 >= 1 << 24);
+    }
+}

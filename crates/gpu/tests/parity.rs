@@ -1,0 +1,486 @@
+//! GPU kernels against the CPU reference (`valuescape-core`) on random scenes at several grid
+//! sizes. Runs on any wgpu adapter; CI uses Mesa's lavapipe. Fails when no adapter exists.
+//!
+//! Tolerances (and why):
+//! - EDT: exact. Squared distances are integers below 2^18 and every comparison in the kernel
+//!   is exact integer arithmetic, so the squared distances are bit-equal. The distances (the
+//!   square roots) are compared bit for bit too, which holds where `sqrt` is correctly rounded
+//!   (lavapipe, most GPUs; WGSL itself allows more error).
+//! - Gaussian: `1e-5 * max|cpu|` absolute (values in [0, 1]: at most 1e-5). Both sides sum
+//!   the 81 taps in the same order from 0; the GPU compiler may contract `acc + w * x` into a
+//!   fused multiply-add, which rounds once instead of twice, so each of the 243 accumulations
+//!   along the three passes may differ by half an ulp: a few 1e-7 relative at worst.
+//! - Normalisation: min and max are exact (bit-equal); values within 1e-6 (WGSL's division may
+//!   be 2.5 ulp off correctly rounded).
+//! - Cost map: 1e-5 absolute on [0, 1]: the Gaussian's rounding, amplified at most by the
+//!   normalisations' `1 / range`, plus FMA contraction in the combination.
+//! - Cost-to-go: relative 1e-5 (sums of up to a few hundred edge weights, the GPU's possibly
+//!   fused `V + len * w` rounding differently from the CPU's; the sets of reachable voxels are
+//!   equal exactly); the descended path's cost equals the CPU optimum within 1e-5 relative.
+//! - MPPI: the noise is bit-identical (integer hashing, exact Irwin-Hall sums); scores and
+//!   perturbations differ only by FMA contraction and trilinear rounding (relative 1e-5);
+//!   the update's `exp` and its sums (tree order on the GPU, sequential on the CPU) round
+//!   differently, and these differences compound over the rounds of a plan, so whole plans
+//!   are compared point by point within 1e-2 voxels (observed on lavapipe: below 6e-4).
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::{Rng, Scene, blocked, cpu_maps, ctx, grid, random_scene};
+use valuescape_core::cost::{self, Movable};
+use valuescape_core::plan::mppi::{self, MppiConfig, RoundState};
+use valuescape_core::plan::{Problem, field_value, path_measure, value};
+use valuescape_core::{edt, gaussian};
+use valuescape_gpu::{
+    CostPipelines, GpuProblem, MppiPipelines, ValuePipelines, movable_cleared_collision,
+};
+
+const SIZES: [[usize; 3]; 5] = [
+    [16, 16, 16],
+    [24, 24, 24],
+    [32, 32, 32],
+    [48, 48, 48],
+    [20, 36, 27],
+];
+
+struct Pipes {
+    cost: CostPipelines,
+    value: ValuePipelines,
+    mppi: MppiPipelines,
+}
+
+fn pipes() -> &'static Pipes {
+    static P: OnceLock<Pipes> = OnceLock::new();
+    P.get_or_init(|| {
+        let d = &ctx().device;
+        Pipes {
+            cost: CostPipelines::new(d),
+            value: ValuePipelines::new(d),
+            mppi: MppiPipelines::new(d),
+        }
+    })
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn edt_equals_cpu_exactly() {
+    let c = ctx();
+    let p = pipes();
+    let mut cases: Vec<([usize; 3], f32)> = Vec::new();
+    for s in SIZES {
+        for density in [0.0005, 0.01, 0.2] {
+            cases.push((s, density));
+        }
+    }
+    // Lines of the longest kind (256) along every axis; no seed at all.
+    cases.push(([256, 16, 17], 0.001));
+    cases.push(([16, 256, 16], 0.002));
+    cases.push(([17, 16, 256], 0.002));
+    cases.push(([16, 16, 16], 0.0));
+    for (i, (size, density)) in cases.into_iter().enumerate() {
+        let n = size[0] * size[1] * size[2];
+        let mut r = Rng::new(100 + i as u64);
+        let mut seeds: Vec<bool> = (0..n).map(|_| r.unit() < density).collect();
+        if density > 0.0 && !seeds.iter().any(|&s| s) {
+            seeds[r.below(n)] = true;
+        }
+        let want = edt::squared_distance(&seeds, size);
+        let got = p
+            .cost
+            .squared_distance(&c.device, &c.queue, size, &seeds)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let bad = want
+            .iter()
+            .zip(&got)
+            .filter(|(w, g)| w.to_bits() != g.to_bits())
+            .count();
+        assert_eq!(
+            bad, 0,
+            "{size:?} density {density}: {bad} squared distances differ"
+        );
+        let sq = |v: &[f32]| v.iter().map(|x| x.sqrt()).collect::<Vec<f32>>();
+        assert_eq!(sq(&got), edt::distance(&seeds, size), "{size:?}: distances");
+    }
+}
+
+#[test]
+fn gaussian_matches_cpu() {
+    let c = ctx();
+    let p = pipes();
+    let mut worst = 0f32;
+    for (i, size) in SIZES.into_iter().enumerate() {
+        let n = size[0] * size[1] * size[2];
+        let mut r = Rng::new(7 + i as u64);
+        // Sparse boxes of ones plus scattered values: what obstacle maps look like.
+        let data: Vec<f32> = (0..n)
+            .map(|_| {
+                if r.unit() < 0.05 {
+                    if r.unit() < 0.5 { 1.0 } else { r.unit() }
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        for (sigma, truncate) in [(gaussian::VOXPOSER_SIGMA, gaussian::TRUNCATE), (1.5, 4.0)] {
+            let want = gaussian::filter(&data, size, sigma, truncate);
+            let got = p
+                .cost
+                .gaussian(&c.device, &c.queue, size, &data, sigma, truncate)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let peak = want.iter().fold(0f32, |m, x| m.max(x.abs()));
+            let d = max_abs_diff(&want, &got);
+            worst = worst.max(d / peak.max(f32::MIN_POSITIVE));
+            assert!(
+                d <= 1e-5 * peak,
+                "{size:?} sigma {sigma}: max diff {d} (peak {peak})"
+            );
+        }
+    }
+    // Radius 40 on a 16-voxel axis reflects many times: a constant stays constant.
+    let flat = vec![0.5f32; 16 * 16 * 16];
+    let got = p
+        .cost
+        .gaussian(&c.device, &c.queue, [16; 3], &flat, 10.0, 4.0)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(got.iter().all(|&x| (x - 0.5).abs() < 1e-5));
+    eprintln!("gaussian: worst difference {worst:e} of the peak");
+}
+
+#[test]
+fn normalisation_matches_cpu() {
+    let c = ctx();
+    let p = pipes();
+    let mut r = Rng::new(3);
+    let datasets: Vec<Vec<f32>> = vec![
+        (0..5000).map(|_| r.unit() * 7.0 - 2.0).collect(),
+        (0..100_003).map(|_| r.unit().powi(3) * 1e-3).collect(),
+        vec![3.0; 777],
+        vec![-1.5, 4.0, 0.25],
+    ];
+    for data in datasets {
+        let mut want = data.clone();
+        let range = cost::normalize(&mut want);
+        let (got, got_range) = p
+            .cost
+            .normalize(&c.device, &c.queue, &data)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(got_range, range, "min and max are exact");
+        let d = max_abs_diff(&want, &got);
+        assert!(d <= 1e-6, "n {}: max diff {d}", data.len());
+    }
+}
+
+fn compare_compose(sc: &Scene, movable: Movable<'_>) -> f32 {
+    let c = ctx();
+    let p = pipes();
+    let want = cpu_maps(sc, movable);
+    let coll = movable_cleared_collision(&sc.grid, &sc.collision, movable);
+    let maps = p
+        .cost
+        .compose_cost(
+            &c.device,
+            &c.queue,
+            &sc.grid,
+            &sc.affordance.data,
+            &sc.avoidance.data,
+            &coll,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let got = maps
+        .read_back(&c.device, &c.queue)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let size = sc.grid.size;
+    assert_eq!(got.target, want.target);
+    assert_eq!(got.target_count, want.target_count);
+    assert_eq!(got.target_distance, want.target_distance, "{size:?}: EDT");
+    assert_eq!(
+        got.obstacle.data, want.obstacle.data,
+        "{size:?}: obstacle (clearings)"
+    );
+    // The Gaussian before normalisation.
+    let g_cpu = gaussian::voxposer(&want.obstacle.data, size);
+    let g_gpu = maps
+        .read_f32(&c.device, &c.queue, &maps.gaussian)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let peak = g_cpu.iter().fold(0f32, |m, x| m.max(*x));
+    assert!(
+        max_abs_diff(&g_cpu, &g_gpu) <= 1e-5 * peak.max(1e-30),
+        "{size:?}: gaussian"
+    );
+    let d = max_abs_diff(&want.cost.data, &got.cost.data);
+    assert!(d <= 1e-5, "{size:?}: cost map max diff {d}");
+    let (a, b) = (want.lower_bound, got.lower_bound);
+    assert!(
+        (a.0 - b.0).abs() <= 1e-5 * a.0.abs() + 1e-9 && (a.1 - b.1).abs() <= 1e-5,
+        "{a:?} vs {b:?}"
+    );
+    d
+}
+
+#[test]
+fn cost_map_matches_cpu() {
+    let mut worst = 0f32;
+    for (i, size) in SIZES.into_iter().enumerate() {
+        let sc = random_scene(size, 11 + i as u64);
+        worst = worst.max(compare_compose(&sc, Movable::Gripper(sc.start)));
+        // An object as the moving entity: the host clears within 15 voxels of it.
+        let obj: Vec<usize> = (0..3)
+            .map(|k| {
+                sc.grid
+                    .index([sc.start[0], sc.start[1], (sc.start[2] + k).min(size[2] - 1)])
+            })
+            .collect();
+        worst = worst.max(compare_compose(&sc, Movable::Object(&obj)));
+    }
+    eprintln!("cost map: worst difference {worst:e}");
+    // No target: the same error as the CPU's.
+    let c = ctx();
+    let g = grid([16; 3]);
+    let zeros = vec![0f32; g.len()];
+    let r = pipes()
+        .cost
+        .compose_cost(&c.device, &c.queue, &g, &zeros, &zeros, &[]);
+    assert_eq!(r.err(), Some(valuescape_gpu::GpuError::NoTarget));
+}
+
+#[test]
+fn cost_to_go_matches_cpu() {
+    let c = ctx();
+    let p = pipes();
+    let mut worst = 0f64;
+    for (i, size) in SIZES.into_iter().enumerate() {
+        for planar in [false, true] {
+            let sc = random_scene(size, 21 + i as u64);
+            let m = cpu_maps(&sc, Movable::Gripper(sc.start));
+            let bl = blocked(&m, sc.grid.index(sc.start));
+            let prob = Problem {
+                grid: sc.grid,
+                cost: &m.cost.data,
+                target: &m.target,
+                target_distance: &m.target_distance,
+                blocked: &bl,
+                lower_bound: m.lower_bound,
+                start: sc.start,
+                planar,
+            };
+            let want = field_value::cost_to_go(&prob);
+            let gp = GpuProblem::upload(&c.device, &prob).unwrap_or_else(|e| panic!("{e}"));
+            let got = p
+                .value
+                .cost_to_go(&c.device, &c.queue, &gp)
+                .unwrap_or_else(|e| panic!("{e}"));
+            for (j, (w, g)) in want.iter().zip(&got.value).enumerate() {
+                assert_eq!(
+                    w.is_finite(),
+                    g.is_finite(),
+                    "{size:?} planar {planar}: reachability of {j}"
+                );
+                if w.is_finite() {
+                    let rel = ((w - g).abs() / w.max(1e-6)) as f64;
+                    worst = worst.max(rel);
+                    assert!(rel <= 1e-5, "{size:?} planar {planar}: V[{j}] {g} vs {w}");
+                }
+            }
+            // The path down the GPU's V costs the CPU optimum.
+            let plan = p
+                .value
+                .plan(&c.device, &c.queue, &prob)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let vs = want[sc.grid.index(sc.start)];
+            if vs.is_finite() {
+                assert!(plan.reached, "{size:?} planar {planar}");
+                let astar = value::plan(&prob);
+                let opt = path_measure(&prob, &astar.search_path);
+                let got_cost = path_measure(&prob, &plan.search_path);
+                assert!(
+                    (got_cost - opt).abs() <= 1e-5 * opt,
+                    "{size:?} planar {planar}: {got_cost} vs {opt}"
+                );
+                assert!(((vs as f64) - opt).abs() <= 1e-4 * opt);
+            } else {
+                assert_eq!(plan.search_path, vec![sc.start]);
+            }
+            eprintln!("{size:?} planar {planar}: {} sweeps", got.sweeps);
+        }
+    }
+    eprintln!("cost-to-go: worst relative difference {worst:e}");
+}
+
+#[test]
+fn resident_problem_from_gpu_maps_equals_uploaded() {
+    let c = ctx();
+    let p = pipes();
+    let sc = random_scene([24, 24, 24], 5);
+    let coll = movable_cleared_collision(&sc.grid, &sc.collision, Movable::Gripper(sc.start));
+    let maps = p
+        .cost
+        .compose_cost(
+            &c.device,
+            &c.queue,
+            &sc.grid,
+            &sc.affordance.data,
+            &sc.avoidance.data,
+            &coll,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let resident = p
+        .value
+        .problem_from_maps(&c.device, &c.queue, &maps, sc.start, false);
+    let cm = maps
+        .read_back(&c.device, &c.queue)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let bl = blocked(&cm, sc.grid.index(sc.start));
+    let prob = Problem {
+        grid: sc.grid,
+        cost: &cm.cost.data,
+        target: &cm.target,
+        target_distance: &cm.target_distance,
+        blocked: &bl,
+        lower_bound: cm.lower_bound,
+        start: sc.start,
+        planar: false,
+    };
+    let uploaded = GpuProblem::upload(&c.device, &prob).unwrap_or_else(|e| panic!("{e}"));
+    let a = p
+        .value
+        .cost_to_go(&c.device, &c.queue, &resident)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let b = p
+        .value
+        .cost_to_go(&c.device, &c.queue, &uploaded)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a.value, b.value);
+}
+
+fn mppi_problem(size: [usize; 3], seed: u64) -> (Scene, cost::CostMaps, Vec<bool>) {
+    let sc = random_scene(size, seed);
+    let m = cpu_maps(&sc, Movable::Gripper(sc.start));
+    let bl = blocked(&m, sc.grid.index(sc.start));
+    (sc, m, bl)
+}
+
+#[test]
+fn mppi_rollouts_match_cpu() {
+    let c = ctx();
+    let p = pipes();
+    for (i, size) in [[24, 24, 24], [20, 36, 27]].into_iter().enumerate() {
+        let (sc, m, bl) = mppi_problem(size, 31 + i as u64);
+        for planar in [false, true] {
+            let prob = Problem {
+                grid: sc.grid,
+                cost: &m.cost.data,
+                target: &m.target,
+                target_distance: &m.target_distance,
+                blocked: &bl,
+                lower_bound: m.lower_bound,
+                start: sc.start,
+                planar,
+            };
+            let cfg = MppiConfig {
+                rollouts: 512,
+                ..MppiConfig::default()
+            };
+            let st = RoundState {
+                round: 3,
+                start: [2.25, size[1] as f32 / 2.0, 5.5],
+                start_free: true,
+            };
+            let mut r = Rng::new(9);
+            let nominal: Vec<[f32; 3]> = (0..cfg.horizon)
+                .map(|_| {
+                    [
+                        r.unit() * 2.0 - 0.5,
+                        r.unit() - 0.5,
+                        if planar { 0.0 } else { r.unit() - 0.5 },
+                    ]
+                })
+                .collect();
+            let gp = GpuProblem::upload(&c.device, &prob).unwrap_or_else(|e| panic!("{e}"));
+            let got = p
+                .mppi
+                .rollouts(&c.device, &c.queue, &gp, &cfg, &st, 2, &nominal)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let h = cfg.horizon as usize;
+            let mut delta = vec![[0f32; 3]; h];
+            let mut worst = 0f32;
+            for k in 0..cfg.rollouts as usize {
+                let s = mppi::rollout(&prob, &cfg, &st, 2, k as u32, &nominal, &mut delta);
+                let g = got.scores[k];
+                worst = worst.max((s - g).abs() / s.abs().max(1.0));
+                assert!(
+                    (s - g).abs() <= 1e-5 * s.abs().max(1.0),
+                    "{size:?} rollout {k}: {g} vs {s}"
+                );
+                for (hh, d) in delta.iter().enumerate() {
+                    let gd = got.deltas[k * h + hh];
+                    for a in 0..3 {
+                        assert!(
+                            (d[a] - gd[a]).abs() <= 1e-5,
+                            "{size:?} rollout {k} step {hh}: {gd:?} vs {d:?}"
+                        );
+                    }
+                }
+            }
+            eprintln!("{size:?} planar {planar}: worst relative score difference {worst:e}");
+        }
+    }
+}
+
+#[test]
+fn mppi_plan_matches_cpu() {
+    let c = ctx();
+    let p = pipes();
+    for (i, size) in [[24, 24, 24], [32, 32, 32]].into_iter().enumerate() {
+        let (sc, m, bl) = mppi_problem(size, 41 + i as u64);
+        let prob = Problem {
+            grid: sc.grid,
+            cost: &m.cost.data,
+            target: &m.target,
+            target_distance: &m.target_distance,
+            blocked: &bl,
+            lower_bound: m.lower_bound,
+            start: sc.start,
+            planar: false,
+        };
+        let cfg = MppiConfig {
+            rollouts: 512,
+            ..MppiConfig::default()
+        };
+        let cpu = mppi::plan(&prob, &cfg);
+        let gpu = p
+            .mppi
+            .plan(&c.device, &c.queue, &prob, &cfg)
+            .unwrap_or_else(|e| panic!("{e}"));
+        eprintln!(
+            "{size:?}: CPU {} points reached {}, GPU {} points reached {}",
+            cpu.points.len(),
+            cpu.reached,
+            gpu.points.len(),
+            gpu.reached
+        );
+        assert!(
+            cpu.reached && gpu.reached,
+            "{size:?}: both reach the target"
+        );
+        assert_eq!(
+            cpu.points.len(),
+            gpu.points.len(),
+            "{size:?}: same number of steps"
+        );
+        let worst = cpu
+            .points
+            .iter()
+            .zip(&gpu.points)
+            .map(|(a, b)| (0..3).map(|k| (a[k] - b[k]).abs()).fold(0.0, f64::max))
+            .fold(0.0, f64::max);
+        eprintln!("{size:?}: worst point difference {worst:e} voxels");
+        assert!(worst <= 1e-2, "{size:?}: points differ by {worst}");
+    }
+}

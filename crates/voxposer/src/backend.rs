@@ -1,0 +1,48 @@
+//! Where the numerics run. The pipeline composes the cost map and searches for a path
+//! through a [`Backend`]; [`CpuBackend`] is the reference in `valuescape-core`. A GPU backend
+//! (the CLI's, the viewer's) implements the same trait with `valuescape-gpu`'s pipelines, so
+//! this crate stays free of any GPU dependency and the results have one shape whichever
+//! backend ran.
+
+use valuescape_core::cost::{self, CostInput, CostMaps};
+use valuescape_core::plan::{self, PathPlan, Problem};
+
+use crate::api::PlannerKind;
+
+/// Composes cost maps and plans paths.
+pub trait Backend {
+    /// `cpu`, `gpu`, ...
+    fn name(&self) -> &'static str;
+    /// VoxPoser's cost map (see [`valuescape_core::cost::compose`]).
+    fn compose(&self, input: &CostInput<'_>) -> Result<CostMaps, String>;
+    /// A path for a planning problem with the chosen planner.
+    fn plan(&self, problem: &Problem<'_>, planner: PlannerKind) -> Result<PathPlan, String>;
+}
+
+/// The CPU reference: `valuescape-core`'s functions.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CpuBackend;
+
+/// Plans on the CPU with any planner (shared by every backend for the planners it does not
+/// accelerate).
+pub fn cpu_plan(problem: &Problem<'_>, planner: PlannerKind) -> PathPlan {
+    match planner {
+        PlannerKind::Value => plan::value::plan(problem),
+        PlannerKind::Greedy => plan::greedy::plan(problem),
+        PlannerKind::Mppi => plan::mppi::plan(problem, &plan::mppi::MppiConfig::default()),
+    }
+}
+
+impl Backend for CpuBackend {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn compose(&self, input: &CostInput<'_>) -> Result<CostMaps, String> {
+        cost::compose(input).map_err(|e| e.to_string())
+    }
+
+    fn plan(&self, problem: &Problem<'_>, planner: PlannerKind) -> Result<PathPlan, String> {
+        Ok(cpu_plan(problem, planner))
+    }
+}
