@@ -13,6 +13,16 @@ import { loadPlayground } from "./loader.js";
 
 let counter = 0;
 
+// Defaults with zero specificity, so that any page rule (e.g. `position: fixed`) wins.
+function installBaseStyle() {
+  if (document.getElementById("value-playground-style")) return;
+  const style = document.createElement("style");
+  style.id = "value-playground-style";
+  style.textContent =
+    ":where(value-playground){display:block;position:relative;min-height:320px;overflow:hidden}";
+  document.head.prepend(style);
+}
+
 export class ValuePlayground extends HTMLElement {
   constructor() {
     super();
@@ -30,8 +40,7 @@ export class ValuePlayground extends HTMLElement {
     if (this._started) return;
     this._started = true;
     const id = `valuescape-canvas-${++counter}`;
-    this.style.display ||= "block";
-    this.style.position ||= "relative";
+    installBaseStyle();
     this.innerHTML = "";
     const canvas = document.createElement("canvas");
     canvas.id = id;
@@ -116,7 +125,8 @@ export class ValuePlayground extends HTMLElement {
     this.playground?.destroy();
   }
 
-  /** The JS API: state(), setState(obj), hash(), setHash(h), status(), presets(), destroy(). */
+  /** The JS API: state(), setState(obj), replaceState(obj), hash(), setHash(h), status(),
+   * presets(), destroy(). */
   api() {
     const el = this;
     return {
@@ -124,6 +134,7 @@ export class ValuePlayground extends HTMLElement {
       backend: el.backend,
       state: () => el.playground.state(),
       setState: (s) => el.playground.setState(s),
+      replaceState: (s) => el.playground.replaceState(s),
       hash: () => el.playground.hash(),
       setHash: (h) => el.playground.setHash(h),
       status: () => el.playground.status(),

@@ -15,9 +15,9 @@ pub struct Sizes {
     pub raw: u64,
     /// After wasm-opt (equal to `raw` for dev builds).
     pub opt: u64,
-    /// Brotli (quality 11) of the served wasm.
+    /// Brotli (quality 11; 4 for dev) of the served wasm.
     pub brotli: u64,
-    /// Gzip (level 9) of the served wasm.
+    /// Gzip (level 9; 6 for dev) of the served wasm.
     pub gzip: u64,
 }
 
@@ -51,6 +51,18 @@ pub fn build(dev: bool) -> Result<Sizes, String> {
         .join("valuescape_web.wasm");
     let out = pkg_dir(BACKEND);
     std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
+    // Skip wasm-bindgen, wasm-opt and compression when cargo's output did not change.
+    let stamp = stamp_of(&wasm, profile)?;
+    let stamp_path = out.join("build.stamp");
+    if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str())
+        && let Some(sizes) = read_sizes(&out.join("size.json"))
+        && out.join("valuescape_web_bg.wasm").exists()
+    {
+        install_loader()?;
+        eprintln!("bundle ({profile}, {BACKEND}) is up to date");
+        return Ok(sizes);
+    }
+    let _ = std::fs::remove_file(&stamp_path);
     eprintln!("wasm-bindgen {} -> {}", wasm.display(), out.display());
     let mut bg = wasm_bindgen_cli_support::Bindgen::new();
     bg.input_path(&wasm)
@@ -91,8 +103,10 @@ pub fn build(dev: bool) -> Result<Sizes, String> {
     for name in ["valuescape_web_bg.wasm", "valuescape_web.js"] {
         let p = out.join(name);
         let data = std::fs::read(&p).map_err(|e| format!("reading {}: {e}", p.display()))?;
-        let br = compress_brotli(&data, 11);
-        let gz = compress_gzip(&data, 9);
+        // Best compression for release; quick for --dev (its wasm is ~10x larger).
+        let (bq, gl) = if dev { (4, 6) } else { (11, 9) };
+        let br = compress_brotli(&data, bq);
+        let gz = compress_gzip(&data, gl);
         write(&with_ext(&p, "br"), &br)?;
         write(&with_ext(&p, "gz"), &gz)?;
         if name.ends_with(".wasm") {
@@ -111,6 +125,7 @@ pub fn build(dev: bool) -> Result<Sizes, String> {
         "{{\n  \"backend\": \"{BACKEND}\",\n  \"profile\": \"{profile}\",\n  \"wasm_raw\": {raw},\n  \"wasm_opt\": {opt},\n  \"wasm_brotli\": {brotli},\n  \"wasm_gzip\": {gzip}\n}}\n"
     );
     write(&out.join("size.json"), report.as_bytes())?;
+    write(&stamp_path, stamp.as_bytes())?;
     eprintln!(
         "bundle ({profile}, {BACKEND}) in {:.0} s: wasm {} raw, {} after wasm-opt{}, {} brotli, {} gzip",
         t0.elapsed().as_secs_f64(),
@@ -142,6 +157,37 @@ fn install_loader() -> Result<(), String> {
         &root().join("www").join("pkg").join("bundles.json"),
         format!("{{\"bundles\": [{}]}}\n", built.join(", ")).as_bytes(),
     )
+}
+
+/// Identifies a cargo output: profile, size and modification time.
+fn stamp_of(wasm: &Path, profile: &str) -> Result<String, String> {
+    let m = std::fs::metadata(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    let t = m
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    Ok(format!("{profile} {} {t}\n", m.len()))
+}
+
+/// Reads the sizes back from a size report.
+fn read_sizes(p: &Path) -> Option<Sizes> {
+    let text = std::fs::read_to_string(p).ok()?;
+    let num = |key: &str| -> Option<u64> {
+        let rest = &text[text.find(&format!("\"{key}\":"))? + key.len() + 3..];
+        rest.trim_start()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()
+    };
+    Some(Sizes {
+        raw: num("wasm_raw")?,
+        opt: num("wasm_opt")?,
+        brotli: num("wasm_brotli")?,
+        gzip: num("wasm_gzip")?,
+    })
 }
 
 fn mib(b: u64) -> String {

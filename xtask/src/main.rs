@@ -70,9 +70,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve_cmd(&args[1..]),
-        Some("build") => flags(&args[1..], &["--dev"]).and_then(|f| {
-            build::build(f.has("--dev")).map(|_| ())
-        }),
+        Some("build") => {
+            flags(&args[1..], &["--dev"]).and_then(|f| build::build(f.has("--dev")).map(|_| ()))
+        }
         Some("test") => test_cmd(&args[1..]),
         Some("bench") => bench(),
         Some("-h" | "--help" | "help") => {
@@ -132,7 +132,9 @@ fn flags(args: &[String], known: &[&str]) -> Result<Flags, String> {
 fn serve_cmd(args: &[String]) -> Result<(), String> {
     let f = flags(args, &["--dev", "--no-build"])?;
     let port: u16 = match f.value("--port") {
-        Some(p) => p.parse().map_err(|_| format!("--port: not a port number: {p}"))?,
+        Some(p) => p
+            .parse()
+            .map_err(|_| format!("--port: not a port number: {p}"))?,
         None => 8080,
     };
     if !f.has("--no-build") {
@@ -160,7 +162,9 @@ fn test_cmd(args: &[String]) -> Result<(), String> {
         r.map_err(|e| format!("{name}: {e}"))
     };
     stage("tools", &mut || tools::ensure(!f.has("--no-browser")))?;
-    stage("fmt", &mut || run(cargo().args(["fmt", "--all", "--", "--check"])))?;
+    stage("fmt", &mut || {
+        run(cargo().args(["fmt", "--all", "--", "--check"]))
+    })?;
     stage("clippy (native)", &mut || {
         run(cargo().args([
             "clippy",
@@ -188,21 +192,29 @@ fn test_cmd(args: &[String]) -> Result<(), String> {
     stage("native tests", &mut || {
         // The viewer's Bevy app is checked by clippy above; its renderer-free parts (state
         // codec, colour maps, surfaces) are tested without compiling Bevy natively.
-        run(cargo().args([
-            "test",
-            "--workspace",
-            "--exclude",
-            "valuescape-viewer",
-        ]))?;
+        run(cargo().args(["test", "--workspace", "--exclude", "valuescape-viewer"]))?;
         run(cargo().args(["test", "-p", "valuescape-viewer", "--no-default-features"]))
     })?;
-    stage("wasm build", &mut || build::build(f.has("--dev")).map(|_| ()))?;
+    let mut sizes = None;
+    stage("wasm build", &mut || {
+        sizes = Some(build::build(f.has("--dev"))?);
+        Ok(())
+    })?;
     if !f.has("--no-browser") {
         stage("browser tests", &mut browser_tests)?;
     }
-    eprintln!("\n=== xtask test: all passed in {:.0} s ===", t0.elapsed().as_secs_f64());
+    eprintln!(
+        "\n=== xtask test: all passed in {:.0} s ===",
+        t0.elapsed().as_secs_f64()
+    );
     for (name, s) in &stages {
         eprintln!("  {name:<18} {s:>7.1} s");
+    }
+    if let Some(s) = sizes {
+        eprintln!(
+            "  bundle wasm: {} bytes raw, {} after wasm-opt, {} brotli, {} gzip",
+            s.raw, s.opt, s.brotli, s.gzip
+        );
     }
     Ok(())
 }

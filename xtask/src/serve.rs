@@ -152,7 +152,11 @@ pub fn pick_encoding(accept: &str) -> Option<&'static str> {
     }
 }
 
-fn body_for(path: &Path, enc: Option<&'static str>, cache: &Cache) -> std::io::Result<Arc<Vec<u8>>> {
+fn body_for(
+    path: &Path,
+    enc: Option<&'static str>,
+    cache: &Cache,
+) -> std::io::Result<Arc<Vec<u8>>> {
     let Some(enc) = enc.filter(|_| compressible(path)) else {
         return std::fs::read(path).map(Arc::new);
     };
@@ -277,7 +281,10 @@ mod tests {
         assert!(resolve(&dir, "/../etc/passwd").is_none());
         assert!(resolve(&dir, "/%2e%2e/x").is_none());
         assert_eq!(resolve(&dir, "/"), Some(dir.join("index.html")));
-        assert_eq!(resolve(&dir, "/pkg/m.wasm?x=1"), Some(dir.join("pkg/m.wasm")));
+        assert_eq!(
+            resolve(&dir, "/pkg/m.wasm?x=1"),
+            Some(dir.join("pkg/m.wasm"))
+        );
 
         let server = Server::bind(&dir, 0).expect("bind");
         let port = server.port();

@@ -12,7 +12,10 @@ pub fn node_dir() -> PathBuf {
 
 /// binaryen's `wasm-opt` from npm.
 pub fn wasm_opt() -> PathBuf {
-    node_dir().join("node_modules").join(".bin").join("wasm-opt")
+    node_dir()
+        .join("node_modules")
+        .join(".bin")
+        .join("wasm-opt")
 }
 
 fn works(cmd: &str, arg: &str) -> bool {
@@ -45,9 +48,11 @@ pub fn ensure_wasm_target() -> Result<(), String> {
              installed to add it; install rustup, or the target for this toolchain"
         ));
     }
-    run(Command::new("rustup")
-        .current_dir(root())
-        .args(["target", "add", "wasm32-unknown-unknown"]))
+    run(Command::new("rustup").current_dir(root()).args([
+        "target",
+        "add",
+        "wasm32-unknown-unknown",
+    ]))
     .map_err(|e| format!("could not add the wasm32-unknown-unknown target: {e}"))
 }
 
@@ -67,8 +72,11 @@ pub fn ensure_npm() -> Result<(), String> {
     }
     let lock = node_dir().join("package-lock.json").exists();
     let mut c = Command::new("npm");
-    c.current_dir(node_dir())
-        .args([if lock { "ci" } else { "install" }, "--no-audit", "--no-fund"]);
+    c.current_dir(node_dir()).args([
+        if lock { "ci" } else { "install" },
+        "--no-audit",
+        "--no-fund",
+    ]);
     run(&mut c).map_err(|e| {
         format!(
             "{e}: could not install binaryen and playwright-core into {} (is the npm registry reachable?)",
@@ -76,7 +84,10 @@ pub fn ensure_npm() -> Result<(), String> {
         )
     })?;
     if !wasm_opt().exists() {
-        return Err(format!("npm install finished but {} is missing", wasm_opt().display()));
+        return Err(format!(
+            "npm install finished but {} is missing",
+            wasm_opt().display()
+        ));
     }
     Ok(())
 }

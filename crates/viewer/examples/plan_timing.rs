@@ -13,7 +13,10 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(valuescape_viewer::state::DEFAULT_GRID);
     println!("native plan timings, grid {grid}^3, value planner, maps kept (as the viewer asks)");
-    println!("{:<20} {:>10} {:>10} {:>8}", "preset", "total ms", "call ms", "reached");
+    println!(
+        "{:<20} {:>10} {:>10} {:>8}",
+        "preset", "total ms", "call ms", "reached"
+    );
     let mut sum = 0.0;
     for scene in presets::all() {
         let name = scene.name.clone();

@@ -11,6 +11,9 @@ use crate::state::ViewState;
 pub enum Command {
     /// Apply a whole state (replans if the plan inputs changed).
     SetState(Box<ViewState>),
+    /// Apply the fields of a JSON object over the current state (see
+    /// [`ViewState::patched`]).
+    Patch(String),
     /// Apply a URL hash; one that does not decode shows a message and falls back to the
     /// default state.
     SetHash(String),
@@ -129,8 +132,10 @@ mod tests {
         assert_eq!(b.take_commands(), vec![Command::Exit]);
         assert!(a.take_commands().is_empty());
         assert_eq!(a.take_events(), vec![Outgoing::FirstFrame]);
-        let mut s = ViewState::default();
-        s.scene = "x".into();
+        let s = ViewState {
+            scene: "x".into(),
+            ..ViewState::default()
+        };
         b.publish_state(&s);
         assert_eq!(a.state().scene, "x");
     }

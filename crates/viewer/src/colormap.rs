@@ -10,7 +10,7 @@ const VIRIDIS: [[f32; 3]; 9] = [
     [0.128, 0.567, 0.551],
     [0.135, 0.659, 0.518],
     [0.267, 0.749, 0.441],
-    [0.478, 0.821, 0.318],
+    [0.478, 0.821, 0.319],
 ];
 /// The last stop (yellow) past the table.
 const VIRIDIS_END: [f32; 3] = [0.993, 0.906, 0.144];
@@ -23,7 +23,11 @@ pub fn viridis(t: f32) -> [f32; 3] {
     let i = (x.floor() as usize).min(stops - 1);
     let f = x - i as f32;
     let a = VIRIDIS[i];
-    let b = if i + 1 < stops { VIRIDIS[i + 1] } else { VIRIDIS_END };
+    let b = if i + 1 < stops {
+        VIRIDIS[i + 1]
+    } else {
+        VIRIDIS_END
+    };
     [0, 1, 2].map(|c| a[c] + (b[c] - a[c]) * f)
 }
 

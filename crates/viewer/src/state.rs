@@ -21,11 +21,11 @@ pub const DEFAULT_GRID: usize = 100;
 #[serde(rename_all = "lowercase")]
 pub enum ShownMap {
     /// The affordance map (1 = target).
+    #[default]
     Affordance,
     /// The avoidance map (1 = avoid).
     Avoidance,
     /// The composed cost map.
-    #[default]
     Cost,
     /// The velocity map (speed multiplier).
     Velocity,
@@ -181,10 +181,13 @@ impl ViewState {
             return Ok(None);
         }
         let body = h.strip_prefix(HASH_PREFIX).ok_or_else(|| {
-            format!("the link's state does not start with {HASH_PREFIX:?}; it is not a Valuescape link")
+            format!(
+                "the link's state does not start with {HASH_PREFIX:?}; it is not a Valuescape link"
+            )
         })?;
-        let bytes = base64url_decode(body)
-            .ok_or_else(|| "the link's state is not valid base64url (was it cut short?)".to_string())?;
+        let bytes = base64url_decode(body).ok_or_else(|| {
+            "the link's state is not valid base64url (was it cut short?)".to_string()
+        })?;
         let text = String::from_utf8(bytes)
             .map_err(|_| "the link's state is not UTF-8 text".to_string())?;
         Self::from_json(&text).map(Some)
@@ -196,6 +199,36 @@ impl ViewState {
             serde_json::from_str(text).map_err(|e| format!("the state is not valid: {e}"))?;
         s.validate()?;
         Ok(s)
+    }
+
+    /// This state with the fields of the JSON object `patch` applied over it. Changing the
+    /// scene resets the moved objects, the instruction, the edited programs and the step
+    /// (unless the patch sets them); changing the instruction resets the edited programs.
+    pub fn patched(&self, patch: &str) -> Result<ViewState, String> {
+        let patch: serde_json::Value =
+            serde_json::from_str(patch).map_err(|e| format!("the state is not valid JSON: {e}"))?;
+        let serde_json::Value::Object(patch) = patch else {
+            return Err("the state must be a JSON object".into());
+        };
+        let mut cur = match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        let changes = |k: &str| patch.get(k).is_some_and(|v| cur.get(k) != Some(v));
+        let scene_changed = changes("scene");
+        let instruction_changed = changes("instruction");
+        if scene_changed {
+            for k in ["positions", "instruction", "programs", "step"] {
+                cur.remove(k);
+            }
+        }
+        if scene_changed || instruction_changed {
+            cur.remove("programs");
+        }
+        for (k, v) in patch {
+            cur.insert(k, v);
+        }
+        Self::from_json(&serde_json::Value::Object(cur).to_string())
     }
 
     /// Checks ranges that serde cannot.
@@ -331,15 +364,58 @@ mod tests {
         }
         // `{"grid": 3}` decodes but is out of range.
         let h = format!("#v1.{}", base64url_encode(br#"{"grid":3}"#));
-        assert!(ViewState::from_hash(&h).expect_err("bad state").contains("grid"));
+        assert!(
+            ViewState::from_hash(&h)
+                .expect_err("bad state")
+                .contains("grid")
+        );
         // Unknown fields are reported.
         let h = format!("#v1.{}", base64url_encode(br#"{"nope":1}"#));
-        assert!(ViewState::from_hash(&h).expect_err("bad state").contains("nope"));
+        assert!(
+            ViewState::from_hash(&h)
+                .expect_err("bad state")
+                .contains("nope")
+        );
         // Partial state fills defaults.
         let h = format!("#v1.{}", base64url_encode(br#"{"map":"velocity"}"#));
-        let s = ViewState::from_hash(&h).expect("test value").expect("test value");
+        let s = ViewState::from_hash(&h)
+            .expect("test value")
+            .expect("test value");
         assert_eq!(s.map, ShownMap::Velocity);
         assert_eq!(s.grid, DEFAULT_GRID);
+    }
+
+    #[test]
+    fn patches_merge_and_reset() {
+        let mut s = ViewState {
+            scene: "a".into(),
+            instruction: "do x".into(),
+            ..ViewState::default()
+        };
+        s.positions.insert("cup".into(), [0.0, 0.0, 0.8]);
+        s.programs.push(ProgramEdit {
+            step: 0,
+            map: MapKind::Affordance,
+            text: "x".into(),
+        });
+        let p = s.patched(r#"{"map":"velocity"}"#).expect("patch");
+        assert_eq!(p.map, ShownMap::Velocity);
+        assert_eq!((p.scene.as_str(), p.programs.len()), ("a", 1));
+        let p = s.patched(r#"{"instruction":"do y"}"#).expect("patch");
+        assert!(p.programs.is_empty());
+        assert_eq!(p.positions.len(), 1);
+        let p = s.patched(r#"{"scene":"b"}"#).expect("patch");
+        assert!(p.positions.is_empty() && p.programs.is_empty() && p.instruction.is_empty());
+        let p = s
+            .patched(r#"{"scene":"a","instruction":"do x"}"#)
+            .expect("patch");
+        assert_eq!(
+            p, s,
+            "re-stating the same scene and instruction keeps everything"
+        );
+        assert!(s.patched("[1]").is_err());
+        assert!(s.patched(r#"{"grid":2}"#).is_err());
+        assert!(s.patched(r#"{"bogus":2}"#).is_err());
     }
 
     #[test]

@@ -98,7 +98,11 @@ fn at(dims: [usize; 3], above: &[bool], v: [i64; 3]) -> bool {
     above[((v[0] as usize) * dims[1] + v[1] as usize) * dims[2] + v[2] as usize]
 }
 
-fn for_each_face(dims: [usize; 3], above: &[bool], mut f: impl FnMut(usize, [usize; 3], usize, i64)) {
+fn for_each_face(
+    dims: [usize; 3],
+    above: &[bool],
+    mut f: impl FnMut(usize, [usize; 3], usize, i64),
+) {
     for (idx, _) in above.iter().enumerate().filter(|(_, a)| **a) {
         let k = idx % dims[2];
         let j = (idx / dims[2]) % dims[1];
@@ -144,9 +148,8 @@ fn build(
     for_each_face(dims, above, |idx, [i, j, k], axis, sign| {
         let b = [i, j, k];
         // Block spans voxels [b*stride, min((b+1)*stride, n) - 1].
-        let lo_c: [f64; 3] = [0, 1, 2].map(|a| {
-            grid.min[a] + ((b[a] * stride) as f64 - 0.5) * step[a]
-        });
+        let lo_c: [f64; 3] =
+            [0, 1, 2].map(|a| grid.min[a] + ((b[a] * stride) as f64 - 0.5) * step[a]);
         let hi_c: [f64; 3] = [0, 1, 2].map(|a| {
             let last = ((b[a] + 1) * stride).min(grid.size[a]) - 1;
             grid.min[a] + (last as f64 + 0.5) * step[a]
@@ -202,7 +205,14 @@ pub struct SliceImage {
 }
 
 /// The slice at voxel `index` across `axis` (0 x, 1 y, 2 z), coloured over `[lo, hi]`.
-pub fn slice(grid: &Grid, values: &[f32], axis: usize, index: usize, lo: f32, hi: f32) -> Option<SliceImage> {
+pub fn slice(
+    grid: &Grid,
+    values: &[f32],
+    axis: usize,
+    index: usize,
+    lo: f32,
+    hi: f32,
+) -> Option<SliceImage> {
     if values.len() != grid.len() || axis > 2 {
         return None;
     }
@@ -240,7 +250,11 @@ pub fn slice(grid: &Grid, values: &[f32], axis: usize, index: usize, lo: f32, hi
 /// Angle in degrees between each voxel's rotation and `start` (both quaternions `wxyz`).
 pub fn rotation_angles(rotation: &[[f32; 4]], start: [f64; 4]) -> Vec<f32> {
     let n0 = start.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let s = if n0 > 0.0 { start.map(|x| x / n0) } else { [1.0, 0.0, 0.0, 0.0] };
+    let s = if n0 > 0.0 {
+        start.map(|x| x / n0)
+    } else {
+        [1.0, 0.0, 0.0, 0.0]
+    };
     rotation
         .iter()
         .map(|q| {
@@ -276,7 +290,8 @@ mod tests {
         assert_eq!(m.faces(), 10);
         // Faces are a voxel wide: step = 1/15.
         let xs: Vec<f32> = m.positions.iter().map(|p| p[0]).collect();
-        let w = xs.iter().cloned().fold(f32::MIN, f32::max) - xs.iter().cloned().fold(f32::MAX, f32::min);
+        let w = xs.iter().cloned().fold(f32::MIN, f32::max)
+            - xs.iter().cloned().fold(f32::MAX, f32::min);
         assert!((w - 1.0 / 15.0).abs() < 1e-5, "{w}");
     }
 
@@ -287,7 +302,7 @@ mod tests {
         v[g.index([8, 8, 8])] = 1.0;
         let m = exposed_faces(&g, &v, (0.0, 1.0), 0.5, false, MAX_FACES);
         for t in m.indices.chunks(3) {
-            let p = t.map(|i| m.positions[i as usize]);
+            let p = [t[0], t[1], t[2]].map(|i| m.positions[i as usize]);
             let e1 = [0, 1, 2].map(|a| p[1][a] - p[0][a]);
             let e2 = [0, 1, 2].map(|a| p[2][a] - p[0][a]);
             let cross = [
@@ -316,17 +331,32 @@ mod tests {
         assert!(m.stride >= 2);
         // Nothing above: empty mesh; flat field: lo == hi normalises to 0.5.
         let z = vec![0.0f32; g.len()];
-        assert_eq!(exposed_faces(&g, &z, (0.0, 1.0), 0.5, false, MAX_FACES).faces(), 0);
-        assert_eq!(exposed_faces(&g, &z, (0.0, 0.0), 0.6, false, MAX_FACES).faces(), 0);
+        assert_eq!(
+            exposed_faces(&g, &z, (0.0, 1.0), 0.5, false, MAX_FACES).faces(),
+            0
+        );
+        assert_eq!(
+            exposed_faces(&g, &z, (0.0, 0.0), 0.6, false, MAX_FACES).faces(),
+            0
+        );
         // A full field only exposes its outer shell.
         let full = vec![1.0f32; g.len()];
-        assert_eq!(exposed_faces(&g, &full, (0.0, 1.0), 0.5, false, MAX_FACES).faces(), 6 * 64 * 64);
+        assert_eq!(
+            exposed_faces(&g, &full, (0.0, 1.0), 0.5, false, MAX_FACES).faces(),
+            6 * 64 * 64
+        );
         // Wrong length gives nothing rather than panicking.
-        assert_eq!(exposed_faces(&g, &full[1..], (0.0, 1.0), 0.5, false, MAX_FACES).faces(), 0);
+        assert_eq!(
+            exposed_faces(&g, &full[1..], (0.0, 1.0), 0.5, false, MAX_FACES).faces(),
+            0
+        );
         // Inverted: the zeros of a field with one hole are everything but the hole.
         let mut holed = full.clone();
         holed[g.index([5, 5, 5])] = 0.0;
-        assert_eq!(exposed_faces(&g, &holed, (0.0, 1.0), 0.5, true, MAX_FACES).faces(), 6);
+        assert_eq!(
+            exposed_faces(&g, &holed, (0.0, 1.0), 0.5, true, MAX_FACES).faces(),
+            6
+        );
     }
 
     #[test]
@@ -340,7 +370,10 @@ mod tests {
         assert_eq!(&s.rgba[0..4], &s.rgba[16 * 4..16 * 4 + 4]);
         assert_ne!(&s.rgba[0..4], &s.rgba[15 * 4..16 * 4]);
         assert!(slice(&g, &v, 3, 0, 0.0, 1.0).is_none());
-        let a = rotation_angles(&[[0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.0; 4]], [0.0, 1.0, 0.0, 0.0]);
+        let a = rotation_angles(
+            &[[0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.0; 4]],
+            [0.0, 1.0, 0.0, 0.0],
+        );
         assert!(a[0].abs() < 1e-3);
         assert!((a[1] - 180.0).abs() < 1e-3);
         assert_eq!(a[2], 0.0);

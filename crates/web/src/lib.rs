@@ -9,7 +9,8 @@
 //! await init();
 //! const pg = start("#canvas", location.hash);   // a Playground
 //! pg.state();            // the view state as a JSON-compatible object
-//! pg.setState({ scene: "open_drawer", instruction: "open the top drawer" });
+//! pg.setState({ scene: "open_drawer", instruction: "open the top drawer" }); // fields over the current state
+//! pg.replaceState({ scene: "open_drawer" });  // a whole state, defaults for the rest
 //! pg.setHash("#v1....");  // apply a link's state
 //! pg.hash();             // the current state as a link hash
 //! pg.status();           // { planning, error, notice, plans }: what the panel says

@@ -41,15 +41,32 @@ impl Playground {
         to_js(&self.bridge.state())
     }
 
-    /// Applies a state (any subset of its fields; the rest take their defaults). Throws if
-    /// it does not decode; replans when the scene, instruction, programs, planner or grid
-    /// changed.
+    /// Applies the given fields over the current state (changing the scene resets moved
+    /// objects, instruction and edited programs; changing the instruction resets the edited
+    /// programs). Throws if a field does not decode; replans when the scene, instruction,
+    /// programs, planner or grid changed.
     #[wasm_bindgen(js_name = setState)]
     pub fn set_state(&self, state: JsValue) -> Result<(), JsError> {
         let json = js_sys::JSON::stringify(&state)
             .map_err(|_| JsError::new("setState: the state is not JSON-serialisable"))?;
         let text: String = json.into();
-        let s = ViewState::from_json(&text).map_err(|e| JsError::new(&e))?;
+        // Check it now so that the caller gets the error; applied over the then-current
+        // state by the viewer.
+        ViewState::default()
+            .patched(&text)
+            .map_err(|e| JsError::new(&format!("setState: {e}")))?;
+        self.bridge.send(Command::Patch(text));
+        Ok(())
+    }
+
+    /// Replaces the whole state (missing fields take their defaults).
+    #[wasm_bindgen(js_name = replaceState)]
+    pub fn replace_state(&self, state: JsValue) -> Result<(), JsError> {
+        let json = js_sys::JSON::stringify(&state)
+            .map_err(|_| JsError::new("replaceState: the state is not JSON-serialisable"))?;
+        let text: String = json.into();
+        let s =
+            ViewState::from_json(&text).map_err(|e| JsError::new(&format!("replaceState: {e}")))?;
         self.bridge.send(Command::SetState(Box::new(s)));
         Ok(())
     }

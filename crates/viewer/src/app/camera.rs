@@ -1,8 +1,12 @@
 //! The orbit camera (bevy_panorbit_camera) and its part of the state.
 
+use bevy::camera::CameraOutputMode;
+use bevy::camera::visibility::RenderLayers;
 use bevy::core_pipeline::tonemapping::Tonemapping;
 use bevy::prelude::*;
+use bevy::render::render_resource::BlendState;
 use bevy::render::view::Msaa;
+use bevy_egui::{EguiGlobalSettings, PrimaryEguiContext};
 use bevy_panorbit_camera::PanOrbitCamera;
 
 use super::model::Model;
@@ -14,12 +18,16 @@ pub struct CameraPlugin;
 
 impl Plugin for CameraPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Startup, spawn_camera)
-            .add_systems(Update, (apply_camera, record_camera).chain().after(super::model::ModelSet));
+        app.add_systems(Startup, spawn_camera).add_systems(
+            Update,
+            (apply_camera, record_camera)
+                .chain()
+                .after(super::model::ModelSet),
+        );
     }
 }
 
-fn spawn_camera(mut commands: Commands) {
+fn spawn_camera(mut commands: Commands, mut egui: ResMut<EguiGlobalSettings>) {
     commands.spawn((
         Camera3d::default(),
         // Software rasterisers (SwiftShader) are slow enough without multisampling, and
@@ -27,6 +35,24 @@ fn spawn_camera(mut commands: Commands) {
         Msaa::Off,
         Tonemapping::Reinhard,
         orbit(CameraState::default()),
+    ));
+    // The panel gets its own full-window camera, drawn over the 3D view, so that the 3D
+    // camera's viewport can be the area right of the panel.
+    egui.auto_create_primary_context = false;
+    commands.spawn((
+        PrimaryEguiContext,
+        Camera2d,
+        Msaa::Off,
+        RenderLayers::none(),
+        Camera {
+            order: 1,
+            output_mode: CameraOutputMode::Write {
+                blend_state: Some(BlendState::ALPHA_BLENDING),
+                clear_color: ClearColorConfig::None,
+            },
+            clear_color: ClearColorConfig::Custom(Color::NONE),
+            ..default()
+        },
     ));
 }
 

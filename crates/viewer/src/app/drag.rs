@@ -200,8 +200,14 @@ mod tests {
     fn rays_hit_boxes_and_planes() {
         let t = ray_aabb([0.0, 0.0, 5.0], [0.0, 0.0, -1.0], [-1.0; 3], [1.0; 3]);
         assert_eq!(t, Some(4.0));
-        assert_eq!(ray_aabb([3.0, 0.0, 5.0], [0.0, 0.0, -1.0], [-1.0; 3], [1.0; 3]), None);
-        assert_eq!(ray_plane_z([0.0, 0.0, 2.0], [1.0, 0.0, -1.0], 1.0), Some([1.0, 0.0, 1.0]));
+        assert_eq!(
+            ray_aabb([3.0, 0.0, 5.0], [0.0, 0.0, -1.0], [-1.0; 3], [1.0; 3]),
+            None
+        );
+        assert_eq!(
+            ray_plane_z([0.0, 0.0, 2.0], [1.0, 0.0, -1.0], 1.0),
+            Some([1.0, 0.0, 1.0])
+        );
         assert_eq!(ray_plane_z([0.0, 0.0, 2.0], [1.0, 0.0, 1.0], 1.0), None);
     }
 }

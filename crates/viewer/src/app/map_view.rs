@@ -104,7 +104,7 @@ fn rebuild_map(
     };
     info.grid = Some(grid);
     info.range = Some(range);
-    let uniform = !(range.1 > range.0);
+    let uniform = range.1 <= range.0 || range.0.is_nan() || range.1.is_nan();
     if uniform {
         info.note = Some(format!("uniform map: every voxel is {}", range.0));
     } else {

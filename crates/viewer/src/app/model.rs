@@ -58,6 +58,8 @@ pub struct Model {
     pub camera_apply: Option<crate::state::CameraState>,
     /// Wall-clock milliseconds of the last `plan` call, as measured here.
     pub last_call_ms: f64,
+    /// The first frame has been drawn (planning waits for it, so the page shows at once).
+    pub first_frame_done: bool,
 }
 
 impl Model {
@@ -134,7 +136,10 @@ impl Model {
             }
         }
         if !bad.is_empty() {
-            self.notice = Some(format!("some moved objects were not applied: {}", bad.join("; ")));
+            self.notice = Some(format!(
+                "some moved objects were not applied: {}",
+                bad.join("; ")
+            ));
             let keep: Vec<String> = self
                 .state
                 .positions
@@ -307,7 +312,8 @@ fn apply_hash(model: &mut Model, hash: &str, bridge: &crate::Bridge) {
     match ViewState::from_hash(hash) {
         Ok(s) => model.apply_state(s.unwrap_or_default()),
         Err(e) => {
-            let msg = format!("This link's state could not be read ({e}); showing the default instead.");
+            let msg =
+                format!("This link's state could not be read ({e}); showing the default instead.");
             bridge.emit(Outgoing::Notice(msg.clone()));
             model.apply_state(ViewState::default());
             model.notice = Some(msg);
@@ -326,6 +332,17 @@ fn apply_commands(
                 Ok(()) => {
                     model.notice = None;
                     model.apply_state(*s);
+                }
+                Err(e) => {
+                    let msg = format!("state not applied: {e}");
+                    bridge.0.emit(Outgoing::Notice(msg.clone()));
+                    model.notice = Some(msg);
+                }
+            },
+            Command::Patch(json) => match model.state.patched(&json) {
+                Ok(s) => {
+                    model.notice = None;
+                    model.apply_state(s);
                 }
                 Err(e) => {
                     let msg = format!("state not applied: {e}");
@@ -355,6 +372,9 @@ fn edit_debounce(mut model: ResMut<Model>, time: Res<Time<Real>>) {
 }
 
 fn run_requested_plan(mut model: ResMut<Model>, bridge: Res<BridgeRes>) {
+    if !model.first_frame_done {
+        return;
+    }
     match model.status {
         PlanStatus::Idle => {}
         // One frame with "planning..." on screen first.
@@ -370,12 +390,13 @@ struct Published {
     frames: u32,
 }
 
-fn first_frame(mut p: ResMut<Published>, bridge: Res<BridgeRes>) {
+fn first_frame(mut p: ResMut<Published>, mut model: ResMut<Model>, bridge: Res<BridgeRes>) {
     // Frame 2's Last runs after frame 1 was rendered and presented.
     if p.frames < 3 {
         p.frames += 1;
         if p.frames == 2 {
             bridge.0.emit(Outgoing::FirstFrame);
+            model.first_frame_done = true;
         }
     }
 }

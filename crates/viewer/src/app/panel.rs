@@ -72,14 +72,20 @@ fn panel(
     if let (Ok(win), Ok(mut cam)) = (window.single(), camera.single_mut()) {
         let left = (width * win.scale_factor()) as u32;
         let size = UVec2::new(win.physical_width(), win.physical_height());
-        if size.x > left + 16 && size.y > 16 {
-            cam.viewport = Some(Viewport {
-                physical_position: UVec2::new(left, 0),
-                physical_size: UVec2::new(size.x - left, size.y),
-                ..default()
-            });
-        } else {
-            cam.viewport = None;
+        let want = (size.x > left + 16 && size.y > 16).then(|| Viewport {
+            physical_position: UVec2::new(left, 0),
+            physical_size: UVec2::new(size.x - left, size.y),
+            ..default()
+        });
+        let same = match (&cam.viewport, &want) {
+            (Some(a), Some(b)) => {
+                a.physical_position == b.physical_position && a.physical_size == b.physical_size
+            }
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            cam.viewport = want;
         }
     }
     Ok(())
@@ -123,7 +129,13 @@ fn contents(ui: &mut Ui, model: &mut Model, pb: &mut Playback, info: &MapInfo, n
         .cloned();
     let mut buf = std::mem::take(&mut model.instruction_buf);
     let mut layouter = |ui: &Ui, text: &dyn TextBuffer, wrap: f32| -> Arc<Galley> {
-        highlight(ui, text.as_str(), wrap, instr_err.as_ref().and_then(|e| e.span), false)
+        highlight(
+            ui,
+            text.as_str(),
+            wrap,
+            instr_err.as_ref().and_then(|e| e.span),
+            false,
+        )
     };
     let resp = ui.add(
         egui::TextEdit::singleline(&mut buf)
@@ -194,9 +206,16 @@ fn contents(ui: &mut Ui, model: &mut Model, pb: &mut Playback, info: &MapInfo, n
             "timing: compile {:.1} ms, programs {:.1}, cost {:.1}, plan {:.1}, total {:.1} ms",
             t.compile, t.programs, t.cost, t.plan, t.total
         ));
-        ui.small(format!("call as measured here: {:.1} ms", model.last_call_ms));
+        ui.small(format!(
+            "call as measured here: {:.1} ms",
+            model.last_call_ms
+        ));
         for (i, s) in r.steps.iter().enumerate() {
-            let mark = if s.target_reached { "reached" } else { "NOT reached" };
+            let mark = if s.target_reached {
+                "reached"
+            } else {
+                "NOT reached"
+            };
             ui.label(format!(
                 "step {i}: {} ({} moves; {} waypoints; target {mark})",
                 s.instruction,
@@ -280,9 +299,16 @@ fn map_controls(ui: &mut Ui, model: &mut Model, info: &MapInfo) {
             let x0 = rect.left() + rect.width() * i as f32 / steps as f32;
             let x1 = rect.left() + rect.width() * (i + 1) as f32 / steps as f32;
             ui.painter().rect_filled(
-                egui::Rect::from_min_max(egui::pos2(x0, rect.top()), egui::pos2(x1 + 0.5, rect.bottom())),
+                egui::Rect::from_min_max(
+                    egui::pos2(x0, rect.top()),
+                    egui::pos2(x1 + 0.5, rect.bottom()),
+                ),
                 0.0,
-                Color32::from_rgb((c[0] * 255.0) as u8, (c[1] * 255.0) as u8, (c[2] * 255.0) as u8),
+                Color32::from_rgb(
+                    (c[0] * 255.0) as u8,
+                    (c[1] * 255.0) as u8,
+                    (c[2] * 255.0) as u8,
+                ),
             );
         }
         ui.horizontal(|ui| {
@@ -315,7 +341,10 @@ fn playback_controls(ui: &mut Ui, model: &Model, pb: &mut Playback) {
     let tl = timeline(r);
     let end = duration(&tl);
     ui.horizontal(|ui| {
-        if ui.button(if pb.playing { "pause" } else { "play" }).clicked() {
+        if ui
+            .button(if pb.playing { "pause" } else { "play" })
+            .clicked()
+        {
             if !pb.playing && pb.t >= end {
                 pb.t = 0.0;
             }
@@ -323,13 +352,21 @@ fn playback_controls(ui: &mut Ui, model: &Model, pb: &mut Playback) {
         }
         if ui.button("step").clicked() {
             pb.playing = false;
-            pb.t = tl.iter().map(|w| w.t).find(|t| *t > pb.t + 1e-9).unwrap_or(end);
+            pb.t = tl
+                .iter()
+                .map(|w| w.t)
+                .find(|t| *t > pb.t + 1e-9)
+                .unwrap_or(end);
         }
         if ui.button("reset").clicked() {
             pb.playing = false;
             pb.t = 0.0;
         }
-        ui.add(egui::Slider::new(&mut pb.speed, 0.1..=10.0).logarithmic(true).text("x"));
+        ui.add(
+            egui::Slider::new(&mut pb.speed, 0.1..=10.0)
+                .logarithmic(true)
+                .text("x"),
+        );
     });
     let mut t = pb.t;
     if ui
@@ -339,7 +376,10 @@ fn playback_controls(ui: &mut Ui, model: &Model, pb: &mut Playback) {
         pb.t = t;
         pb.playing = false;
     }
-    let next = tl.iter().position(|w| w.t >= pb.t - 1e-9).unwrap_or(tl.len().saturating_sub(1));
+    let next = tl
+        .iter()
+        .position(|w| w.t >= pb.t - 1e-9)
+        .unwrap_or(tl.len().saturating_sub(1));
     if let Some(w) = tl.get(next) {
         ui.small(format!(
             "waypoint {} of {} (step {}): gripper {:.2}, velocity {:.2}",
@@ -370,7 +410,11 @@ fn programs(ui: &mut Ui, model: &mut Model, now: f64) {
         let e = err
             .as_ref()
             .filter(|e| e.stage == "program" && e.step == Some(step) && e.map == Some(map));
-        let title = format!("step {step} / {}{}", map.name(), if e.is_some() { "  (error)" } else { "" });
+        let title = format!(
+            "step {step} / {}{}",
+            map.name(),
+            if e.is_some() { "  (error)" } else { "" }
+        );
         let open = e.is_some().then_some(true);
         egui::CollapsingHeader::new(RichText::new(title).monospace())
             .id_salt(("prog", step, map.name()))
@@ -404,7 +448,13 @@ fn programs(ui: &mut Ui, model: &mut Model, now: f64) {
 }
 
 /// Lays out `text` (monospace for code) with the byte range `span` marked in red.
-fn highlight(ui: &Ui, text: &str, wrap: f32, span: Option<(usize, usize)>, code: bool) -> Arc<Galley> {
+fn highlight(
+    ui: &Ui,
+    text: &str,
+    wrap: f32,
+    span: Option<(usize, usize)>,
+    code: bool,
+) -> Arc<Galley> {
     let font = if code {
         FontId::monospace(12.0)
     } else {

@@ -47,7 +47,11 @@ pub fn timeline(r: &PlanResult) -> Vec<TimedWaypoint> {
     for (i, s) in r.steps.iter().enumerate() {
         let mut last = 0.0f64;
         for w in &s.waypoints {
-            let tt = if w.time_s.is_finite() { w.time_s.max(last) } else { last };
+            let tt = if w.time_s.is_finite() {
+                w.time_s.max(last)
+            } else {
+                last
+            };
             last = tt;
             out.push(TimedWaypoint {
                 t: offset + tt,
@@ -74,7 +78,11 @@ pub fn pose_at(tl: &[TimedWaypoint], t: f64) -> Option<([f64; 3], [f64; 4], f64)
     for w in tl.windows(2) {
         let (a, b) = (&w[0], &w[1]);
         if t <= b.t {
-            let f = if b.t > a.t { (t - a.t) / (b.t - a.t) } else { 1.0 };
+            let f = if b.t > a.t {
+                (t - a.t) / (b.t - a.t)
+            } else {
+                1.0
+            };
             let p = [0, 1, 2].map(|k| a.wp.position[k] + (b.wp.position[k] - a.wp.position[k]) * f);
             let q = slerp_wxyz(a.wp.quat, b.wp.quat, f);
             let g = a.wp.gripper + (b.wp.gripper - a.wp.gripper) * f;
@@ -88,7 +96,9 @@ pub fn pose_at(tl: &[TimedWaypoint], t: f64) -> Option<([f64; 3], [f64; 4], f64)
 fn slerp_wxyz(a: [f64; 4], b: [f64; 4], f: f64) -> [f64; 4] {
     let qa = Quat::from_xyzw(a[1] as f32, a[2] as f32, a[3] as f32, a[0] as f32);
     let qb = Quat::from_xyzw(b[1] as f32, b[2] as f32, b[3] as f32, b[0] as f32);
-    if !(qa.is_finite() && qb.is_finite()) || qa.length_squared() == 0.0 || qb.length_squared() == 0.0
+    if !(qa.is_finite() && qb.is_finite())
+        || qa.length_squared() == 0.0
+        || qb.length_squared() == 0.0
     {
         return a;
     }
@@ -188,7 +198,11 @@ fn place_gripper(
         Some(r) => pose_at(&timeline(r), pb.t),
         None => model.scene.as_ref().map(|s| {
             let ee = s.end_effector;
-            (ee.position, ee.quat, if ee.gripper_open { 1.0 } else { 0.0 })
+            (
+                ee.position,
+                ee.quat,
+                if ee.gripper_open { 1.0 } else { 0.0 },
+            )
         }),
     };
     let Some((p, q, g)) = pose else {
@@ -263,7 +277,11 @@ mod tests {
     fn timeline_interpolates() {
         let tl: Vec<TimedWaypoint> = [wp(0.0, 0.0, 1.0), wp(1.0, 2.0, 0.0)]
             .into_iter()
-            .map(|w| TimedWaypoint { t: w.time_s, step: 0, wp: w })
+            .map(|w| TimedWaypoint {
+                t: w.time_s,
+                step: 0,
+                wp: w,
+            })
             .collect();
         let (p, _, g) = pose_at(&tl, 1.0).expect("test value");
         assert!((p[0] - 0.5).abs() < 1e-9);
