@@ -198,6 +198,45 @@ describe("playground", () => {
     await other.close();
   });
 
+  test("an edited program and a moved object re-run the plan", async () => {
+    // The same state the panel's program editor and mouse drag write (and the URL carries).
+    const scene = "blocks_and_mug";
+    const base = await planWith(page, { scene, instruction: "move to 5cm above the yellow block" });
+    assert.equal(base.name, "plan", describePlanEvent(base));
+    const end = (d, i = 0) => d.steps[i].waypoints[d.steps[i].waypoints.length - 1];
+    const z0 = end(base.detail).voxel[2];
+    const edited = [
+      "affordance_map = get_empty_affordance_map()",
+      "yellow = parse_query_obj('yellow block')",
+      "x, y, z = yellow.position",
+      "affordance_map[x, y, yellow.aabb[1][2] + cm2index(25, 'z')] = 1",
+      "ret_val = affordance_map",
+      "",
+    ].join("\n");
+    const ev = await planWith(page, { scene, instruction: "move to 5cm above the yellow block", programs: [{ step: 0, map: "affordance", text: edited }] });
+    assert.equal(ev.name, "plan", describePlanEvent(ev));
+    assert.equal(ev.detail.steps[0].programs.affordance, edited, "the edited text is what ran");
+    assert.ok(end(ev.detail).voxel[2] - z0 >= 15, `25 cm instead of 5 cm: z ${z0} -> ${end(ev.detail).voxel[2]}`);
+    // A broken edit is an error at its line, and the page keeps the text.
+    const bad = await planWith(page, { programs: [{ step: 0, map: "affordance", text: "affordance_map = get_empty_affordance_map(\n" }] });
+    assert.equal(bad.name, "error");
+    assert.equal(bad.detail.stage, "program");
+    const kept = await page.evaluate(() => window.valuescape.state());
+    assert.match(JSON.stringify(kept.programs), /get_empty_affordance_map\(/);
+    // Moving the yellow block (what a drag does) moves the plan's end with it.
+    const moved = await planWith(page, {
+      scene,
+      instruction: "move to 5cm above the yellow block",
+      programs: [],
+      positions: { "yellow block": [0.25, -0.15, 0.775] },
+    });
+    assert.equal(moved.name, "plan", describePlanEvent(moved));
+    const a = end(base.detail).position;
+    const b = end(moved.detail).position;
+    assert.ok(Math.hypot(a[0] - b[0], a[1] - b[1]) > 0.1, `the target followed the block: ${a} -> ${b}`);
+    assert.ok(Math.abs(b[0] - 0.25) < 0.05 && Math.abs(b[1] + 0.15) < 0.05, `ends above the block's new place: ${b}`);
+  });
+
   test("a hash that does not decode shows a message and falls back to the default", async () => {
     const other = await newPage();
     await other.goto(BASE + "#v1.this-is-not-a-state", { waitUntil: "load" });

@@ -74,7 +74,7 @@ pub fn run_program(
         line: Some(e.span.line),
         col: Some(e.span.col),
         span: Some((e.span.start, e.span.end)),
-        message: e.to_string(),
+        message: format!("{}: {}", e.kind.name(), e.message),
     };
     let program = valuescape_lang::parse(source).map_err(to_err)?;
     let mut host = MapHost::new(world, source);
