@@ -1008,41 +1008,12 @@ impl<'w> Parser<'w> {
         None
     }
 
-    fn drawer_open_cm(&self, drawer: &str) -> Option<f64> {
-        let d = drawer.trim_end_matches(" handle");
-        for o in &self.world.scene.objects {
-            if let Shape::DrawerCabinet { open, size, .. } = &o.shape {
-                for (k, e) in o.entities().iter().enumerate() {
-                    if e.name.eq_ignore_ascii_case(d) && k > 0 {
-                        let slot = (k - 1) / 2;
-                        return Some(
-                            (
-                                open.get(slot).copied().unwrap_or(0.0) * 100.0,
-                                size[0] * 100.0,
-                            )
-                                .0,
-                        );
-                    }
-                }
-            }
-        }
-        None
-    }
-
-    fn drawer_depth_cm(&self, drawer: &str) -> Option<f64> {
-        let d = drawer.trim_end_matches(" handle");
+    /// How far a drawer (named by the drawer or its handle) is open, and its depth, in cm.
+    fn drawer_cm(&self, drawer: &str) -> Option<(f64, f64)> {
         self.world
             .scene
-            .objects
-            .iter()
-            .find_map(|o| match &o.shape {
-                Shape::DrawerCabinet { size, .. }
-                    if o.entities().iter().any(|e| e.name.eq_ignore_ascii_case(d)) =>
-                {
-                    Some(size[0] * 100.0)
-                }
-                _ => None,
-            })
+            .drawer_state(drawer)
+            .map(|(open, depth)| (open * 100.0, depth * 100.0))
     }
 
     fn is_button(&self, o: &Obj) -> bool {
@@ -1053,7 +1024,7 @@ impl<'w> Parser<'w> {
     }
 
     fn is_drawer(&self, o: &Obj) -> bool {
-        o.query.contains("drawer") && self.drawer_depth_cm(&o.query).is_some()
+        o.query.contains("drawer") && self.drawer_cm(&o.query).is_some()
     }
 
     fn handle_of(&self, o: &Obj) -> Obj {
@@ -1149,7 +1120,8 @@ impl<'w> Parser<'w> {
                         format!("I know how to open drawers; the {} is not one", o.query),
                     ));
                 }
-                let mut cm = 20.0f64.min(self.drawer_depth_cm(&o.query).unwrap_or(30.0) * 0.75);
+                let mut cm =
+                    20.0f64.min(self.drawer_cm(&o.query).map_or(30.0, |(_, depth)| depth) * 0.75);
                 if self.is(after, "by") {
                     if let Some((d, k)) = self.distance(after + 1) {
                         cm = d;
@@ -1440,7 +1412,7 @@ impl<'w> Parser<'w> {
 
     fn close_drawer(&mut self, o: &Obj, m: &Modifiers) -> PResult<Vec<Sub>> {
         let h = self.handle_of(o);
-        let open_cm = self.drawer_open_cm(&h.query).unwrap_or(0.0);
+        let open_cm = self.drawer_cm(&h.query).map_or(0.0, |(open, _)| open);
         if open_cm < 0.5 {
             return Err(CompileError {
                 message: format!(

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use valuescape_core::cost::{CostInput, Movable};
 use valuescape_core::plan::{self, PathPlan, Problem};
-use valuescape_core::scene::{Entity, Primitive, Shape};
+use valuescape_core::scene::{Entity, Primitive};
 use valuescape_core::{Field, Grid, Voxel};
 use valuescape_lang::{Limits, Value};
 use web_time::Instant;
@@ -438,31 +438,6 @@ fn translate(e: &mut Entity, d: [f64; 3]) {
     }
 }
 
-fn is_drawer_part(world: &World, name: &str) -> bool {
-    world.scene.objects.iter().any(|o| {
-        matches!(o.shape, Shape::DrawerCabinet { .. })
-            && o.entities()
-                .iter()
-                .skip(1)
-                .any(|e| e.name.eq_ignore_ascii_case(name))
-    })
-}
-
-fn drawer_open(world: &World, name: &str) -> Option<f64> {
-    for o in &world.scene.objects {
-        if let Shape::DrawerCabinet { open, .. } = &o.shape
-            && let Some(k) = o
-                .entities()
-                .iter()
-                .position(|e| e.name.eq_ignore_ascii_case(name))
-                .filter(|&k| k > 0)
-        {
-            return Some(open.get((k - 1) / 2).copied().unwrap_or(0.0));
-        }
-    }
-    None
-}
-
 /// Moves an entity (and what it belongs to) by `d` metres: whole objects move, drawers slide
 /// along their normal, other parts (a lid) come off their object and move freely.
 pub fn move_entity(world: &mut World, name: &str, d: [f64; 3]) {
@@ -486,18 +461,11 @@ pub fn move_entity(world: &mut World, name: &str, d: [f64; 3]) {
         return;
     };
     let ent = world.entities()[idx].0.clone();
-    if is_drawer_part(world, &ent.name) {
+    if let Some((open, depth)) = world.scene.drawer_state(&ent.name) {
         let along = ent.normal[0] * d[0] + ent.normal[1] * d[1] + ent.normal[2] * d[2];
-        if let Some(open) = drawer_open(world, &ent.name) {
-            let depth = world.scene.objects.iter().find_map(|o| match &o.shape {
-                Shape::DrawerCabinet { size, .. } if o.name.eq_ignore_ascii_case(&ent.object) => {
-                    Some(size[0])
-                }
-                _ => None,
-            });
-            let new = (open + along).clamp(0.0, depth.unwrap_or(open + along));
-            let _ = world.scene.set_drawer_open(&ent.name, new);
-        }
+        let _ = world
+            .scene
+            .set_drawer_open(&ent.name, (open + along).clamp(0.0, depth));
     } else if ent.name.eq_ignore_ascii_case(&ent.object) {
         let _ = world.scene.move_object(&ent.name, d);
     } else {

@@ -407,6 +407,21 @@ impl Scene {
         Ok(())
     }
 
+    /// The drawer that a drawer or drawer-handle entity belongs to: `(open, depth)` in
+    /// metres (how far it is pulled out, and how far it can be). `None` for anything else.
+    pub fn drawer_state(&self, name: &str) -> Option<(f64, f64)> {
+        self.objects.iter().find_map(|o| match &o.shape {
+            // A cabinet's entities are [body, drawer 0, handle 0, drawer 1, handle 1, ...].
+            Shape::DrawerCabinet { open, size, .. } => o
+                .entities()
+                .iter()
+                .position(|e| same_name(&e.name, name))
+                .filter(|&k| k > 0)
+                .map(|k| (open.get((k - 1) / 2).copied().unwrap_or(0.0), size[0])),
+            _ => None,
+        })
+    }
+
     /// Pulls the drawer `drawer` (a drawer's or its handle's entity name) out to `amount`
     /// metres (0 = closed). Fails for an unknown drawer or an amount outside `[0, depth]`.
     pub fn set_drawer_open(&mut self, drawer: &str, amount: f64) -> Result<(), SceneError> {
