@@ -214,13 +214,7 @@ impl MppiPipelines {
                 (5, &scores),
             ],
         );
-        let mut enc =
-            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-            dispatch(&mut pass, &self.rollout, &bg, groups(k_n, 64));
-        }
-        queue.submit([enc.finish()]);
+        util::submit_one(device, queue, &self.rollout, &bg, groups(k_n, 64));
         let scores: Vec<f32> = util::read(device, queue, &scores, k_n).await?;
         let d: Vec<[f32; 4]> = util::read(device, queue, &deltas, k_n * h_n).await?;
         Ok(RolloutBatch {

@@ -99,6 +99,22 @@ pub(crate) fn groups(invocations: usize, wg: u32) -> (u32, u32) {
     (x as u32, total.div_ceil(x) as u32)
 }
 
+/// Submits a command buffer holding a single dispatch.
+pub(crate) fn submit_one(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    pipeline: &wgpu::ComputePipeline,
+    bind_group: &wgpu::BindGroup,
+    groups: (u32, u32),
+) {
+    let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+    {
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+        dispatch(&mut pass, pipeline, bind_group, groups);
+    }
+    queue.submit([enc.finish()]);
+}
+
 /// Records one dispatch.
 pub(crate) fn dispatch(
     pass: &mut wgpu::ComputePass<'_>,

@@ -140,13 +140,7 @@ impl ValuePipelines {
                 (7, &flags),
             ],
         );
-        let mut enc =
-            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-            dispatch(&mut pass, &self.flags, &bg, groups(n, 64));
-        }
-        queue.submit([enc.finish()]);
+        util::submit_one(device, queue, &self.flags, &bg, groups(n, 64));
         GpuProblem {
             grid: maps.grid,
             cost: maps.cost.clone(),
@@ -209,13 +203,7 @@ impl ValuePipelines {
             &self.init,
             &[(0, &init_u), (2, &gp.flags), (3, value)],
         );
-        let mut enc =
-            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-            dispatch(&mut pass, &self.init, &init_bg, groups(n, 64));
-        }
-        queue.submit([enc.finish()]);
+        util::submit_one(device, queue, &self.init, &init_bg, groups(n, 64));
 
         // Bellman-Ford needs at most n - 1 relaxations of every voxel.
         let limit = n.max(6) as u32;
