@@ -25,9 +25,14 @@ const WG: u32 = 256u;
 @group(0) @binding(3) var<storage, read> weights: array<f32>;
 
 // Index of i (possibly outside 0..n) under half-sample symmetric reflection.
+//
+// The remainder is taken on unsigned values: i is shifted by 32768 periods first (i is at least
+// -radius, and radius < 32768 * 2n for any kernel on an axis of at least one voxel). A signed
+// `%` with a negative dividend gave wrong results on NVIDIA's Vulkan driver (H100, driver
+// 580.159) for axis lengths that are not powers of two, while lavapipe was exact.
 fn reflect(i: i32, n: i32) -> i32 {
     let period = 2 * n;
-    let m = ((i % period) + period) % period;
+    let m = i32(u32(i + period * 32768) % u32(period));
     return select(period - 1 - m, m, m < n);
 }
 

@@ -4,8 +4,8 @@
 //! Tolerances (and why):
 //! - EDT: exact. Squared distances are integers below 2^18 and every comparison in the kernel
 //!   is exact integer arithmetic, so the squared distances are bit-equal. The distances (the
-//!   square roots) are compared bit for bit too, which holds where `sqrt` is correctly rounded
-//!   (lavapipe, most GPUs; WGSL itself allows more error).
+//!   square roots) are within 3 ulp: WGSL allows `sqrt` 2.5 ulp of error, and NVIDIA's
+//!   Vulkan driver uses it (lavapipe's is correctly rounded, hence bit-equal there).
 //! - Gaussian: `1e-5 * max|cpu|` absolute (values in [0, 1]: at most 1e-5). Both sides sum
 //!   the 81 taps in the same order from 0; the GPU compiler may contract `acc + w * x` into a
 //!   fused multiply-add, which rounds once instead of twice, so each of the 243 accumulations
@@ -44,6 +44,21 @@ const SIZES: [[usize; 3]; 5] = [
     [20, 36, 27],
 ];
 
+/// The grid sizes: [`SIZES`] plus the cubic sizes listed in `VALUESCAPE_PARITY_SIZES`
+/// (comma-separated, e.g. `64,100` on a real GPU, where the larger grids run quickly).
+fn sizes() -> Vec<[usize; 3]> {
+    let mut v = SIZES.to_vec();
+    if let Ok(extra) = std::env::var("VALUESCAPE_PARITY_SIZES") {
+        v.extend(
+            extra
+                .split(',')
+                .filter_map(|s| s.trim().parse::<usize>().ok())
+                .map(|n| [n; 3]),
+        );
+    }
+    v
+}
+
 struct Pipes {
     cost: CostPipelines,
     value: ValuePipelines,
@@ -74,7 +89,7 @@ fn edt_equals_cpu_exactly() {
     let c = ctx();
     let p = pipes();
     let mut cases: Vec<([usize; 3], f32)> = Vec::new();
-    for s in SIZES {
+    for s in sizes() {
         for density in [0.0005, 0.01, 0.2] {
             cases.push((s, density));
         }
@@ -115,7 +130,7 @@ fn gaussian_matches_cpu() {
     let c = ctx();
     let p = pipes();
     let mut worst = 0f32;
-    for (i, size) in SIZES.into_iter().enumerate() {
+    for (i, size) in sizes().into_iter().enumerate() {
         let n = size[0] * size[1] * size[2];
         let mut r = Rng::new(7 + i as u64);
         // Sparse boxes of ones plus scattered values: what obstacle maps look like.
@@ -199,7 +214,14 @@ fn compare_compose(sc: &Scene, movable: Movable<'_>) -> f32 {
     let size = sc.grid.size;
     assert_eq!(got.target, want.target);
     assert_eq!(got.target_count, want.target_count);
-    assert_eq!(got.target_distance, want.target_distance, "{size:?}: EDT");
+    // Distances are square roots of the exactly equal squared distances; WGSL lets `sqrt`
+    // be 2.5 ulp off (NVIDIA's is not correctly rounded; lavapipe's is).
+    let sqrt_ok = got
+        .target_distance
+        .iter()
+        .zip(&want.target_distance)
+        .all(|(g, w)| g == w || (g - w).abs() <= 3.0 * f32::EPSILON * w.abs());
+    assert!(sqrt_ok, "{size:?}: EDT distances");
     assert_eq!(
         got.obstacle.data, want.obstacle.data,
         "{size:?}: obstacle (clearings)"
@@ -227,7 +249,7 @@ fn compare_compose(sc: &Scene, movable: Movable<'_>) -> f32 {
 #[test]
 fn cost_map_matches_cpu() {
     let mut worst = 0f32;
-    for (i, size) in SIZES.into_iter().enumerate() {
+    for (i, size) in sizes().into_iter().enumerate() {
         let sc = random_scene(size, 11 + i as u64);
         worst = worst.max(compare_compose(&sc, Movable::Gripper(sc.start)));
         // An object as the moving entity: the host clears within 15 voxels of it.
@@ -255,7 +277,7 @@ fn cost_to_go_matches_cpu() {
     let c = ctx();
     let p = pipes();
     let mut worst = 0f64;
-    for (i, size) in SIZES.into_iter().enumerate() {
+    for (i, size) in sizes().into_iter().enumerate() {
         for planar in [false, true] {
             let sc = random_scene(size, 21 + i as u64);
             let m = cpu_maps(&sc, Movable::Gripper(sc.start));

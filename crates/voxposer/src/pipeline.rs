@@ -18,15 +18,28 @@ use crate::quat;
 use crate::query::Resolved;
 use crate::world::{MapHost, World};
 
-/// Limits for one map program: 60 million operations (about 60 whole-map operations at
-/// 100^3, a small fraction of a second; an endless loop stops quickly), 64 million array
-/// elements allocated, nesting 64.
+/// Limits for one map program up to 100^3 voxels: 60 million operations (about 60 whole-map
+/// operations at 100^3, a small fraction of a second; an endless loop stops quickly), 64
+/// million array elements allocated, nesting 64. Larger grids scale the first two with the
+/// voxel count ([`program_limits`]).
 pub const PROGRAM_LIMITS: Limits = Limits {
     max_ops: 60_000_000,
     max_alloc_elements: 64_000_000,
     max_depth: 64,
     max_seq_len: 1_000_000,
 };
+
+/// The limits for a program on a grid of `voxels` voxels: [`PROGRAM_LIMITS`], with the
+/// operation and allocation budgets raised to 60 and 64 per voxel where that is more (a
+/// rotation map alone is 4 values per voxel, 67 million at 256^3).
+pub fn program_limits(voxels: usize) -> Limits {
+    let v = voxels as u64;
+    Limits {
+        max_ops: PROGRAM_LIMITS.max_ops.max(60 * v),
+        max_alloc_elements: PROGRAM_LIMITS.max_alloc_elements.max(64 * v),
+        ..PROGRAM_LIMITS
+    }
+}
 
 /// End-effector speed at velocity 1, metres per second.
 pub const BASE_SPEED: f64 = 0.25;
@@ -78,8 +91,13 @@ pub fn run_program(
     };
     let program = valuescape_lang::parse(source).map_err(to_err)?;
     let mut host = MapHost::new(world, source);
-    let out =
-        valuescape_lang::run(&program, &mut host, &PROGRAM_LIMITS, Vec::new()).map_err(to_err)?;
+    let out = valuescape_lang::run(
+        &program,
+        &mut host,
+        &program_limits(world.grid.len()),
+        Vec::new(),
+    )
+    .map_err(to_err)?;
     let var = format!("{}_map", kind.name());
     let v = out
         .get("ret_val")

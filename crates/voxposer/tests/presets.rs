@@ -128,3 +128,20 @@ fn the_facade_plans_every_default_instruction_at_several_grid_sizes() {
         }
     }
 }
+
+#[test]
+fn the_largest_grid_plans_with_budgets_scaled_to_it() {
+    // 256^3: the rotation map alone is 67 million values, above the fixed 64 million budget
+    // that suits 100^3; the program budgets scale with the voxel count.
+    let scene = presets::by_name("rubbish_in_bin").unwrap_or_else(|| panic!("preset"));
+    let req = PlanRequest {
+        scene,
+        instruction: String::new(),
+        planner: PlannerKind::Value,
+        grid_size: 256,
+        overrides: Vec::new(),
+        keep_maps: false,
+    };
+    let r = plan(&req).unwrap_or_else(|e| panic!("256^3: {e}"));
+    assert!(r.steps.iter().all(|s| s.target_reached));
+}
