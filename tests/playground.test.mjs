@@ -1,109 +1,31 @@
 // Browser tests of the Valuescape playground: playwright-core driving Debian's Chromium
-// (WebGL2 on SwiftShader). Run by `cargo xtask test`, which builds the release bundle, serves
-// www/ and sets VALUESCAPE_URL; by hand:
+// (WebGL2 on SwiftShader: no WebGPU flags, so the loader picks the WebGL2 bundle). Run by
+// `cargo xtask test`, which builds the release bundles, serves www/ and sets VALUESCAPE_URL;
+// by hand:
 //   cargo xtask serve &   (then)   cd tests && VALUESCAPE_URL=http://127.0.0.1:8080/ node --test
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { decodePng, pixelStats } from "./png.mjs";
+import { BASE, OUT, describePlanEvent, launch, planWith, waitEvent } from "./harness.mjs";
 
-const BASE = process.env.VALUESCAPE_URL ?? "http://127.0.0.1:8080/";
-const EXE = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const OUT = process.env.VALUESCAPE_TEST_OUT ?? join(tmpdir(), "valuescape-browser-tests");
-// Software rendering and wasm planning are slow; generous but bounded.
-const EVENT_TIMEOUT = Number(process.env.VALUESCAPE_EVENT_TIMEOUT_MS ?? 180_000);
 // The panel is about 380 CSS pixels wide; the 3D view is to its right.
 const PANEL = 400;
 
-let context;
-let userDir;
-const consoleErrors = [];
+let browser;
+let consoleErrors = [];
 const measurements = {};
-
-// Records the playground's events with their time (performance.now(): ms since navigation).
-const RECORDER = () => {
-  window.__vs = { events: [] };
-  for (const name of ["ready", "plan", "error", "notice", "state"]) {
-    window.addEventListener(`valuescape:${name}`, (e) => {
-      window.__vs.events.push({ name, t: performance.now(), detail: e.detail });
-    });
-  }
-};
-
-async function newPage() {
-  const page = await context.newPage();
-  await page.setViewportSize({ width: 1100, height: 700 });
-  page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: page error: ${e.message}`));
-  await page.addInitScript(RECORDER);
-  return page;
-}
-
-/** Waits for the n-th (0-based) event among `names` and returns it. */
-async function waitEvent(page, names, n = 0) {
-  await page.waitForFunction(
-    ([names, n]) => window.__vs && window.__vs.events.filter((e) => names.includes(e.name)).length > n,
-    [names, n],
-    { timeout: EVENT_TIMEOUT, polling: 100 },
-  );
-  return page.evaluate(
-    ([names, n]) => window.__vs.events.filter((e) => names.includes(e.name))[n],
-    [names, n],
-  );
-}
-
-const count = (page, names) =>
-  page.evaluate((names) => window.__vs.events.filter((e) => names.includes(e.name)).length, names);
-
-/** Applies a state and waits for the plan (or error) it causes. */
-async function planWith(page, state) {
-  const n = await count(page, ["plan", "error"]);
-  await page.evaluate((s) => window.valuescape.setState(s), state);
-  return waitEvent(page, ["plan", "error"], n);
-}
-
-function describePlanEvent(ev) {
-  return ev.name === "error" ? `error: ${ev.detail?.text ?? JSON.stringify(ev.detail)}` : "plan";
-}
+const newPage = () => browser.newPage();
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
-  userDir = mkdtempSync(join(tmpdir(), "valuescape-chromium-"));
-  context = await chromium.launchPersistentContext(userDir, {
-    executablePath: EXE,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--headless",
-      "--use-angle=swiftshader",
-      "--enable-unsafe-swiftshader",
-      "--ignore-gpu-blocklist",
-    ],
-  });
-  // No request may leave the page's origin.
-  const origin = new URL(BASE).origin;
-  await context.route("**/*", (route) => {
-    const u = new URL(route.request().url());
-    if (u.origin !== origin && u.protocol !== "data:") {
-      consoleErrors.push(`request outside the origin: ${u.href}`);
-      return route.abort();
-    }
-    return route.continue();
-  });
+  browser = await launch();
+  consoleErrors = browser.consoleErrors;
 });
 
 after(async () => {
-  await context?.close();
-  if (userDir) rmSync(userDir, { recursive: true, force: true });
+  await browser?.close();
   writeFileSync(join(OUT, "measurements.json"), JSON.stringify(measurements, null, 2));
   console.log("measurements:", JSON.stringify(measurements, null, 2));
 });
@@ -135,6 +57,9 @@ describe("playground", () => {
     assert.ok(d.steps.every((s) => s.target_reached), "default plan does not reach its target");
     const state = await page.evaluate(() => window.valuescape.state());
     assert.ok(state.scene, "the state names the preset");
+    // This browser has no WebGPU: the WebGL2 bundle with the CPU path.
+    assert.equal(state.tier, "webgl2");
+    assert.equal(state.compute, "cpu");
     presets = await page.evaluate(() => window.valuescape.presets());
     assert.ok(presets.length > 0, "no presets");
   });
@@ -264,6 +189,6 @@ describe("playground", () => {
   });
 
   test("no console errors", () => {
-    assert.deepEqual(consoleErrors, []);
+    assert.deepEqual([...consoleErrors, ...browser.pageErrors], []);
   });
 });

@@ -2,7 +2,8 @@
 //
 // Attributes:
 //   base="./pkg/"   where the bundles are (default ./pkg/ relative to the page)
-//   backend="webgl2" force a backend (default: WebGPU when available and built, else WebGL2)
+//   backend="webgl2" force a backend (default: WebGPU when available and built, else WebGL2;
+//                   with `global`, the page's `?backend=webgl2|webgpu` also forces it)
 //   hash-state      read the initial state from location.hash and keep the hash in sync
 //   global          expose the handle as window.valuescape
 //
@@ -99,7 +100,11 @@ export class ValuePlayground extends HTMLElement {
     loadPlayground({
       canvas: `#${id}`,
       base: this.getAttribute("base") ?? undefined,
-      backend: this.getAttribute("backend") ?? undefined,
+      backend:
+        this.getAttribute("backend") ??
+        (this.hasAttribute("global")
+          ? new URLSearchParams(location.search).get("backend") ?? undefined
+          : undefined),
       hash: syncHash ? location.hash : "",
     }).then(
       ({ playground, module, backend }) => {
@@ -126,7 +131,7 @@ export class ValuePlayground extends HTMLElement {
   }
 
   /** The JS API: state(), setState(obj), replaceState(obj), hash(), setHash(h), status(),
-   * presets(), destroy(). */
+   * tier(), loseGpuDevice(), presets(), destroy(). */
   api() {
     const el = this;
     return {
@@ -138,6 +143,8 @@ export class ValuePlayground extends HTMLElement {
       hash: () => el.playground.hash(),
       setHash: (h) => el.playground.setHash(h),
       status: () => el.playground.status(),
+      tier: () => el.playground.tier(),
+      loseGpuDevice: () => el.playground.loseGpuDevice(),
       presets: () => el.module.presets(),
       destroy: () => el.playground.destroy(),
     };

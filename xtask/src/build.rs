@@ -21,45 +21,70 @@ pub struct Sizes {
     pub gzip: u64,
 }
 
-/// Which backend a bundle is for (the loader picks one; WebGPU comes later).
-pub const BACKEND: &str = "webgl2";
+/// The bundles, one per tier: the loader picks WebGPU where the browser has it, else WebGL2.
+/// Each is `valuescape-web` built with the feature of the same name.
+pub const BACKENDS: [&str; 2] = ["webgl2", "webgpu"];
 
 /// Output folder of a backend's bundle.
 pub fn pkg_dir(backend: &str) -> PathBuf {
     root().join("www").join("pkg").join(backend)
 }
 
-/// Builds the WebGL2 bundle into `www/pkg/webgl2/`; `dev` uses the `web-dev` profile and
-/// skips wasm-opt.
-pub fn build(dev: bool) -> Result<Sizes, String> {
+/// Cargo's target directory for a bundle: WebGL2 in the shared one, WebGPU in a folder of
+/// its own inside it, so that building one never invalidates the other's (fat-LTO) link.
+fn bundle_target_dir(backend: &str) -> PathBuf {
+    if backend == "webgl2" {
+        target_dir()
+    } else {
+        target_dir().join(format!("bundle-{backend}"))
+    }
+}
+
+/// Builds every bundle (see [`BACKENDS`]); returns each one's sizes.
+pub fn build(dev: bool) -> Result<Vec<(&'static str, Sizes)>, String> {
+    let mut out = Vec::new();
+    for b in BACKENDS {
+        out.push((b, build_one(b, dev)?));
+    }
+    Ok(out)
+}
+
+/// Builds one bundle into `www/pkg/<backend>/`; `dev` uses the `web-dev` profile and skips
+/// wasm-opt.
+pub fn build_one(backend: &'static str, dev: bool) -> Result<Sizes, String> {
     tools::ensure_wasm_target()?;
     tools::ensure_npm()?;
     let profile = if dev { "web-dev" } else { "web-release" };
     let t0 = Instant::now();
-    run(cargo().args([
-        "build",
-        "-p",
-        "valuescape-web",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--profile",
-        profile,
-    ]))?;
-    let wasm = target_dir()
+    let tdir = bundle_target_dir(backend);
+    run(cargo()
+        .args([
+            "build",
+            "-p",
+            "valuescape-web",
+            "--features",
+            backend,
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            profile,
+        ])
+        .env("CARGO_TARGET_DIR", &tdir))?;
+    let wasm = tdir
         .join("wasm32-unknown-unknown")
         .join(profile)
         .join("valuescape_web.wasm");
-    let out = pkg_dir(BACKEND);
+    let out = pkg_dir(backend);
     std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
     // Skip wasm-bindgen, wasm-opt and compression when cargo's output did not change.
-    let stamp = stamp_of(&wasm, profile)?;
+    let stamp = stamp_of(&wasm, &format!("{profile} {backend}"))?;
     let stamp_path = out.join("build.stamp");
     if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str())
         && let Some(sizes) = read_sizes(&out.join("size.json"))
         && out.join("valuescape_web_bg.wasm").exists()
     {
         install_loader()?;
-        eprintln!("bundle ({profile}, {BACKEND}) is up to date");
+        eprintln!("bundle ({profile}, {backend}) is up to date");
         return Ok(sizes);
     }
     let _ = std::fs::remove_file(&stamp_path);
@@ -122,12 +147,12 @@ pub fn build(dev: bool) -> Result<Sizes, String> {
         gzip,
     };
     let report = format!(
-        "{{\n  \"backend\": \"{BACKEND}\",\n  \"profile\": \"{profile}\",\n  \"wasm_raw\": {raw},\n  \"wasm_opt\": {opt},\n  \"wasm_brotli\": {brotli},\n  \"wasm_gzip\": {gzip}\n}}\n"
+        "{{\n  \"backend\": \"{backend}\",\n  \"profile\": \"{profile}\",\n  \"wasm_raw\": {raw},\n  \"wasm_opt\": {opt},\n  \"wasm_brotli\": {brotli},\n  \"wasm_gzip\": {gzip}\n}}\n"
     );
     write(&out.join("size.json"), report.as_bytes())?;
     write(&stamp_path, stamp.as_bytes())?;
     eprintln!(
-        "bundle ({profile}, {BACKEND}) in {:.0} s: wasm {} raw, {} after wasm-opt{}, {} brotli, {} gzip",
+        "bundle ({profile}, {backend}) in {:.0} s: wasm {} raw, {} after wasm-opt{}, {} brotli, {} gzip",
         t0.elapsed().as_secs_f64(),
         mib(raw),
         mib(opt),

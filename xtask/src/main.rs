@@ -176,18 +176,21 @@ fn test_cmd(args: &[String]) -> Result<(), String> {
         ]))
     })?;
     stage("clippy (wasm32)", &mut || {
-        run(cargo().args([
-            "clippy",
-            "-p",
-            "valuescape-viewer",
-            "-p",
-            "valuescape-web",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--",
-            "-D",
-            "warnings",
-        ]))
+        for backend in build::BACKENDS {
+            run(cargo().args([
+                "clippy",
+                "-p",
+                "valuescape-web",
+                "--features",
+                backend,
+                "--target",
+                "wasm32-unknown-unknown",
+                "--",
+                "-D",
+                "warnings",
+            ]))?;
+        }
+        Ok(())
     })?;
     stage("native tests", &mut || {
         // The viewer's Bevy app is checked by clippy above; its renderer-free parts (state
@@ -210,9 +213,9 @@ fn test_cmd(args: &[String]) -> Result<(), String> {
     for (name, s) in &stages {
         eprintln!("  {name:<18} {s:>7.1} s");
     }
-    if let Some(s) = sizes {
+    for (backend, s) in sizes.unwrap_or_default() {
         eprintln!(
-            "  bundle wasm: {} bytes raw, {} after wasm-opt, {} brotli, {} gzip",
+            "  {backend} bundle wasm: {} bytes raw, {} after wasm-opt, {} brotli, {} gzip",
             s.raw, s.opt, s.brotli, s.gzip
         );
     }

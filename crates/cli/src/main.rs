@@ -9,7 +9,6 @@
 //! Exit status: 0 on success, 2 on bad input (with a message naming the problem), 1 when
 //! planning itself fails.
 
-mod gpu_backend;
 mod npy;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -56,9 +55,9 @@ fn backend(b: BackendArg) -> Result<Box<dyn Backend>, Failure> {
     match b {
         BackendArg::Cpu => Ok(Box::new(CpuBackend)),
         BackendArg::Gpu => {
-            let g = gpu_backend::GpuBackend::new()
+            let (g, adapter) = valuescape_gpu::GpuBackend::headless()
                 .map_err(|e| Failure::Input(format!("--backend gpu: {e}")))?;
-            eprintln!("gpu: {}", g.describe());
+            eprintln!("gpu: {adapter}");
             Ok(Box::new(g))
         }
     }

@@ -23,3 +23,15 @@ pub mod scene;
 
 pub use field::Field;
 pub use grid::{Grid, Voxel};
+
+/// The output of a future that completes without waiting, `None` if it would wait. The
+/// pipelines are written once, async (a GPU in the browser answers later); over CPU work,
+/// whose futures are ready at once, this runs them synchronously.
+pub fn ready_now<F: Future>(f: F) -> Option<F::Output> {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => Some(v),
+        std::task::Poll::Pending => None,
+    }
+}

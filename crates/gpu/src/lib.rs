@@ -12,6 +12,8 @@
 //!   line sweeps, a changed flag per sweep), followed downhill on the CPU.
 //! - [`MppiPipelines`]: MPPI with thousands of rollouts in parallel and the softmax-weighted
 //!   update on the GPU, with the same deterministic noise as `valuescape_core::plan::mppi`.
+//! - [`GpuBackend`]: all of it behind `valuescape-voxposer`'s `Backend` (blocking, native)
+//!   and `AsyncBackend` (the browser) traits, on any device.
 //! - [`GpuTimer`] and [`bench`]: per-stage device timing (timestamp queries when the adapter
 //!   has them, wall clock otherwise) against the CPU reference.
 //!
@@ -21,6 +23,7 @@
 //! ([`shaders`]). Everything that reads results back has an `async` form for the browser
 //! (WebGPU) and a blocking form on native targets.
 
+mod backend;
 mod bench_impl;
 mod cost;
 mod mppi;
@@ -28,6 +31,7 @@ mod timer;
 mod util;
 mod value;
 
+pub use backend::GpuBackend;
 #[cfg(not(target_arch = "wasm32"))]
 pub use bench_impl::bench;
 pub use bench_impl::{BenchOptions, BenchRow, format_table};

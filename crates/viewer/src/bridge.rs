@@ -17,6 +17,8 @@ pub enum Command {
     /// Apply a URL hash; one that does not decode shows a message and falls back to the
     /// default state.
     SetHash(String),
+    /// Destroy the renderer's GPU device (to test the fall-back to the CPU).
+    LoseGpuDevice,
     /// Stop the app.
     Exit,
 }
@@ -55,6 +57,21 @@ pub struct Status {
     pub plans: u64,
 }
 
+/// Where the viewer runs and plans (detected once; the compute path may fall back to the
+/// CPU later, e.g. when the GPU device is lost).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct TierInfo {
+    /// `webgpu` or `webgl2` in the browser (the bundle the loader chose), `native` otherwise;
+    /// empty until the renderer has started.
+    pub tier: String,
+    /// `gpu` (compute shaders on the renderer's device) or `cpu`.
+    pub compute: String,
+    /// The adapter, where known.
+    pub adapter: String,
+    /// Why the compute path is what it is, when that is not the tier's natural one.
+    pub note: Option<String>,
+}
+
 /// The shared part.
 #[derive(Debug, Default)]
 pub struct BridgeInner {
@@ -66,6 +83,8 @@ pub struct BridgeInner {
     pub outbox: Vec<Outgoing>,
     /// The state as last published by the viewer.
     pub state: ViewState,
+    /// The tier and compute path.
+    pub tier: TierInfo,
 }
 
 /// Shared queues between the viewer and its embedder.
@@ -111,6 +130,16 @@ impl Bridge {
     /// The panel's status.
     pub fn status(&self) -> Status {
         self.lock().status.clone()
+    }
+
+    /// The tier and compute path.
+    pub fn tier(&self) -> TierInfo {
+        self.lock().tier.clone()
+    }
+
+    /// Publishes the tier and compute path.
+    pub fn set_tier(&self, t: TierInfo) {
+        self.lock().tier = t;
     }
 
     /// Publishes the state.

@@ -156,6 +156,10 @@ impl Default for ViewState {
     }
 }
 
+/// Fields the embedder's `state()` adds for reading (the tier and compute path, see
+/// [`crate::bridge::TierInfo`]); a state given back with them applies without them.
+pub const REPORTED_FIELDS: [&str; 2] = ["tier", "compute"];
+
 impl ViewState {
     /// Whether the parts that change the plan (not the view) differ.
     pub fn plan_inputs_differ(&self, other: &ViewState) -> bool {
@@ -195,8 +199,15 @@ impl ViewState {
 
     /// Reads the state from JSON; every field is optional.
     pub fn from_json(text: &str) -> Result<ViewState, String> {
+        let mut v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("the state is not valid JSON: {e}"))?;
+        if let serde_json::Value::Object(m) = &mut v {
+            for k in REPORTED_FIELDS {
+                m.remove(k);
+            }
+        }
         let s: ViewState =
-            serde_json::from_str(text).map_err(|e| format!("the state is not valid: {e}"))?;
+            serde_json::from_value(v).map_err(|e| format!("the state is not valid: {e}"))?;
         s.validate()?;
         Ok(s)
     }
@@ -226,7 +237,9 @@ impl ViewState {
             cur.remove("programs");
         }
         for (k, v) in patch {
-            cur.insert(k, v);
+            if !REPORTED_FIELDS.contains(&k.as_str()) {
+                cur.insert(k, v);
+            }
         }
         Self::from_json(&serde_json::Value::Object(cur).to_string())
     }
@@ -383,6 +396,22 @@ mod tests {
             .expect("test value");
         assert_eq!(s.map, ShownMap::Velocity);
         assert_eq!(s.grid, DEFAULT_GRID);
+    }
+
+    #[test]
+    fn reported_fields_are_read_only_and_never_rejected() {
+        let s = ViewState {
+            scene: "a".into(),
+            ..ViewState::default()
+        };
+        let mut v = serde_json::to_value(&s).expect("json");
+        v["tier"] = "webgpu".into();
+        v["compute"] = "gpu".into();
+        let text = v.to_string();
+        assert_eq!(ViewState::from_json(&text).expect("replace"), s);
+        assert_eq!(s.patched(&text).expect("patch"), s);
+        // Other unknown fields are still errors.
+        assert!(s.patched(r#"{"tierx":1}"#).is_err());
     }
 
     #[test]

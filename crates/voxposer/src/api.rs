@@ -129,6 +129,12 @@ pub struct StepResult {
     pub waypoints: Vec<Waypoint>,
     /// Whether the last waypoint is within 2 voxels of a target voxel.
     pub target_reached: bool,
+    /// The path's accumulated cost as the value planner measures it (unit steps, each
+    /// length x (step cost + mean cost), ending in a target voxel; `null` if it crosses a
+    /// blocked voxel). Equal-cost paths are equally good: two backends may return different
+    /// optimal paths of the same cost.
+    #[serde(default)]
+    pub path_cost: Option<f64>,
     /// Dense maps, when asked for.
     #[serde(skip)]
     pub maps: Option<StepMaps>,
@@ -218,6 +224,24 @@ pub fn plan_with(
     source: &dyn crate::compiler::ProgramSource,
     backend: &dyn crate::backend::Backend,
 ) -> Result<PlanResult, PlanError> {
+    crate::pipeline::resolve(plan_with_async(
+        req,
+        source,
+        &crate::backend::Immediate(backend),
+    ))
+}
+
+/// [`plan_with`] on a backend whose results may arrive later (WebGPU in the browser, where
+/// the page must not block): the same pipeline, awaiting the backend at each step.
+pub async fn plan_with_async<S, B>(
+    req: &PlanRequest,
+    source: &S,
+    backend: &B,
+) -> Result<PlanResult, PlanError>
+where
+    S: crate::compiler::ProgramSource + ?Sized,
+    B: crate::backend::AsyncBackend + ?Sized,
+{
     let started = web_time::Instant::now();
     let request_err = |message: String| PlanError {
         stage: "request".into(),
@@ -273,14 +297,15 @@ pub fn plan_with(
             }
         }
     }
-    let steps = crate::pipeline::plan_steps(
+    let steps = crate::pipeline::plan_steps_async(
         &mut world,
         &specs,
         req.planner,
         req.keep_maps,
         &mut timing,
         backend,
-    )?;
+    )
+    .await?;
     timing.total = started.elapsed().as_secs_f64() * 1000.0;
     Ok(PlanResult {
         instruction,

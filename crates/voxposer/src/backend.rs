@@ -1,8 +1,11 @@
 //! Where the numerics run. The pipeline composes the cost map and searches for a path
 //! through a [`Backend`]; [`CpuBackend`] is the reference in `valuescape-core`. A GPU backend
-//! (the CLI's, the viewer's) implements the same trait with `valuescape-gpu`'s pipelines, so
-//! this crate stays free of any GPU dependency and the results have one shape whichever
-//! backend ran.
+//! (`valuescape-gpu`'s) implements the same trait, so this crate stays free of any GPU
+//! dependency and the results have one shape whichever backend ran.
+//!
+//! In the browser a GPU's results arrive later (WebGPU maps buffers asynchronously and the
+//! page must not block), so the pipeline itself is written against [`AsyncBackend`]; the
+//! synchronous API runs it over [`Immediate`], whose futures are ready at once.
 
 use valuescape_core::cost::{self, CostInput, CostMaps};
 use valuescape_core::plan::{self, PathPlan, Problem};
@@ -17,6 +20,44 @@ pub trait Backend {
     fn compose(&self, input: &CostInput<'_>) -> Result<CostMaps, String>;
     /// A path for a planning problem with the chosen planner.
     fn plan(&self, problem: &Problem<'_>, planner: PlannerKind) -> Result<PathPlan, String>;
+}
+
+/// A [`Backend`] whose results may arrive later: what the pipeline's async functions
+/// ([`crate::pipeline::plan_step_async`], [`crate::api::plan_with_async`]) run on.
+pub trait AsyncBackend {
+    /// `cpu`, `gpu`, ...
+    fn name(&self) -> &'static str;
+    /// VoxPoser's cost map (see [`valuescape_core::cost::compose`]).
+    fn compose(&self, input: &CostInput<'_>) -> impl Future<Output = Result<CostMaps, String>>;
+    /// A path for a planning problem with the chosen planner.
+    fn plan(
+        &self,
+        problem: &Problem<'_>,
+        planner: PlannerKind,
+    ) -> impl Future<Output = Result<PathPlan, String>>;
+}
+
+/// A synchronous [`Backend`] as an [`AsyncBackend`]: it computes when called and its futures
+/// are ready at once.
+#[derive(Clone, Copy)]
+pub struct Immediate<'a>(pub &'a dyn Backend);
+
+impl AsyncBackend for Immediate<'_> {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    fn compose(&self, input: &CostInput<'_>) -> impl Future<Output = Result<CostMaps, String>> {
+        std::future::ready(self.0.compose(input))
+    }
+
+    fn plan(
+        &self,
+        problem: &Problem<'_>,
+        planner: PlannerKind,
+    ) -> impl Future<Output = Result<PathPlan, String>> {
+        std::future::ready(self.0.plan(problem, planner))
+    }
 }
 
 /// The CPU reference: `valuescape-core`'s functions.

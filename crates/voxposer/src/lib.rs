@@ -17,8 +17,8 @@ pub mod world;
 
 pub use api::{
     MapKind, PlanError, PlanRequest, PlanResult, PlannerKind, StepMaps, StepResult, Timing,
-    Waypoint, plan, plan_with,
+    Waypoint, plan, plan_with, plan_with_async,
 };
-pub use backend::{Backend, CpuBackend};
+pub use backend::{AsyncBackend, Backend, CpuBackend, Immediate};
 pub use compiler::{CompileError, ProgramSource, RuleCompiler, StepSpec};
 pub use world::World;

@@ -12,11 +12,12 @@ use valuescape_lang::{Limits, Value};
 use web_time::Instant;
 
 use crate::api::{MapKind, PlanError, PlannerKind, StepMaps, StepResult, Timing, Waypoint};
-use crate::backend::{Backend, CpuBackend};
+use crate::backend::{AsyncBackend, Backend, CpuBackend, Immediate};
 use crate::compiler::StepSpec;
 use crate::quat;
 use crate::query::Resolved;
 use crate::world::{MapHost, World};
+use valuescape_core::ready_now;
 
 /// Limits for one map program up to 100^3 voxels: 60 million operations (about 60 whole-map
 /// operations at 100^3, a small fraction of a second; an endless loop stops quickly), 64
@@ -274,6 +275,37 @@ pub fn plan_step_on(
     keep_maps: bool,
     backend: &dyn Backend,
 ) -> Result<PlannedStep, PlanError> {
+    resolve(plan_step_async(
+        world,
+        spec,
+        step,
+        planner,
+        keep_maps,
+        &Immediate(backend),
+    ))
+}
+
+/// The result of a pipeline future over an [`Immediate`] backend (ready at once).
+pub(crate) fn resolve<T>(f: impl Future<Output = Result<T, PlanError>>) -> Result<T, PlanError> {
+    ready_now(f).unwrap_or_else(|| {
+        Err(err(
+            "plan",
+            None,
+            None,
+            "internal: a synchronous backend's work did not complete at once".into(),
+        ))
+    })
+}
+
+/// [`plan_step_on`] on a backend whose results may arrive later (WebGPU in the browser).
+pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
+    world: &World,
+    spec: &StepSpec,
+    step: usize,
+    planner: PlannerKind,
+    keep_maps: bool,
+    backend: &B,
+) -> Result<PlannedStep, PlanError> {
     let g = world.grid;
     let t0 = Instant::now();
     let maps = run_programs(world, &spec.programs, step)?;
@@ -313,6 +345,7 @@ pub fn plan_step_on(
             collision: &collision,
             movable,
         })
+        .await
         .map_err(|e| err("plan", Some(step), Some(MapKind::Affordance), e))?;
     let t_cost = ms(t1);
 
@@ -336,7 +369,7 @@ pub fn plan_step_on(
         start,
         planar: spec.planar,
     };
-    let path = backend.plan(&problem, planner).map_err(|e| {
+    let path = backend.plan(&problem, planner).await.map_err(|e| {
         err(
             "plan",
             Some(step),
@@ -374,6 +407,7 @@ pub fn plan_step_on(
         programs: spec.programs.clone(),
         waypoints,
         target_reached: path.reached,
+        path_cost: path_cost.is_finite().then_some(path_cost),
         maps: keep_maps.then(|| StepMaps {
             affordance: maps.affordance.clone(),
             avoidance: maps.avoidance.clone(),
@@ -577,9 +611,28 @@ pub fn plan_steps(
     timing: &mut Timing,
     backend: &dyn Backend,
 ) -> Result<Vec<StepResult>, PlanError> {
+    resolve(plan_steps_async(
+        world,
+        specs,
+        planner,
+        keep_maps,
+        timing,
+        &Immediate(backend),
+    ))
+}
+
+/// [`plan_steps`] on a backend whose results may arrive later.
+pub async fn plan_steps_async<B: AsyncBackend + ?Sized>(
+    world: &mut World,
+    specs: &[StepSpec],
+    planner: PlannerKind,
+    keep_maps: bool,
+    timing: &mut Timing,
+    backend: &B,
+) -> Result<Vec<StepResult>, PlanError> {
     let mut out = Vec::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
-        let p = plan_step_on(world, spec, i, planner, keep_maps, backend)?;
+        let p = plan_step_async(world, spec, i, planner, keep_maps, backend).await?;
         timing.programs += p.timing.programs;
         timing.cost += p.timing.cost;
         timing.plan += p.timing.plan;

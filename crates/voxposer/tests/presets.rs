@@ -124,6 +124,14 @@ fn the_facade_plans_every_default_instruction_at_several_grid_sizes() {
                 assert!(j["steps"][0]["programs"]["affordance"].is_string());
                 assert!(j["timing_ms"]["total"].is_number());
                 assert!(j["steps"][0]["target_reached"].is_boolean());
+                if planner == PlannerKind::Value {
+                    assert!(
+                        j["steps"][0]["path_cost"].as_f64().is_some_and(|c| c > 0.0),
+                        "{}: path_cost {}",
+                        scene.name,
+                        j["steps"][0]["path_cost"]
+                    );
+                }
             }
         }
     }

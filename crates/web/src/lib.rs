@@ -14,6 +14,8 @@
 //! pg.setHash("#v1....");  // apply a link's state
 //! pg.hash();             // the current state as a link hash
 //! pg.status();           // { planning, error, notice, plans }: what the panel says
+//! pg.tier();             // { tier: "webgpu" | "webgl2", compute: "gpu" | "cpu", adapter, note }
+//! pg.loseGpuDevice();    // destroys the GPU device (tests the fall-back to the CPU)
 //! pg.destroy();
 //! ```
 //!
@@ -28,9 +30,24 @@
 //! - `valuescape:state`: the state changed (`detail.hash`, `detail.state`);
 //! - `valuescape:ready`: the first frame was drawn (`detail.t`, `performance.now()`).
 //!
+//! `state()` also carries `tier` (`"webgpu"` or `"webgl2"`: the bundle that runs) and
+//! `compute` (`"gpu"` or `"cpu"`: where maps and plans are computed now); both are read-only
+//! and ignored when a state is given back.
+//!
 //! Only one playground can run per page (winit's event loop is created once per page).
 //!
 //! On targets other than wasm32 this crate is empty.
+
+#[cfg(all(
+    target_arch = "wasm32",
+    not(any(feature = "webgl2", feature = "webgpu"))
+))]
+compile_error!(
+    "build valuescape-web with `--features webgl2` or `--features webgpu` (one per bundle)"
+);
+
+#[cfg(all(target_arch = "wasm32", feature = "webgl2", feature = "webgpu"))]
+compile_error!("`webgl2` and `webgpu` are separate bundles: enable one of them");
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -10,6 +10,12 @@ use wasm_bindgen::prelude::*;
 
 static STARTED: AtomicBool = AtomicBool::new(false);
 
+/// The bundle's tier (one bundle per tier; Bevy picks its backend at compile time).
+#[cfg(feature = "webgpu")]
+const TIER: &str = "webgpu";
+#[cfg(not(feature = "webgpu"))]
+const TIER: &str = "webgl2";
+
 /// Called by wasm-bindgen when the module is instantiated: route panics to the console.
 #[wasm_bindgen(start)]
 pub fn main_js() {
@@ -36,9 +42,35 @@ pub struct Playground {
 
 #[wasm_bindgen]
 impl Playground {
-    /// The current view state, as a JSON-compatible object.
+    /// The current view state, as a JSON-compatible object, with the read-only `tier`
+    /// (`"webgpu"` or `"webgl2"`) and `compute` (`"gpu"` or `"cpu"`).
     pub fn state(&self) -> Result<JsValue, JsError> {
-        to_js(&self.bridge.state())
+        let v = to_js(&self.bridge.state())?;
+        let t = self.bridge.tier();
+        let tier = if t.tier.is_empty() {
+            TIER.to_string()
+        } else {
+            t.tier
+        };
+        let _ = js_sys::Reflect::set(&v, &"tier".into(), &tier.into());
+        let _ = js_sys::Reflect::set(&v, &"compute".into(), &t.compute.into());
+        Ok(v)
+    }
+
+    /// The tier and compute path: `{ tier, compute, adapter, note }`.
+    pub fn tier(&self) -> Result<JsValue, JsError> {
+        let mut t = self.bridge.tier();
+        if t.tier.is_empty() {
+            t.tier = TIER.into();
+        }
+        to_js(&t)
+    }
+
+    /// Destroys the renderer's GPU device, as a driver reset would: planning falls back to the
+    /// CPU and the state is kept. For tests of that path.
+    #[wasm_bindgen(js_name = loseGpuDevice)]
+    pub fn lose_gpu_device(&self) {
+        self.bridge.send(Command::LoseGpuDevice);
     }
 
     /// Applies the given fields over the current state (changing the scene resets moved
@@ -138,6 +170,7 @@ pub fn start(canvas: &str, hash: Option<String>) -> Result<Playground, JsError> 
         hash: hash.unwrap_or_default(),
         bridge: bridge.clone(),
         title: "Valuescape".into(),
+        tier: TIER.into(),
     });
     app.add_systems(
         Last,

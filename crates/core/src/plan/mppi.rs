@@ -316,6 +316,23 @@ pub fn plan_with<E>(
     cfg: &MppiConfig,
     mut optimise: impl FnMut(&RoundState, &mut [[f32; 3]]) -> Result<(), E>,
 ) -> Result<PathPlan, E> {
+    let fut = plan_with_async(p, cfg, async |st: &RoundState, u: &mut [[f32; 3]]| {
+        optimise(st, u)
+    });
+    match crate::ready_now(fut) {
+        Some(r) => r,
+        // The closure above never waits, so neither does the loop.
+        None => unreachable!("a synchronous optimiser completed at once"),
+    }
+}
+
+/// [`plan_with`] around an optimiser whose rounds complete later (the GPU's, in the
+/// browser).
+pub async fn plan_with_async<E>(
+    p: &Problem<'_>,
+    cfg: &MppiConfig,
+    mut optimise: impl AsyncFnMut(&RoundState, &mut [[f32; 3]]) -> Result<(), E>,
+) -> Result<PathPlan, E> {
     let g = p.grid;
     let size = g.size;
     let h_n = cfg.horizon.max(1) as usize;
@@ -332,7 +349,7 @@ pub fn plan_with<E>(
             start,
             start_free: !p.blocked[nearest(size, start)],
         };
-        optimise(&st, &mut nominal)?;
+        optimise(&st, &mut nominal).await?;
         let xs = nominal_positions(p, cfg, start, &nominal);
         for &x in &xs[..exec] {
             points.push(x);

@@ -1,7 +1,9 @@
 //! The Bevy app, one plugin per feature:
 //!
-//! - [`model::ModelPlugin`]: the view state, planning through [`valuescape_voxposer::plan`],
-//!   the [`Bridge`] to the embedder;
+//! - [`model::ModelPlugin`]: the view state, planning through [`valuescape_voxposer::plan`]
+//!   (or its async form on the GPU), the [`Bridge`] to the embedder;
+//! - [`compute::ComputePlugin`]: the capability tier, the GPU backend on Bevy's own device,
+//!   and the fall-back to the CPU when the device is lost;
 //! - [`scene_view::SceneViewPlugin`]: the table and the objects of the scene;
 //! - [`map_view::MapViewPlugin`]: the selected map as one merged voxel-surface mesh and an
 //!   optional slice quad;
@@ -14,6 +16,7 @@
 //! World coordinates are VoxPoser's (z up); Bevy's are y up: see [`to_bevy`].
 
 pub mod camera;
+pub mod compute;
 pub mod drag;
 pub mod map_view;
 pub mod model;
@@ -37,6 +40,8 @@ pub struct ViewerOptions {
     pub bridge: Bridge,
     /// Window title (native).
     pub title: String,
+    /// The tier the embedder chose (`webgpu`, `webgl2`); empty natively.
+    pub tier: String,
 }
 
 /// The bridge as a resource.
@@ -50,6 +55,7 @@ impl Plugin for ViewerPlugins {
     fn build(&self, app: &mut App) {
         app.add_plugins((
             model::ModelPlugin,
+            compute::ComputePlugin,
             scene_view::SceneViewPlugin,
             map_view::MapViewPlugin,
             path_view::PathViewPlugin,
@@ -83,6 +89,11 @@ pub fn build_app(opts: ViewerOptions) -> App {
     .insert_resource(ClearColor(Color::srgb(0.12, 0.13, 0.15)))
     .insert_resource(BridgeRes(opts.bridge.clone()))
     .insert_resource(model::InitialHash(opts.hash.clone()))
+    .insert_resource(compute::TierName(if opts.tier.is_empty() {
+        "native".into()
+    } else {
+        opts.tier.clone()
+    }))
     .add_plugins(bevy_egui::EguiPlugin::default())
     .add_plugins(bevy_panorbit_camera::PanOrbitCameraPlugin)
     .add_plugins(ViewerPlugins);

@@ -7,6 +7,8 @@ use bevy::prelude::*;
 use valuescape_core::scene::{Scene, presets};
 use valuescape_voxposer::{MapKind, PlanError, PlanRequest, PlanResult, plan};
 
+use super::compute::Compute;
+
 use super::BridgeRes;
 use crate::bridge::{Command, Outgoing};
 use crate::state::{ProgramEdit, ShownMap, ViewState};
@@ -60,6 +62,25 @@ pub struct Model {
     pub last_call_ms: f64,
     /// The first frame has been drawn (planning waits for it, so the page shows at once).
     pub first_frame_done: bool,
+    /// A plan running on the GPU, whose result arrives in a later frame.
+    pub job: Option<PlanJob>,
+    /// A request to plan on the CPU because its GPU job was abandoned.
+    pub cpu_rerun: Option<PlanRequest>,
+}
+
+/// The outcome of a plan.
+pub type PlanOutcome = Result<PlanResult, PlanError>;
+
+/// A plan in flight on the GPU: the request (rerun on the CPU if the GPU fails) and the slot
+/// its future fills.
+#[derive(Debug)]
+pub struct PlanJob {
+    /// What is being planned.
+    pub req: PlanRequest,
+    /// Filled when the plan completes.
+    pub slot: std::sync::Arc<std::sync::Mutex<Option<PlanOutcome>>>,
+    /// When it started ([`now_ms`]).
+    pub started_ms: f64,
 }
 
 impl Model {
@@ -215,16 +236,94 @@ impl Model {
         self.map_gen += 1;
     }
 
-    /// Runs the plan now.
-    fn run_plan(&mut self, bridge: &crate::Bridge) {
+    /// Starts the plan: on the GPU, a job whose result a later frame picks up; on the CPU,
+    /// now.
+    fn run_plan(&mut self, bridge: &crate::Bridge, compute: &Compute) {
         self.status = PlanStatus::Idle;
         self.edit_deadline = None;
         let Some(req) = self.request() else {
             return;
         };
         let t0 = now_ms();
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = compute.gpu.clone() {
+            let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+            let job_req = req.clone();
+            let fill = slot.clone();
+            let fut = async move {
+                let r = valuescape_voxposer::plan_with_async(
+                    &job_req,
+                    &valuescape_voxposer::RuleCompiler,
+                    &*gpu,
+                )
+                .await;
+                *fill.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            };
+            #[cfg(target_arch = "wasm32")]
+            wasm_bindgen_futures::spawn_local(fut);
+            // Natively the GPU futures complete once the device is polled, which reading a
+            // buffer back does: block here.
+            #[cfg(not(target_arch = "wasm32"))]
+            bevy::tasks::block_on(fut);
+            self.job = Some(PlanJob {
+                req,
+                slot,
+                started_ms: t0,
+            });
+            return;
+        }
+        let _ = compute;
         let out = plan(&req);
         self.last_call_ms = now_ms() - t0;
+        self.finish_plan(out, bridge);
+    }
+
+    /// Drops a GPU job whose device is gone and plans its request on the CPU.
+    pub fn abandon_job(&mut self) {
+        if let Some(job) = self.job.take() {
+            self.cpu_rerun = Some(job.req);
+        }
+    }
+
+    /// Picks up a finished GPU job. A GPU failure is checked against the CPU: if the CPU
+    /// plans the same request, the GPU was at fault and planning stays on the CPU from now on.
+    fn poll_job(&mut self, bridge: &crate::Bridge, compute: &mut Compute) {
+        if let Some(req) = self.cpu_rerun.take() {
+            let t0 = now_ms();
+            let out = plan(&req);
+            self.last_call_ms = now_ms() - t0;
+            self.finish_plan(out, bridge);
+        }
+        let done = match &self.job {
+            Some(j) => j.slot.lock().unwrap_or_else(|e| e.into_inner()).take(),
+            None => return,
+        };
+        let Some(out) = done else {
+            return;
+        };
+        let Some(job) = self.job.take() else {
+            return;
+        };
+        self.last_call_ms = now_ms() - job.started_ms;
+        let out = match out {
+            Err(e) if e.stage == "plan" => {
+                let cpu = plan(&job.req);
+                if cpu.is_ok() {
+                    let msg = format!("GPU compute failed ({e}); planning on the CPU from now on.");
+                    compute.fall_back(msg.clone());
+                    bridge.set_tier(compute.info.clone());
+                    bridge.emit(Outgoing::Notice(msg.clone()));
+                    self.notice = Some(msg);
+                }
+                cpu
+            }
+            other => other,
+        };
+        self.finish_plan(out, bridge);
+    }
+
+    /// Takes a plan's outcome: the result or the error, the program buffers, the events.
+    fn finish_plan(&mut self, out: PlanOutcome, bridge: &crate::Bridge) {
         match out {
             Ok(r) => {
                 self.program_bufs.clear();
@@ -324,6 +423,7 @@ fn apply_hash(model: &mut Model, hash: &str, bridge: &crate::Bridge) {
 fn apply_commands(
     mut model: ResMut<Model>,
     bridge: Res<BridgeRes>,
+    compute: Res<Compute>,
     mut exit: MessageWriter<AppExit>,
 ) {
     for c in bridge.0.take_commands() {
@@ -354,6 +454,11 @@ fn apply_commands(
                 model.notice = None;
                 apply_hash(&mut model, &h, &bridge.0);
             }
+            Command::LoseGpuDevice => {
+                compute
+                    .lose_device
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+            }
             Command::Exit => {
                 exit.write(AppExit::Success);
             }
@@ -371,15 +476,22 @@ fn edit_debounce(mut model: ResMut<Model>, time: Res<Time<Real>>) {
     }
 }
 
-fn run_requested_plan(mut model: ResMut<Model>, bridge: Res<BridgeRes>) {
-    if !model.first_frame_done {
+fn run_requested_plan(
+    mut model: ResMut<Model>,
+    bridge: Res<BridgeRes>,
+    mut compute: ResMut<Compute>,
+) {
+    model.poll_job(&bridge.0, &mut compute);
+    // Plans wait for the first frame and for the tier; one GPU job at a time (requests made
+    // meanwhile, e.g. while dragging, are planned with the latest state when it is done).
+    if !model.first_frame_done || !compute.decided || model.job.is_some() {
         return;
     }
     match model.status {
         PlanStatus::Idle => {}
         // One frame with "planning..." on screen first.
         PlanStatus::Requested => model.status = PlanStatus::Running,
-        PlanStatus::Running => model.run_plan(&bridge.0),
+        PlanStatus::Running => model.run_plan(&bridge.0, &compute),
     }
 }
 
@@ -403,7 +515,9 @@ fn first_frame(mut p: ResMut<Published>, mut model: ResMut<Model>, bridge: Res<B
 
 fn publish_state(model: Res<Model>, mut p: ResMut<Published>, bridge: Res<BridgeRes>) {
     let status = crate::bridge::Status {
-        planning: model.status != PlanStatus::Idle || model.edit_deadline.is_some(),
+        planning: model.status != PlanStatus::Idle
+            || model.edit_deadline.is_some()
+            || model.job.is_some(),
         error: model.error.as_ref().map(super::panel::error_text),
         notice: model.notice.clone(),
         plans: model.result_gen,

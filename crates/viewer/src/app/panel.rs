@@ -45,6 +45,7 @@ fn panel(
     mut model: ResMut<Model>,
     mut pb: ResMut<Playback>,
     info: Res<MapInfo>,
+    compute: Res<super::compute::Compute>,
     time: Res<Time<Real>>,
     window: Query<&Window, With<PrimaryWindow>>,
     mut camera: Query<&mut Camera, With<PanOrbitCamera>>,
@@ -62,7 +63,14 @@ fn panel(
         .default_size(PANEL_WIDTH)
         .show(&mut root, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
-                contents(ui, &mut model, &mut pb, &info, time.elapsed_secs_f64());
+                contents(
+                    ui,
+                    &mut model,
+                    &mut pb,
+                    &info,
+                    &compute.info,
+                    time.elapsed_secs_f64(),
+                );
             });
         })
         .response
@@ -91,9 +99,30 @@ fn panel(
     Ok(())
 }
 
-fn contents(ui: &mut Ui, model: &mut Model, pb: &mut Playback, info: &MapInfo, now: f64) {
+fn contents(
+    ui: &mut Ui,
+    model: &mut Model,
+    pb: &mut Playback,
+    info: &MapInfo,
+    tier: &crate::bridge::TierInfo,
+    now: f64,
+) {
     ui.heading("Valuescape");
     ui.label("VoxPoser value maps: instruction -> programs -> maps -> path.");
+    if !tier.tier.is_empty() {
+        let how = if tier.compute == "gpu" {
+            "maps and plans computed on the GPU"
+        } else {
+            "maps and plans computed on the CPU"
+        };
+        ui.small(format!("tier: {} - {how}", tier.tier));
+        if !tier.adapter.is_empty() {
+            ui.small(format!("adapter: {}", tier.adapter));
+        }
+        if let Some(n) = &tier.note {
+            ui.small(n.as_str());
+        }
+    }
     ui.separator();
 
     // Preset.

@@ -15,6 +15,7 @@ fn main() {
         hash,
         bridge: Bridge::new(),
         title: "Valuescape".into(),
+        tier: String::new(),
     })
     .run();
 }

@@ -1,0 +1,141 @@
+//! [`GpuBackend`]: the pipelines behind `valuescape-voxposer`'s backend traits, on any wgpu
+//! device — one of its own (the CLI, tests) or the renderer's (the viewer hands it Bevy's).
+
+use valuescape_core::cost::{CostInput, CostMaps};
+use valuescape_core::plan::mppi::{self, MppiConfig};
+use valuescape_core::plan::{PathPlan, Problem};
+use valuescape_voxposer::backend::cpu_plan;
+use valuescape_voxposer::{AsyncBackend, PlannerKind};
+
+use crate::{
+    CostPipelines, GpuError, GpuProblem, MppiPipelines, ValuePipelines, movable_cleared_collision,
+};
+
+/// The fewest storage buffers one of the kernels binds (`compose.wgsl`'s `prepare`).
+const STORAGE_BUFFERS_NEEDED: u32 = 5;
+
+/// Cost composition, the value planner (cost-to-go sweeps, the path descended on the host)
+/// and MPPI on the GPU; the greedy planner, sequential by nature, stays on the CPU.
+#[derive(Debug)]
+pub struct GpuBackend {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    cost: CostPipelines,
+    value: ValuePipelines,
+    mppi: MppiPipelines,
+}
+
+impl GpuBackend {
+    /// Why `device` cannot run the kernels (a WebGL2 device has no compute shaders or
+    /// storage buffers), or `Ok`.
+    pub fn check(device: &wgpu::Device) -> Result<(), String> {
+        let l = device.limits();
+        if l.max_compute_workgroup_size_x < 256 || l.max_compute_invocations_per_workgroup < 256 {
+            return Err(format!(
+                "the device runs at most {} compute invocations per workgroup; the kernels need 256",
+                l.max_compute_invocations_per_workgroup
+            ));
+        }
+        if l.max_storage_buffers_per_shader_stage < STORAGE_BUFFERS_NEEDED {
+            return Err(format!(
+                "the device binds {} storage buffers per shader stage; the kernels need {STORAGE_BUFFERS_NEEDED}",
+                l.max_storage_buffers_per_shader_stage
+            ));
+        }
+        Ok(())
+    }
+
+    /// Compiles the pipelines on `device` (clones of the handles are kept; wgpu's are
+    /// reference-counted). Fails, without touching the device, where [`GpuBackend::check`]
+    /// does.
+    pub fn new(device: &wgpu::Device, queue: &wgpu::Queue) -> Result<Self, String> {
+        Self::check(device)?;
+        Ok(Self {
+            cost: CostPipelines::new(device),
+            value: ValuePipelines::new(device),
+            mppi: MppiPipelines::new(device),
+            device: device.clone(),
+            queue: queue.clone(),
+        })
+    }
+
+    /// A device of its own ([`crate::GpuContext::headless`]); native targets.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn headless() -> Result<(Self, String), String> {
+        let ctx = crate::GpuContext::headless().map_err(|e| e.to_string())?;
+        let me = Self::new(&ctx.device, &ctx.queue)?;
+        Ok((me, ctx.describe()))
+    }
+
+    /// The device.
+    pub fn device(&self) -> &wgpu::Device {
+        &self.device
+    }
+
+    async fn compose_async(&self, input: &CostInput<'_>) -> Result<CostMaps, GpuError> {
+        let grid = input.affordance.grid;
+        let collision = movable_cleared_collision(&grid, input.collision, input.movable);
+        let (d, q) = (&self.device, &self.queue);
+        let maps = self.cost.compose_cost(
+            d,
+            q,
+            &grid,
+            &input.affordance.data,
+            &input.avoidance.data,
+            &collision,
+        )?;
+        maps.read_back_async(d, q).await
+    }
+
+    async fn plan_async(
+        &self,
+        problem: &Problem<'_>,
+        planner: PlannerKind,
+    ) -> Result<PathPlan, GpuError> {
+        let (d, q) = (&self.device, &self.queue);
+        match planner {
+            PlannerKind::Value => self.value.plan_async(d, q, problem).await,
+            PlannerKind::Mppi => {
+                let cfg = MppiConfig::default();
+                let gp = GpuProblem::upload(d, problem)?;
+                mppi::plan_with_async(problem, &cfg, async |st, u: &mut [[f32; 3]]| {
+                    self.mppi.optimise_round_async(d, q, &gp, &cfg, st, u).await
+                })
+                .await
+            }
+            PlannerKind::Greedy => Ok(cpu_plan(problem, planner)),
+        }
+    }
+}
+
+impl AsyncBackend for GpuBackend {
+    fn name(&self) -> &'static str {
+        "gpu"
+    }
+
+    async fn compose(&self, input: &CostInput<'_>) -> Result<CostMaps, String> {
+        self.compose_async(input).await.map_err(|e| e.to_string())
+    }
+
+    async fn plan(&self, problem: &Problem<'_>, planner: PlannerKind) -> Result<PathPlan, String> {
+        self.plan_async(problem, planner)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Blocking, on native targets (the device is polled until the work is done).
+#[cfg(not(target_arch = "wasm32"))]
+impl valuescape_voxposer::Backend for GpuBackend {
+    fn name(&self) -> &'static str {
+        "gpu"
+    }
+
+    fn compose(&self, input: &CostInput<'_>) -> Result<CostMaps, String> {
+        crate::util::block_on(self.compose_async(input)).map_err(|e| e.to_string())
+    }
+
+    fn plan(&self, problem: &Problem<'_>, planner: PlannerKind) -> Result<PathPlan, String> {
+        crate::util::block_on(self.plan_async(problem, planner)).map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,171 @@
+//! Where planning runs: the capability tier, detected once, and the GPU path on Bevy's own
+//! device.
+//!
+//! With the `gpu` feature and a device that has compute shaders and storage buffers (WebGPU,
+//! native Vulkan/Metal/DX12), the cost map is composed and the plan searched by
+//! `valuescape-gpu`'s [`GpuBackend`], built on the renderer's `RenderDevice` and
+//! `RenderQueue` (no second device). Otherwise (WebGL2: no compute) the CPU path runs. The
+//! tier and the compute path are reported to the embedder through the [`crate::Bridge`]
+//! ([`crate::bridge::TierInfo`]) and shown in the panel.
+//!
+//! A GPU failure never loses the user's state: a lost device (reported by Bevy's render
+//! error handler, which this plugin installs) or a GPU plan that fails where the CPU succeeds
+//! switches planning to the CPU for the rest of the session, with a notice.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bevy::prelude::*;
+use bevy::render::error_handler::{RenderError, RenderErrorHandler, RenderErrorPolicy};
+use bevy::render::renderer::{RenderAdapterInfo, RenderDevice, RenderQueue};
+use bevy::render::settings::{RenderCreation, WgpuSettings};
+
+use super::BridgeRes;
+use crate::bridge::TierInfo;
+
+/// Set by the render error handler when the GPU device is lost (read by [`Compute`]).
+static DEVICE_LOST: AtomicBool = AtomicBool::new(false);
+
+/// The planning backend and the tier.
+#[derive(Resource, Default)]
+pub struct Compute {
+    /// The GPU backend on the renderer's device, while it is usable.
+    #[cfg(feature = "gpu")]
+    pub gpu: Option<Arc<valuescape_gpu::GpuBackend>>,
+    /// What is reported.
+    pub info: TierInfo,
+    /// The tier has been decided.
+    pub decided: bool,
+    /// Asks for the device to be destroyed (a test of the lost-device path).
+    pub lose_device: Arc<AtomicBool>,
+}
+
+impl Compute {
+    /// Whether plans run on the GPU now.
+    pub fn on_gpu(&self) -> bool {
+        #[cfg(feature = "gpu")]
+        {
+            self.gpu.is_some()
+        }
+        #[cfg(not(feature = "gpu"))]
+        {
+            false
+        }
+    }
+
+    /// Switches to the CPU for the rest of the session, saying why.
+    pub fn fall_back(&mut self, why: String) {
+        #[cfg(feature = "gpu")]
+        {
+            self.gpu = None;
+        }
+        self.info.compute = "cpu".into();
+        self.info.note = Some(why);
+    }
+}
+
+/// The tier the embedder named (`webgpu`, `webgl2`; natively `native`).
+#[derive(Resource, Clone, Debug)]
+pub struct TierName(pub String);
+
+/// Detects the tier once the renderer exists, and watches for a lost device.
+pub struct ComputePlugin;
+
+impl Plugin for ComputePlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Compute>()
+            .insert_resource(RenderErrorHandler(on_render_error))
+            .add_systems(
+                Update,
+                (decide_tier, watch_device)
+                    .chain()
+                    .before(super::model::ModelSet),
+            );
+    }
+}
+
+/// Bevy's render error handler: a lost device switches planning to the CPU and asks Bevy to
+/// recreate the renderer; other GPU errors are logged and rendering goes on (Bevy's default
+/// would quit the app, and the user's work with it).
+fn on_render_error(
+    error: &RenderError,
+    _main: &mut World,
+    _render: &mut World,
+) -> RenderErrorPolicy {
+    use bevy::render::error_handler::ErrorType;
+    match error.ty {
+        ErrorType::DeviceLost => {
+            DEVICE_LOST.store(true, Ordering::SeqCst);
+            RenderErrorPolicy::Recover(RenderCreation::Automatic(Box::<WgpuSettings>::default()))
+        }
+        _ => {
+            warn!("GPU error ({:?}): {}", error.ty, error.description);
+            RenderErrorPolicy::Ignore
+        }
+    }
+}
+
+fn decide_tier(
+    mut compute: ResMut<Compute>,
+    name: Option<Res<TierName>>,
+    device: Option<Res<RenderDevice>>,
+    queue: Option<Res<RenderQueue>>,
+    adapter: Option<Res<RenderAdapterInfo>>,
+    bridge: Res<BridgeRes>,
+) {
+    if compute.decided {
+        return;
+    }
+    let (Some(device), Some(queue)) = (device, queue) else {
+        return;
+    };
+    compute.decided = true;
+    let tier = name.map_or_else(|| "native".to_string(), |n| n.0.clone());
+    let mut info = TierInfo {
+        tier,
+        compute: "cpu".into(),
+        adapter: adapter.map_or_else(String::new, |a| {
+            format!("{} ({:?}, {:?})", a.0.name, a.0.backend, a.0.device_type)
+        }),
+        note: None,
+    };
+    #[cfg(feature = "gpu")]
+    {
+        match valuescape_gpu::GpuBackend::new(device.wgpu_device(), &queue) {
+            Ok(g) => {
+                compute.gpu = Some(Arc::new(g));
+                info.compute = "gpu".into();
+            }
+            Err(why) => info.note = Some(format!("planning on the CPU: {why}")),
+        }
+    }
+    #[cfg(not(feature = "gpu"))]
+    {
+        let _ = (&device, &queue);
+        info.note = Some("planning on the CPU (this build has no GPU compute)".into());
+    }
+    compute.info = info;
+    bridge.0.set_tier(compute.info.clone());
+}
+
+fn watch_device(
+    mut compute: ResMut<Compute>,
+    device: Option<Res<RenderDevice>>,
+    bridge: Res<BridgeRes>,
+    mut model: ResMut<super::model::Model>,
+) {
+    if compute.lose_device.swap(false, Ordering::SeqCst)
+        && let Some(d) = &device
+    {
+        warn!("destroying the GPU device on request");
+        d.wgpu_device().destroy();
+    }
+    if DEVICE_LOST.swap(false, Ordering::SeqCst) && compute.on_gpu() {
+        let msg = "The GPU device was lost; planning continues on the CPU.".to_string();
+        compute.fall_back(msg.clone());
+        bridge.0.set_tier(compute.info.clone());
+        bridge.0.emit(crate::Outgoing::Notice(msg.clone()));
+        model.notice = Some(msg);
+        model.abandon_job();
+    }
+}
