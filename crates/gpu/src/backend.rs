@@ -29,7 +29,11 @@ impl GpuBackend {
     /// Why `device` cannot run the kernels (a WebGL2 device has no compute shaders or
     /// storage buffers), or `Ok`.
     pub fn check(device: &wgpu::Device) -> Result<(), String> {
-        let l = device.limits();
+        Self::check_limits(&device.limits())
+    }
+
+    /// [`GpuBackend::check`] on a device's limits.
+    pub fn check_limits(l: &wgpu::Limits) -> Result<(), String> {
         if l.max_compute_workgroup_size_x < 256 || l.max_compute_invocations_per_workgroup < 256 {
             return Err(format!(
                 "the device runs at most {} compute invocations per workgroup; the kernels need 256",

@@ -1,0 +1,70 @@
+//! `GpuBackend` through the async pipeline (what the browser's WebGPU tier runs) against the
+//! CPU pipeline on presets: the same steps and programs, every target reached, and paths of
+//! the same cost. Fails when no adapter exists (Mesa's lavapipe in CI).
+
+use valuescape_core::scene::presets;
+use valuescape_gpu::GpuBackend;
+use valuescape_voxposer::{PlanRequest, PlannerKind, RuleCompiler, plan, plan_with_async};
+
+fn request(scene: &str, planner: PlannerKind) -> PlanRequest {
+    PlanRequest {
+        scene: presets::by_name(scene).unwrap_or_else(|| panic!("no preset {scene}")),
+        instruction: String::new(),
+        planner,
+        grid_size: 32,
+        overrides: Vec::new(),
+        keep_maps: false,
+    }
+}
+
+#[test]
+fn the_async_gpu_pipeline_plans_like_the_cpu() {
+    let (gpu, adapter) = GpuBackend::headless().unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("adapter: {adapter}");
+    for scene in ["rubbish_in_bin", "open_drawer", "blocks_and_mug"] {
+        let req = request(scene, PlannerKind::Value);
+        let cpu = plan(&req).unwrap_or_else(|e| panic!("{scene} cpu: {e}"));
+        let got = pollster::block_on(plan_with_async(&req, &RuleCompiler, &gpu))
+            .unwrap_or_else(|e| panic!("{scene} gpu: {e}"));
+        assert_eq!(got.steps.len(), cpu.steps.len(), "{scene}");
+        for (k, (g, c)) in got.steps.iter().zip(&cpu.steps).enumerate() {
+            assert_eq!(g.programs, c.programs, "{scene} step {k}");
+            assert!(g.target_reached && c.target_reached, "{scene} step {k}");
+            let (gc, cc) = (
+                g.path_cost.unwrap_or(f64::NAN),
+                c.path_cost.unwrap_or(f64::NAN),
+            );
+            // Both optimal: equal costs (f32 sums); a different equally good end voxel may
+            // shift the next step's start.
+            let tol = if k == 0 { 1e-3 } else { 2e-2 };
+            assert!(
+                (gc - cc).abs() <= tol * cc,
+                "{scene} step {k}: gpu {gc} cpu {cc}"
+            );
+        }
+    }
+}
+
+#[test]
+fn mppi_runs_through_the_async_gpu_pipeline() {
+    let (gpu, _) = GpuBackend::headless().unwrap_or_else(|e| panic!("{e}"));
+    let req = request("blocks_and_mug", PlannerKind::Mppi);
+    let got = pollster::block_on(plan_with_async(&req, &RuleCompiler, &gpu))
+        .unwrap_or_else(|e| panic!("gpu mppi: {e}"));
+    assert!(!got.steps.is_empty());
+    assert!(got.steps.iter().all(|s| !s.waypoints.is_empty()));
+}
+
+#[test]
+fn a_device_without_compute_is_refused_with_a_reason() {
+    // WebGL2's limits: no compute invocations, no storage buffers.
+    let e = GpuBackend::check_limits(&wgpu::Limits::downlevel_webgl2_defaults())
+        .err()
+        .unwrap_or_default();
+    assert!(e.contains("compute invocations"), "{e}");
+    let mut l = wgpu::Limits::default();
+    l.max_storage_buffers_per_shader_stage = 4;
+    let e = GpuBackend::check_limits(&l).err().unwrap_or_default();
+    assert!(e.contains("storage buffers"), "{e}");
+    assert_eq!(GpuBackend::check_limits(&wgpu::Limits::default()), Ok(()));
+}
