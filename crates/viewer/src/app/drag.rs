@@ -1,5 +1,6 @@
 //! Dragging an object with the mouse: it slides on the horizontal plane through the point
-//! grabbed, and on release `Scene::move_object` moves it and the plan runs again.
+//! grabbed, and on release `Scene::move_object` moves it and the plan runs again. On the GPU
+//! path the plan also follows while dragging (a new plan whenever the previous is done).
 
 use std::collections::HashMap;
 
@@ -24,6 +25,8 @@ struct Dragging {
     delta: [f64; 3],
     /// The dragged meshes' translations when the drag began.
     base: HashMap<Entity, Vec3>,
+    /// The offset last planned while dragging (GPU path).
+    previewed: [f64; 3],
 }
 
 /// The drag state.
@@ -96,6 +99,7 @@ fn drag_objects(
     window: Query<&Window, With<PrimaryWindow>>,
     camera: Query<(&Camera, &GlobalTransform), With<PanOrbitCamera>>,
     mut parts: Query<(Entity, &SceneEntity, &mut Transform)>,
+    compute: Res<super::compute::Compute>,
 ) {
     let ray = (|| {
         let cursor = window.single().ok()?.cursor_position()?;
@@ -130,6 +134,7 @@ fn drag_objects(
             grab,
             delta: [0.0; 3],
             base,
+            previewed: [0.0; 3],
         });
         return;
     }
@@ -148,6 +153,12 @@ fn drag_objects(
         }
     }
     if buttons.pressed(MouseButton::Left) {
+        // On the GPU path the plan follows the drag: a new plan whenever the last is done
+        // and the object has moved since (at least half a centimetre).
+        let d = [0, 1].map(|a| active.delta[a] - active.previewed[a]);
+        if d[0].hypot(d[1]) > 5e-3 && model.preview_move(&active.object, active.delta, &compute) {
+            active.previewed = active.delta;
+        }
         return;
     }
     // Released: move the object for real and replan.

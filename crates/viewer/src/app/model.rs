@@ -244,7 +244,19 @@ impl Model {
         let Some(req) = self.request() else {
             return;
         };
+        if compute.on_gpu() {
+            self.start_gpu_job(req, compute);
+            return;
+        }
         let t0 = now_ms();
+        let out = plan(&req);
+        self.last_call_ms = now_ms() - t0;
+        self.finish_plan(out, bridge);
+    }
+
+    /// Starts planning `req` on the GPU; the result is picked up by a later frame. Does
+    /// nothing without a GPU backend.
+    pub fn start_gpu_job(&mut self, req: PlanRequest, compute: &Compute) {
         #[cfg(feature = "gpu")]
         if let Some(gpu) = compute.gpu.clone() {
             let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
@@ -259,6 +271,7 @@ impl Model {
                 .await;
                 *fill.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
             };
+            let started_ms = now_ms();
             #[cfg(target_arch = "wasm32")]
             wasm_bindgen_futures::spawn_local(fut);
             // Natively the GPU futures complete once the device is polled, which reading a
@@ -268,14 +281,29 @@ impl Model {
             self.job = Some(PlanJob {
                 req,
                 slot,
-                started_ms: t0,
+                started_ms,
             });
-            return;
         }
-        let _ = compute;
-        let out = plan(&req);
-        self.last_call_ms = now_ms() - t0;
-        self.finish_plan(out, bridge);
+        #[cfg(not(feature = "gpu"))]
+        let _ = (req, compute);
+    }
+
+    /// While an object is dragged on the GPU path: plans with the object moved by `delta`
+    /// (metres) without committing it to the state, so the path follows the drag. One job
+    /// at a time; returns whether one was started.
+    pub fn preview_move(&mut self, object: &str, delta: [f64; 3], compute: &Compute) -> bool {
+        if !compute.on_gpu() || self.job.is_some() {
+            return false;
+        }
+        let Some(mut req) = self.request() else {
+            return false;
+        };
+        if req.scene.move_object(object, delta).is_err() {
+            return false;
+        }
+        req.keep_maps = true;
+        self.start_gpu_job(req, compute);
+        true
     }
 
     /// Drops a GPU job whose device is gone and plans its request on the CPU.
