@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodePng, pixelStats } from "./png.mjs";
-import { BASE, OUT, describePlanEvent, launch, planWith, waitEvent } from "./harness.mjs";
+import { BASE, OUT, count, describePlanEvent, launch, planWith, waitEvent } from "./harness.mjs";
 
 // The panel is about 380 CSS pixels wide; the 3D view is to its right.
 const PANEL = 400;
@@ -160,6 +160,57 @@ describe("playground", () => {
     const b = end(moved.detail).position;
     assert.ok(Math.hypot(a[0] - b[0], a[1] - b[1]) > 0.1, `the target followed the block: ${a} -> ${b}`);
     assert.ok(Math.abs(b[0] - 0.25) < 0.05 && Math.abs(b[1] + 0.15) < 0.05, `ends above the block's new place: ${b}`);
+  });
+
+  test("dragging an object with the real mouse moves it and replans", async () => {
+    const scene = "blocks_and_mug";
+    const instruction = "move to 5cm above the yellow block";
+    const base = await planWith(page, { scene, instruction, programs: [], positions: {}, map: "affordance" });
+    assert.equal(base.name, "plan", describePlanEvent(base));
+    const before = await page.evaluate(() => window.valuescape.state());
+    const lay = await page.evaluate(() => window.valuescape.layout());
+    const at = lay.objects["yellow block"];
+    assert.ok(at && at[0] > PANEL + 20, `the yellow block is in the 3D view: ${JSON.stringify(lay.objects)}`);
+    const n = await count(page, ["plan", "error"]);
+    // A few pixels below the top centre: on the block's face, not its edge.
+    const [x, y] = [at[0], at[1] + 4];
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.waitForTimeout(400);
+    for (let i = 1; i <= 8; i++) {
+      await page.mouse.move(x + 10 * i, y + 4 * i);
+      await page.waitForTimeout(120);
+    }
+    await page.waitForTimeout(400);
+    await page.mouse.up();
+    const ev = await waitEvent(page, ["plan", "error"], n);
+    assert.equal(ev.name, "plan", describePlanEvent(ev));
+    const after = await page.evaluate(() => window.valuescape.state());
+    const moved = after.positions["yellow block"];
+    assert.ok(moved, `the drag moved the block: ${JSON.stringify(after.positions)}`);
+    assert.equal(before.positions["yellow block"], undefined);
+    // The plan's end follows the block (within a voxel or two of above its new place).
+    const end = ev.detail.steps[0].waypoints.at(-1).position;
+    assert.ok(Math.hypot(end[0] - moved[0], end[1] - moved[1]) < 0.04, `ends above the block: ${end} vs ${moved}`);
+    const endBefore = base.detail.steps[0].waypoints.at(-1).position;
+    assert.ok(Math.hypot(end[0] - endBefore[0], end[1] - endBefore[1]) > 0.02, "the plan moved with the block");
+  });
+
+  test("typing an instruction into the panel's box and pressing Enter plans it", async () => {
+    const lay = await page.evaluate(() => window.valuescape.layout());
+    const box = lay.widgets.instruction;
+    assert.ok(box, `the panel reports its instruction box: ${JSON.stringify(lay.widgets)}`);
+    const typed = "move to 10cm above the blue block";
+    const n = await count(page, ["plan", "error"]);
+    await page.mouse.click(box[0] + box[2] / 2, box[1] + box[3] / 2);
+    await page.waitForTimeout(300);
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type(typed, { delay: 20 });
+    await page.keyboard.press("Enter");
+    const ev = await waitEvent(page, ["plan", "error"], n);
+    assert.equal(ev.name, "plan", describePlanEvent(ev));
+    assert.equal(ev.detail.instruction, typed);
+    assert.equal((await page.evaluate(() => window.valuescape.state())).instruction, typed);
   });
 
   test("a hash that does not decode shows a message and falls back to the default", async () => {

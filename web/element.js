@@ -131,7 +131,7 @@ export class ValuePlayground extends HTMLElement {
   }
 
   /** The JS API: state(), setState(obj), replaceState(obj), hash(), setHash(h), status(),
-   * tier(), loseGpuDevice(), presets(), destroy(). */
+   * tier(), layout(), loseGpuDevice(), presets(), destroy(). */
   api() {
     const el = this;
     return {
@@ -144,6 +144,7 @@ export class ValuePlayground extends HTMLElement {
       setHash: (h) => el.playground.setHash(h),
       status: () => el.playground.status(),
       tier: () => el.playground.tier(),
+      layout: () => el.playground.layout(),
       loseGpuDevice: () => el.playground.loseGpuDevice(),
       presets: () => el.module.presets(),
       destroy: () => el.playground.destroy(),

@@ -72,6 +72,16 @@ pub struct TierInfo {
     pub note: Option<String>,
 }
 
+/// Where things are on the canvas, in CSS pixels from its top-left corner: for tests and
+/// embedders that drive the playground with a real mouse and keyboard.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Layout {
+    /// Each object's top centre, `[x, y]` (absent when off screen).
+    pub objects: std::collections::BTreeMap<String, [f32; 2]>,
+    /// Panel widgets (`instruction`: the instruction box), `[x, y, width, height]`.
+    pub widgets: std::collections::BTreeMap<String, [f32; 4]>,
+}
+
 /// The shared part.
 #[derive(Debug, Default)]
 pub struct BridgeInner {
@@ -85,6 +95,8 @@ pub struct BridgeInner {
     pub state: ViewState,
     /// The tier and compute path.
     pub tier: TierInfo,
+    /// Where objects and widgets are on the canvas.
+    pub layout: Layout,
 }
 
 /// Shared queues between the viewer and its embedder.
@@ -135,6 +147,19 @@ impl Bridge {
     /// The tier and compute path.
     pub fn tier(&self) -> TierInfo {
         self.lock().tier.clone()
+    }
+
+    /// Where objects and widgets are on the canvas.
+    pub fn layout(&self) -> Layout {
+        self.lock().layout.clone()
+    }
+
+    /// Publishes the layout (only when it changed: cheap to call every frame).
+    pub fn set_layout(&self, l: Layout) {
+        let mut g = self.lock();
+        if g.layout != l {
+            g.layout = l;
+        }
     }
 
     /// Publishes the tier and compute path.

@@ -66,6 +66,14 @@ impl Playground {
         to_js(&t)
     }
 
+    /// Where things are on the canvas, in CSS pixels from its top-left corner:
+    /// `{ objects: { name: [x, y] }, widgets: { instruction: [x, y, w, h] } }` (an object's
+    /// top centre; the panel's instruction box). For driving the playground with a real
+    /// mouse and keyboard.
+    pub fn layout(&self) -> Result<JsValue, JsError> {
+        to_js(&self.bridge.layout())
+    }
+
     /// Destroys the renderer's GPU device, as a driver reset would: planning falls back to the
     /// CPU and the state is kept. For tests of that path.
     #[wasm_bindgen(js_name = loseGpuDevice)]

@@ -47,12 +47,14 @@ pub struct DragPlugin;
 
 impl Plugin for DragPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<Drag>().add_systems(
-            PostUpdate,
-            (drag_objects, gate_orbit)
-                .chain()
-                .before(PanOrbitCameraSystemSet),
-        );
+        app.init_resource::<Drag>()
+            .add_systems(
+                PostUpdate,
+                (drag_objects, gate_orbit)
+                    .chain()
+                    .before(PanOrbitCameraSystemSet),
+            )
+            .add_systems(Last, publish_layout.before(super::model::PublishSet));
     }
 }
 
@@ -192,6 +194,40 @@ fn drag_objects(
             }
         }
     }
+}
+
+/// Publishes where each object's top centre and the panel's widgets are on the canvas.
+fn publish_layout(
+    model: Res<Model>,
+    parts: Query<&SceneEntity>,
+    camera: Query<(&Camera, &GlobalTransform), With<PanOrbitCamera>>,
+    bridge: Res<super::BridgeRes>,
+) {
+    let Ok((cam, gt)) = camera.single() else {
+        return;
+    };
+    let mut boxes: std::collections::BTreeMap<&str, ([f64; 3], [f64; 3])> = Default::default();
+    for p in &parts {
+        let b = boxes
+            .entry(p.object.as_str())
+            .or_insert(([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]));
+        for a in 0..3 {
+            b.0[a] = b.0[a].min(p.aabb.0[a]);
+            b.1[a] = b.1[a].max(p.aabb.1[a]);
+        }
+    }
+    let objects = boxes
+        .into_iter()
+        .filter_map(|(name, (lo, hi))| {
+            let top = [0.5 * (lo[0] + hi[0]), 0.5 * (lo[1] + hi[1]), hi[2]];
+            let v = cam.world_to_viewport(gt, to_bevy(top)).ok()?;
+            Some((name.to_string(), [v.x, v.y]))
+        })
+        .collect();
+    bridge.0.set_layout(crate::bridge::Layout {
+        objects,
+        widgets: model.widget_rects.clone(),
+    });
 }
 
 fn gate_orbit(drag: Res<Drag>, egui: Res<EguiWantsInput>, mut cams: Query<&mut PanOrbitCamera>) {

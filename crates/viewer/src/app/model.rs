@@ -66,6 +66,8 @@ pub struct Model {
     pub job: Option<PlanJob>,
     /// A request to plan on the CPU because its GPU job was abandoned.
     pub cpu_rerun: Option<PlanRequest>,
+    /// Panel widgets' rectangles `[x, y, w, h]` (logical pixels), for the bridge's layout.
+    pub widget_rects: BTreeMap<String, [f32; 4]>,
 }
 
 /// The outcome of a plan.

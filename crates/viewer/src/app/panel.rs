@@ -171,6 +171,11 @@ fn contents(
             .desired_width(f32::INFINITY)
             .layouter(&mut layouter),
     );
+    let r = resp.rect;
+    model.widget_rects.insert(
+        "instruction".into(),
+        [r.min.x, r.min.y, r.width(), r.height()],
+    );
     let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
     ui.horizontal(|ui| {
         if ui.button("Plan").clicked() || enter {
