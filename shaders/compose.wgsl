@@ -28,7 +28,7 @@ struct Params {
 }
 
 const UNREACHED: u32 = 0xffffffffu;
-const F32_MAX: f32 = 3.40282347e38;
+const F32_MAX: f32 = 3.4028234663852886e38;
 const WG: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> prm: Params;

@@ -27,7 +27,7 @@ var<workgroup> red_b: array<f32, 256>;
 fn update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let h = wid.x;
     let axis = wid.y;
-    var mn = 3.40282347e38;
+    var mn = 3.4028234663852886e38;
     for (var k = lid; k < prm.rollouts; k = k + WG) {
         mn = min(mn, scores[k]);
     }

@@ -35,8 +35,8 @@ fn minmax(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let total = nwg.x * nwg.y * WG;
-    var lo = 3.40282347e38;
-    var hi = -3.40282347e38;
+    var lo = 3.4028234663852886e38;
+    var hi = -3.4028234663852886e38;
     for (var i = (wid.y * nwg.x + wid.x) * WG + lid; i < prm.n; i = i + total) {
         let x = src[i];
         if x == x {

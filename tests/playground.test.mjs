@@ -203,7 +203,11 @@ describe("playground", () => {
     const typed = "move to 10cm above the blue block";
     const n = await count(page, ["plan", "error"]);
     await page.mouse.click(box[0] + box[2] / 2, box[1] + box[3] / 2);
-    await page.waitForTimeout(300);
+    // Keys reach the box once egui has given it the focus (a frame or two later).
+    await page.waitForFunction(() => window.valuescape.layout().focus === "instruction", null, {
+      timeout: 30_000,
+      polling: 100,
+    });
     await page.keyboard.press("Control+A");
     await page.keyboard.type(typed, { delay: 20 });
     await page.keyboard.press("Enter");

@@ -40,6 +40,21 @@ fn bundle_target_dir(backend: &str) -> PathBuf {
     }
 }
 
+/// `cargo <sub> -p valuescape-web --features <backend> --target wasm32-unknown-unknown`.
+pub fn web_cargo(sub: &str, backend: &str) -> Command {
+    let mut c = cargo();
+    c.args([
+        sub,
+        "-p",
+        "valuescape-web",
+        "--features",
+        backend,
+        "--target",
+        "wasm32-unknown-unknown",
+    ]);
+    c
+}
+
 /// Builds every bundle (see [`BACKENDS`]); returns each one's sizes.
 pub fn build(dev: bool) -> Result<Vec<(&'static str, Sizes)>, String> {
     let mut out = Vec::new();
@@ -57,18 +72,8 @@ pub fn build_one(backend: &'static str, dev: bool) -> Result<Sizes, String> {
     let profile = if dev { "web-dev" } else { "web-release" };
     let t0 = Instant::now();
     let tdir = bundle_target_dir(backend);
-    run(cargo()
-        .args([
-            "build",
-            "-p",
-            "valuescape-web",
-            "--features",
-            backend,
-            "--target",
-            "wasm32-unknown-unknown",
-            "--profile",
-            profile,
-        ])
+    run(web_cargo("build", backend)
+        .args(["--profile", profile])
         .env("CARGO_TARGET_DIR", &tdir))?;
     let wasm = tdir
         .join("wasm32-unknown-unknown")

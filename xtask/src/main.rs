@@ -177,18 +177,7 @@ fn test_cmd(args: &[String]) -> Result<(), String> {
     })?;
     stage("clippy (wasm32)", &mut || {
         for backend in build::BACKENDS {
-            run(cargo().args([
-                "clippy",
-                "-p",
-                "valuescape-web",
-                "--features",
-                backend,
-                "--target",
-                "wasm32-unknown-unknown",
-                "--",
-                "-D",
-                "warnings",
-            ]))?;
+            run(build::web_cargo("clippy", backend).args(["--", "-D", "warnings"]))?;
         }
         Ok(())
     })?;

@@ -1,9 +1,11 @@
 //! [`GpuBackend`]: the pipelines behind `valuescape-voxposer`'s backend traits, on any wgpu
 //! device — one of its own (the CLI, tests) or the renderer's (the viewer hands it Bevy's).
 
-use valuescape_core::cost::{CostInput, CostMaps};
+use valuescape_core::cost::{self, CostInput, CostMaps, Movable};
+use valuescape_core::field::Field;
+use valuescape_core::grid::Grid;
 use valuescape_core::plan::mppi::{self, MppiConfig};
-use valuescape_core::plan::{PathPlan, Problem};
+use valuescape_core::plan::{PathPlan, Problem, path_measure, value};
 use valuescape_voxposer::backend::cpu_plan;
 use valuescape_voxposer::{AsyncBackend, PlannerKind};
 
@@ -74,6 +76,89 @@ impl GpuBackend {
     /// The device.
     pub fn device(&self) -> &wgpu::Device {
         &self.device
+    }
+
+    /// Checks this device against the CPU reference before it is trusted with plans: on a
+    /// small scene of 20 x 24 x 18 voxels (axis lengths that are not powers of two, where one
+    /// driver's signed remainder went wrong) the composed cost map must agree within 1e-5
+    /// and the value planner's path must cost what the CPU's A* path costs (within 1e-4).
+    /// A shader the browser's compiler rejects, a pipeline that fails validation (both leave
+    /// buffers at zero) or a miscompiled kernel fails it, and the caller plans on the CPU.
+    pub async fn self_test(&self) -> Result<(), String> {
+        let size = [20, 24, 18];
+        let grid = Grid::new([0.0; 3], [1.0; 3], size).map_err(|e| e.to_string())?;
+        let mut affordance = Field::zeros(grid);
+        let mut avoidance = Field::zeros(grid);
+        for v in [[15, 12, 8], [16, 12, 8], [15, 13, 8], [15, 12, 9]] {
+            affordance.set(v, 1.0);
+        }
+        for y in 4..20 {
+            for z in 0..12 {
+                avoidance.set([10, y, z], 1.0);
+            }
+        }
+        let collision: Vec<usize> = (0..size[0])
+            .flat_map(|x| (0..size[1]).map(move |y| grid.index([x, y, 0])))
+            .collect();
+        let start = [3, 12, 6];
+        let input = CostInput {
+            affordance: &affordance,
+            avoidance: &avoidance,
+            collision: &collision,
+            movable: Movable::Gripper(start),
+        };
+        let want = cost::compose(&input).map_err(|e| e.to_string())?;
+        let got = self
+            .compose_async(&input)
+            .await
+            .map_err(|e| format!("composing: {e}"))?;
+        let worst = want
+            .cost
+            .data
+            .iter()
+            .zip(&got.cost.data)
+            .map(|(a, b)| (a - b).abs())
+            // A NaN anywhere fails (f32::max would skip it).
+            .fold(0f32, |m, d| if d.is_nan() { f32::NAN } else { m.max(d) });
+        if worst.is_nan() || worst > 1e-5 {
+            return Err(format!(
+                "the GPU's cost map differs from the CPU's by {worst} (at most 1e-5 expected)"
+            ));
+        }
+        let mut blocked: Vec<bool> = want
+            .obstacle
+            .data
+            .iter()
+            .zip(&want.target)
+            .map(|(&o, &t)| o > 0.5 && !t)
+            .collect();
+        blocked[grid.index(start)] = false;
+        let p = Problem {
+            grid,
+            cost: &want.cost.data,
+            target: &want.target,
+            target_distance: &want.target_distance,
+            blocked: &blocked,
+            lower_bound: want.lower_bound,
+            start,
+            planar: false,
+        };
+        let cpu = value::plan(&p);
+        let gpu = self
+            .plan_async(&p, PlannerKind::Value)
+            .await
+            .map_err(|e| format!("planning: {e}"))?;
+        let (c, g) = (
+            path_measure(&p, &cpu.search_path),
+            path_measure(&p, &gpu.search_path),
+        );
+        if !(gpu.reached && c.is_finite() && (c - g).abs() <= 1e-4 * c) {
+            return Err(format!(
+                "the GPU's path costs {g} (reached: {}), the CPU's {c}",
+                gpu.reached
+            ));
+        }
+        Ok(())
     }
 
     async fn compose_async(&self, input: &CostInput<'_>) -> Result<CostMaps, GpuError> {

@@ -11,7 +11,7 @@ fn request(scene: &str, planner: PlannerKind) -> PlanRequest {
         scene: presets::by_name(scene).unwrap_or_else(|| panic!("no preset {scene}")),
         instruction: String::new(),
         planner,
-        grid_size: 32,
+        grid_size: 40,
         overrides: Vec::new(),
         keep_maps: false,
     }
@@ -67,4 +67,10 @@ fn a_device_without_compute_is_refused_with_a_reason() {
     let e = GpuBackend::check_limits(&l).err().unwrap_or_default();
     assert!(e.contains("storage buffers"), "{e}");
     assert_eq!(GpuBackend::check_limits(&wgpu::Limits::default()), Ok(()));
+}
+
+#[test]
+fn the_self_test_passes_on_a_working_device() {
+    let (gpu, adapter) = GpuBackend::headless().unwrap_or_else(|e| panic!("{e}"));
+    pollster::block_on(gpu.self_test()).unwrap_or_else(|e| panic!("{adapter}: {e}"));
 }

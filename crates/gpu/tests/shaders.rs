@@ -33,5 +33,22 @@ fn every_shader_parses_and_validates() {
         v.validate(&module)
             .unwrap_or_else(|e| panic!("{name} does not validate:\n{}", e.emit_to_string(src)));
         assert!(!module.entry_points.is_empty(), "{name} has an entry point");
+        // Browsers' WGSL compiler (Tint) rejects a float literal that f32 cannot represent,
+        // e.g. 3.40282347e38 (just above f32::MAX), which naga accepts: the WebGPU tier then
+        // has no pipelines at all.
+        for tok in
+            src.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '+' || c == '-'))
+        {
+            let t = tok.trim_start_matches(['-', '+']).trim_end_matches('f');
+            if t.contains('.')
+                && t.starts_with(|c: char| c.is_ascii_digit())
+                && let Ok(v) = t.parse::<f64>()
+            {
+                assert!(
+                    v <= f64::from(f32::MAX),
+                    "{name}: the literal {tok} is outside f32's range (Tint rejects it)"
+                );
+            }
+        }
     }
 }

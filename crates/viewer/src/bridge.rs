@@ -80,6 +80,8 @@ pub struct Layout {
     pub objects: std::collections::BTreeMap<String, [f32; 2]>,
     /// Panel widgets (`instruction`: the instruction box), `[x, y, width, height]`.
     pub widgets: std::collections::BTreeMap<String, [f32; 4]>,
+    /// The widget that has the keyboard focus, if any (keys typed go there).
+    pub focus: Option<String>,
 }
 
 /// The shared part.

@@ -15,7 +15,7 @@
 //! pg.hash();             // the current state as a link hash
 //! pg.status();           // { planning, error, notice, plans }: what the panel says
 //! pg.tier();             // { tier: "webgpu" | "webgl2", compute: "gpu" | "cpu", adapter, note }
-//! pg.layout();           // { objects: { name: [x, y] }, widgets: { instruction: [x, y, w, h] } }
+//! pg.layout();           // { objects: { name: [x, y] }, widgets: { instruction: [x, y, w, h] }, focus }
 //! pg.loseGpuDevice();    // destroys the GPU device (tests the fall-back to the CPU)
 //! pg.destroy();
 //! ```

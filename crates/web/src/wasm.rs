@@ -67,9 +67,9 @@ impl Playground {
     }
 
     /// Where things are on the canvas, in CSS pixels from its top-left corner:
-    /// `{ objects: { name: [x, y] }, widgets: { instruction: [x, y, w, h] } }` (an object's
-    /// top centre; the panel's instruction box). For driving the playground with a real
-    /// mouse and keyboard.
+    /// `{ objects: { name: [x, y] }, widgets: { instruction: [x, y, w, h] }, focus }` (an
+    /// object's top centre; the panel's instruction box; the widget with the keyboard focus).
+    /// For driving the playground with a real mouse and keyboard.
     pub fn layout(&self) -> Result<JsValue, JsError> {
         to_js(&self.bridge.layout())
     }

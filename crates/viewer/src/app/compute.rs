@@ -26,6 +26,16 @@ use crate::bridge::TierInfo;
 /// Set by the render error handler when the GPU device is lost (read by [`Compute`]).
 static DEVICE_LOST: AtomicBool = AtomicBool::new(false);
 
+/// The last GPU error other than a lost device, set by the render error handler.
+static GPU_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// A self-test in flight: the backend under test and the slot its result fills.
+#[cfg(feature = "gpu")]
+type SelfTest = (
+    Arc<valuescape_gpu::GpuBackend>,
+    Arc<std::sync::Mutex<Option<Result<(), String>>>>,
+);
+
 /// The planning backend and the tier.
 #[derive(Resource, Default)]
 pub struct Compute {
@@ -38,6 +48,9 @@ pub struct Compute {
     pub decided: bool,
     /// Asks for the device to be destroyed (a test of the lost-device path).
     pub lose_device: Arc<AtomicBool>,
+    /// The GPU backend's self-test, while it runs.
+    #[cfg(feature = "gpu")]
+    testing: Option<SelfTest>,
 }
 
 impl Compute {
@@ -100,6 +113,9 @@ fn on_render_error(
         }
         _ => {
             warn!("GPU error ({:?}): {}", error.ty, error.description);
+            // Whatever caused it, GPU results can no longer be trusted: plans move to the CPU.
+            *GPU_ERROR.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(format!("{:?}: {}", error.ty, error.description));
             RenderErrorPolicy::Ignore
         }
     }
@@ -114,6 +130,28 @@ fn decide_tier(
     bridge: Res<BridgeRes>,
 ) {
     if compute.decided {
+        return;
+    }
+    #[cfg(feature = "gpu")]
+    if let Some((gpu, slot)) = compute.testing.as_ref() {
+        let done = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let Some(result) = done else {
+            return;
+        };
+        let gpu = gpu.clone();
+        compute.testing = None;
+        compute.decided = true;
+        match result {
+            Ok(()) => {
+                compute.gpu = Some(gpu);
+                compute.info.compute = "gpu".into();
+            }
+            Err(why) => {
+                compute.info.note =
+                    Some(format!("GPU self-test failed ({why}); planning on the CPU"));
+            }
+        }
+        bridge.0.set_tier(compute.info.clone());
         return;
     }
     let (Some(device), Some(queue)) = (device, queue) else {
@@ -133,8 +171,21 @@ fn decide_tier(
     {
         match valuescape_gpu::GpuBackend::new(device.wgpu_device(), &queue) {
             Ok(g) => {
-                compute.gpu = Some(Arc::new(g));
-                info.compute = "gpu".into();
+                // Trusted only once it agrees with the CPU (see `GpuBackend::self_test`);
+                // planning waits for the verdict.
+                let g = Arc::new(g);
+                let slot = Arc::new(std::sync::Mutex::new(None));
+                let (tested, fill) = (g.clone(), slot.clone());
+                let fut = async move {
+                    let r = tested.self_test().await;
+                    *fill.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                };
+                #[cfg(target_arch = "wasm32")]
+                wasm_bindgen_futures::spawn_local(fut);
+                #[cfg(not(target_arch = "wasm32"))]
+                bevy::tasks::block_on(fut);
+                compute.testing = Some((g, slot));
+                compute.decided = false;
             }
             Err(why) => info.note = Some(format!("planning on the CPU: {why}")),
         }
@@ -160,8 +211,13 @@ fn watch_device(
         warn!("destroying the GPU device on request");
         d.wgpu_device().destroy();
     }
-    if DEVICE_LOST.swap(false, Ordering::SeqCst) && compute.on_gpu() {
-        let msg = "The GPU device was lost; planning continues on the CPU.".to_string();
+    let error = GPU_ERROR.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let lost = DEVICE_LOST.swap(false, Ordering::SeqCst);
+    if (lost || error.is_some()) && compute.on_gpu() {
+        let msg = match error.filter(|_| !lost) {
+            Some(e) => format!("The GPU reported an error ({e}); planning continues on the CPU."),
+            None => "The GPU device was lost; planning continues on the CPU.".to_string(),
+        };
         compute.fall_back(msg.clone());
         bridge.0.set_tier(compute.info.clone());
         bridge.0.emit(crate::Outgoing::Notice(msg.clone()));

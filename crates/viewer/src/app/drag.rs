@@ -227,6 +227,7 @@ fn publish_layout(
     bridge.0.set_layout(crate::bridge::Layout {
         objects,
         widgets: model.widget_rects.clone(),
+        focus: model.focused_widget.clone(),
     });
 }
 

@@ -68,6 +68,8 @@ pub struct Model {
     pub cpu_rerun: Option<PlanRequest>,
     /// Panel widgets' rectangles `[x, y, w, h]` (logical pixels), for the bridge's layout.
     pub widget_rects: BTreeMap<String, [f32; 4]>,
+    /// The panel widget with the keyboard focus.
+    pub focused_widget: Option<String>,
 }
 
 /// The outcome of a plan.

@@ -176,6 +176,7 @@ fn contents(
         "instruction".into(),
         [r.min.x, r.min.y, r.width(), r.height()],
     );
+    model.focused_widget = resp.has_focus().then(|| "instruction".to_string());
     let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
     ui.horizontal(|ui| {
         if ui.button("Plan").clicked() || enter {
