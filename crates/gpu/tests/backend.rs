@@ -62,8 +62,10 @@ fn a_device_without_compute_is_refused_with_a_reason() {
         .err()
         .unwrap_or_default();
     assert!(e.contains("compute invocations"), "{e}");
-    let mut l = wgpu::Limits::default();
-    l.max_storage_buffers_per_shader_stage = 4;
+    let l = wgpu::Limits {
+        max_storage_buffers_per_shader_stage: 4,
+        ..wgpu::Limits::default()
+    };
     let e = GpuBackend::check_limits(&l).err().unwrap_or_default();
     assert!(e.contains("storage buffers"), "{e}");
     assert_eq!(GpuBackend::check_limits(&wgpu::Limits::default()), Ok(()));
