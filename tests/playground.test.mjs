@@ -202,13 +202,18 @@ describe("playground", () => {
     assert.ok(box, `the panel reports its instruction box: ${JSON.stringify(lay.widgets)}`);
     const typed = "move to 10cm above the blue block";
     const n = await count(page, ["plan", "error"]);
-    await page.mouse.click(box[0] + box[2] / 2, box[1] + box[3] / 2);
+    const old = await page.evaluate(() => window.valuescape.state().instruction);
+    // Click into the box (its right edge is under the panel's scroll bar).
+    await page.mouse.click(box[0] + box[2] * 0.8, box[1] + box[3] / 2);
     // Keys reach the box once egui has given it the focus (a frame or two later).
     await page.waitForFunction(() => window.valuescape.layout().focus === "instruction", null, {
       timeout: 30_000,
       polling: 100,
     });
-    await page.keyboard.press("Control+A");
+    // Go to the end and erase what is there key by key (as a user would; no shortcut the
+    // platform may map differently), then type.
+    await page.keyboard.press("End");
+    for (let i = 0; i < Math.max(old.length, 60) + 4; i++) await page.keyboard.press("Backspace");
     await page.keyboard.type(typed, { delay: 20 });
     await page.keyboard.press("Enter");
     const ev = await waitEvent(page, ["plan", "error"], n);
