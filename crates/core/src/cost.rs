@@ -61,6 +61,25 @@ pub struct CostMaps {
     pub lower_bound: (f32, f32),
 }
 
+impl CostMaps {
+    /// The planners' blocked mask: voxels whose obstacle value is above 0.5 and that are not
+    /// targets; `start_index` is never blocked (the movable may begin inside an obstacle's
+    /// halo).
+    pub fn blocked(&self, start_index: usize) -> Vec<bool> {
+        let mut b: Vec<bool> = self
+            .obstacle
+            .data
+            .iter()
+            .zip(&self.target)
+            .map(|(&o, &t)| o > 0.5 && !t)
+            .collect();
+        if let Some(x) = b.get_mut(start_index) {
+            *x = false;
+        }
+        b
+    }
+}
+
 /// Why a cost map could not be composed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CostError {

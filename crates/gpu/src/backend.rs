@@ -125,14 +125,7 @@ impl GpuBackend {
                 "the GPU's cost map differs from the CPU's by {worst} (at most 1e-5 expected)"
             ));
         }
-        let mut blocked: Vec<bool> = want
-            .obstacle
-            .data
-            .iter()
-            .zip(&want.target)
-            .map(|(&o, &t)| o > 0.5 && !t)
-            .collect();
-        blocked[grid.index(start)] = false;
+        let blocked = want.blocked(grid.index(start));
         let p = Problem {
             grid,
             cost: &want.cost.data,

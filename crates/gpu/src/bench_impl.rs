@@ -290,14 +290,7 @@ mod native {
             rows.push(row("read back maps", gpu_read, "wall", None, String::new()));
 
             // Cost-to-go over the whole grid, on the resident maps.
-            let mut blocked: Vec<bool> = cm
-                .obstacle
-                .data
-                .iter()
-                .zip(&cm.target)
-                .map(|(&o, &t)| o > 0.5 && !t)
-                .collect();
-            blocked[g.index(sc.start)] = false;
+            let blocked = cm.blocked(g.index(sc.start));
             let p = Problem {
                 grid: g,
                 cost: &cm.cost.data,

@@ -27,7 +27,7 @@ mod common;
 
 use std::sync::OnceLock;
 
-use common::{Rng, Scene, blocked, cpu_maps, ctx, grid, random_scene};
+use common::{Rng, Scene, cpu_maps, ctx, grid, random_scene};
 use valuescape_core::cost::{self, Movable};
 use valuescape_core::plan::mppi::{self, MppiConfig, RoundState};
 use valuescape_core::plan::{Problem, field_value, path_measure, value};
@@ -281,7 +281,7 @@ fn cost_to_go_matches_cpu() {
         for planar in [false, true] {
             let sc = random_scene(size, 21 + i as u64);
             let m = cpu_maps(&sc, Movable::Gripper(sc.start));
-            let bl = blocked(&m, sc.grid.index(sc.start));
+            let bl = m.blocked(sc.grid.index(sc.start));
             let prob = Problem {
                 grid: sc.grid,
                 cost: &m.cost.data,
@@ -358,7 +358,7 @@ fn resident_problem_from_gpu_maps_equals_uploaded() {
     let cm = maps
         .read_back(&c.device, &c.queue)
         .unwrap_or_else(|e| panic!("{e}"));
-    let bl = blocked(&cm, sc.grid.index(sc.start));
+    let bl = cm.blocked(sc.grid.index(sc.start));
     let prob = Problem {
         grid: sc.grid,
         cost: &cm.cost.data,
@@ -384,7 +384,7 @@ fn resident_problem_from_gpu_maps_equals_uploaded() {
 fn mppi_problem(size: [usize; 3], seed: u64) -> (Scene, cost::CostMaps, Vec<bool>) {
     let sc = random_scene(size, seed);
     let m = cpu_maps(&sc, Movable::Gripper(sc.start));
-    let bl = blocked(&m, sc.grid.index(sc.start));
+    let bl = m.blocked(sc.grid.index(sc.start));
     (sc, m, bl)
 }
 

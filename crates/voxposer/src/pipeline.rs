@@ -351,14 +351,7 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
 
     let t2 = Instant::now();
     let s = g.index(start);
-    let mut blocked: Vec<bool> = cm
-        .obstacle
-        .data
-        .iter()
-        .zip(&cm.target)
-        .map(|(&o, &t)| o > 0.5 && !t)
-        .collect();
-    blocked[s] = false;
+    let blocked = cm.blocked(s);
     let problem = Problem {
         grid: g,
         cost: &cm.cost.data,

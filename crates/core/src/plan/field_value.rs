@@ -162,14 +162,7 @@ mod tests {
             movable: Movable::Gripper(start),
         })
         .unwrap_or_else(|e| panic!("{e}"));
-        let mut blocked: Vec<bool> = maps
-            .obstacle
-            .data
-            .iter()
-            .zip(&maps.target)
-            .map(|(&o, &t)| o > 0.5 && !t)
-            .collect();
-        blocked[g.index(start)] = false;
+        let blocked = maps.blocked(g.index(start));
         (g, maps, blocked, start)
     }
 

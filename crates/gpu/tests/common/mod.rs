@@ -141,16 +141,3 @@ pub fn cpu_maps(sc: &Scene, movable: Movable<'_>) -> CostMaps {
     })
     .unwrap_or_else(|e| panic!("{e}"))
 }
-
-/// The pipeline's blocked mask: obstacle > 0.5 and not a target; the start never blocked.
-pub fn blocked(m: &CostMaps, start_index: usize) -> Vec<bool> {
-    let mut b: Vec<bool> = m
-        .obstacle
-        .data
-        .iter()
-        .zip(&m.target)
-        .map(|(&o, &t)| o > 0.5 && !t)
-        .collect();
-    b[start_index] = false;
-    b
-}
