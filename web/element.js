@@ -79,6 +79,33 @@ export class ValuePlayground extends HTMLElement {
       status.dataset.state = "notice";
       status.textContent = e.detail?.message ?? "";
     });
+    // The GPU device was lost: the renderer cannot draw again on this page (one playground per
+    // page), so a page that gave us its URL (global + hash-state) is restarted from the state's
+    // hash on the WebGL2 bundle (the CPU path). A listener may preventDefault() to handle it.
+    on("valuescape:devicelost", (e) => {
+      status.dataset.state = "notice";
+      status.textContent = `${e.detail?.message ?? "The GPU device was lost."}`;
+      setTimeout(() => {
+        if (e.defaultPrevented) return;
+        if (!(this.hasAttribute("global") && this.hasAttribute("hash-state"))) {
+          status.textContent += " Reload the page to continue.";
+          return;
+        }
+        // No reload loop: at most 3 restarts a minute.
+        const key = "valuescape-restarts";
+        const recent = JSON.parse(sessionStorage.getItem(key) ?? "[]").filter((t) => Date.now() - t < 60_000);
+        if (recent.length >= 3) {
+          status.textContent += " Reload the page to continue.";
+          return;
+        }
+        sessionStorage.setItem(key, JSON.stringify([...recent, Date.now()]));
+        const u = new URL(location.href);
+        u.searchParams.set("backend", "webgl2");
+        u.hash = e.detail?.hash ?? location.hash;
+        status.textContent += " Restarting on the WebGL2 (CPU) path...";
+        location.replace(u.href);
+      }, 0);
+    });
     const syncHash = this.hasAttribute("hash-state");
     let lastHash = syncHash ? location.hash : "";
     if (syncHash) {
@@ -131,7 +158,7 @@ export class ValuePlayground extends HTMLElement {
   }
 
   /** The JS API: state(), setState(obj), replaceState(obj), hash(), setHash(h), status(),
-   * tier(), layout(), loseGpuDevice(), presets(), destroy(). */
+   * tier(), layout(), loseGpuDevice(), setMeshOnly(on), presets(), destroy(). */
   api() {
     const el = this;
     return {
@@ -146,6 +173,7 @@ export class ValuePlayground extends HTMLElement {
       tier: () => el.playground.tier(),
       layout: () => el.playground.layout(),
       loseGpuDevice: () => el.playground.loseGpuDevice(),
+      setMeshOnly: (on) => el.playground.setMeshOnly(!!on),
       presets: () => el.module.presets(),
       destroy: () => el.playground.destroy(),
     };

@@ -62,7 +62,7 @@ pub fn run(c: &mut Command) -> Result<(), String> {
 
 const USAGE: &str = "usage:
   cargo xtask serve [--port 8080] [--dev] [--no-build]
-  cargo xtask build [--dev]
+  cargo xtask build [--dev] [--backend webgl2|webgpu]
   cargo xtask test  [--dev] [--no-browser]
   cargo xtask bench";
 
@@ -70,9 +70,16 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve_cmd(&args[1..]),
-        Some("build") => {
-            flags(&args[1..], &["--dev"]).and_then(|f| build::build(f.has("--dev")).map(|_| ()))
-        }
+        Some("build") => flags(&args[1..], &["--dev"]).and_then(|f| match f.value("--backend") {
+            None => build::build(f.has("--dev")).map(|_| ()),
+            Some(b) => match build::BACKENDS.iter().find(|x| **x == b) {
+                Some(b) => build::build_one(b, f.has("--dev")).map(|_| ()),
+                None => Err(format!(
+                    "--backend: {b:?} is not one of {:?}",
+                    build::BACKENDS
+                )),
+            },
+        }),
         Some("test") => test_cmd(&args[1..]),
         Some("bench") => bench(),
         Some("-h" | "--help" | "help") => {
@@ -115,11 +122,11 @@ fn flags(args: &[String], known: &[&str]) -> Result<Flags, String> {
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        if a == "--port" {
-            let v = it.next().ok_or("--port needs a number")?;
+        if a == "--port" || a == "--backend" {
+            let v = it.next().ok_or(format!("{a} needs a value"))?;
             f.values.push((a.clone(), v.clone()));
-        } else if let Some(v) = a.strip_prefix("--port=") {
-            f.values.push(("--port".into(), v.into()));
+        } else if let Some((k @ ("--port" | "--backend"), v)) = a.split_once('=') {
+            f.values.push((k.into(), v.into()));
         } else if known.contains(&a.as_str()) {
             f.set.push(a.clone());
         } else {

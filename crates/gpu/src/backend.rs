@@ -18,6 +18,10 @@ const STORAGE_BUFFERS_NEEDED: u32 = 5;
 
 /// Cost composition, the value planner (cost-to-go sweeps, the path descended on the host)
 /// and MPPI on the GPU; the greedy planner, sequential by nature, stays on the CPU.
+///
+/// With [`GpuBackend::keep_composed`] on, every cost map it composes stays resident on the
+/// device and is kept, in order, until [`GpuBackend::take_composed`]: a renderer on the same
+/// device draws it from there, with no round trip through the CPU.
 #[derive(Debug)]
 pub struct GpuBackend {
     device: wgpu::Device,
@@ -25,6 +29,20 @@ pub struct GpuBackend {
     cost: CostPipelines,
     value: ValuePipelines,
     mppi: MppiPipelines,
+    composed: std::sync::Mutex<Vec<ComposedMap>>,
+    keep: std::sync::atomic::AtomicBool,
+}
+
+/// A cost map composed on the device: the grid and its buffer (`f32` per voxel, C order,
+/// `STORAGE` usage), as [`GpuBackend::take_composed`] hands it out.
+#[derive(Debug, Clone)]
+pub struct ComposedMap {
+    /// The grid.
+    pub grid: Grid,
+    /// The cost map.
+    pub cost: wgpu::Buffer,
+    /// Its smallest and largest value (of the copy read back for the planner).
+    pub range: (f32, f32),
 }
 
 impl GpuBackend {
@@ -62,7 +80,31 @@ impl GpuBackend {
             mppi: MppiPipelines::new(device),
             device: device.clone(),
             queue: queue.clone(),
+            composed: std::sync::Mutex::new(Vec::new()),
+            keep: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Keep the cost maps composed from now on (for [`GpuBackend::take_composed`]); off by
+    /// default, so that a caller that never takes them holds no device memory for them.
+    pub fn keep_composed(&self, on: bool) {
+        self.keep.store(on, std::sync::atomic::Ordering::Relaxed);
+        if !on {
+            self.take_composed();
+        }
+    }
+
+    /// Reads a kept cost map back (for checks: the renderer draws it where it is).
+    pub async fn read_map(&self, map: &ComposedMap) -> Result<Vec<f32>, String> {
+        crate::util::read(&self.device, &self.queue, &map.cost, map.grid.len())
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// The cost maps composed since the last call, oldest first (one per planned step when
+    /// a plan ran through this backend), and forgets them.
+    pub fn take_composed(&self) -> Vec<ComposedMap> {
+        std::mem::take(&mut *self.composed.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// A device of its own ([`crate::GpuContext::headless`]); native targets.
@@ -166,7 +208,20 @@ impl GpuBackend {
             &input.avoidance.data,
             &collision,
         )?;
-        maps.read_back_async(d, q).await
+        let host = maps.read_back_async(d, q).await?;
+        if !self.keep.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(host);
+        }
+        let range = host.cost.min_max().unwrap_or((0.0, 0.0));
+        self.composed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(ComposedMap {
+                grid,
+                cost: maps.cost.clone(),
+                range,
+            });
+        Ok(host)
     }
 
     async fn plan_async(

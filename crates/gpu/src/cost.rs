@@ -591,10 +591,23 @@ impl GpuCostMaps {
         queue: &wgpu::Queue,
     ) -> Result<CostMaps, GpuError> {
         let n = self.grid.len();
-        let distance: Vec<f32> = util::read(device, queue, &self.distance, n).await?;
-        let obstacle: Vec<f32> = util::read(device, queue, &self.obstacle, n).await?;
-        let cost_data: Vec<f32> = util::read(device, queue, &self.cost, n).await?;
-        let stats: Vec<u32> = util::read(device, queue, &self.stats, 6).await?;
+        let map = n as u64 * 4;
+        // One staging buffer, one mapping.
+        let parts = util::read_many(
+            device,
+            queue,
+            &[
+                (&self.distance, map),
+                (&self.obstacle, map),
+                (&self.cost, map),
+                (&self.stats, 24),
+            ],
+        )
+        .await?;
+        let distance: Vec<f32> = util::cast_vec(&parts[0], n);
+        let obstacle: Vec<f32> = util::cast_vec(&parts[1], n);
+        let cost_data: Vec<f32> = util::cast_vec(&parts[2], n);
+        let stats: Vec<u32> = util::cast_vec(&parts[3], 6);
         let edt_max = util::unkey(stats[1]).max(0.0);
         let (raw_min, raw_max) = (util::unkey(stats[4]), util::unkey(stats[5]));
         let range = raw_max - raw_min;

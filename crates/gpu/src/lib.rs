@@ -31,7 +31,7 @@ mod timer;
 mod util;
 mod value;
 
-pub use backend::GpuBackend;
+pub use backend::{ComposedMap, GpuBackend};
 #[cfg(not(target_arch = "wasm32"))]
 pub use bench_impl::bench;
 pub use bench_impl::{BenchOptions, BenchRow, format_table};

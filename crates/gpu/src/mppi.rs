@@ -121,6 +121,30 @@ impl MppiPipelines {
         util::check_size(device, cfg.rollouts as u64 * cfg.horizon as u64 * 16)
     }
 
+    /// The rollout kernel's bindings: parameters, the problem, the nominal and the outputs.
+    fn rollout_bind_group(
+        &self,
+        device: &wgpu::Device,
+        gp: &GpuProblem,
+        params: &wgpu::Buffer,
+        nominal: &wgpu::Buffer,
+        deltas: &wgpu::Buffer,
+        scores: &wgpu::Buffer,
+    ) -> wgpu::BindGroup {
+        bind(
+            device,
+            &self.rollout,
+            &[
+                (0, params),
+                (1, &gp.cost),
+                (2, &gp.flags),
+                (3, nominal),
+                (4, deltas),
+                (5, scores),
+            ],
+        )
+    }
+
     /// Runs one round's `iterations` (rollouts, then the update) on the GPU and returns the
     /// improved nominal in `nominal`: the GPU form of `mppi::optimise_round`.
     #[allow(clippy::too_many_arguments)]
@@ -159,18 +183,7 @@ impl MppiPipelines {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
             for it in 0..cfg.iterations {
                 let u = uniform(device, &Self::rollout_params(gp, cfg, st, it));
-                let bg = bind(
-                    device,
-                    &self.rollout,
-                    &[
-                        (0, &u),
-                        (1, &gp.cost),
-                        (2, &gp.flags),
-                        (3, &nom),
-                        (4, &deltas),
-                        (5, &scores),
-                    ],
-                );
+                let bg = self.rollout_bind_group(device, gp, &u, &nom, &deltas, &scores);
                 dispatch(&mut pass, &self.rollout, &bg, groups(k_n, 64));
                 dispatch(&mut pass, &self.update, &up_bg, (cfg.horizon, 3));
             }
@@ -202,18 +215,7 @@ impl MppiPipelines {
         let deltas = storage(device, "deltas", (k_n * h_n * 16) as u64);
         let scores = storage(device, "scores", (k_n * 4) as u64);
         let u = uniform(device, &Self::rollout_params(gp, cfg, st, iteration));
-        let bg = bind(
-            device,
-            &self.rollout,
-            &[
-                (0, &u),
-                (1, &gp.cost),
-                (2, &gp.flags),
-                (3, &nom),
-                (4, &deltas),
-                (5, &scores),
-            ],
-        );
+        let bg = self.rollout_bind_group(device, gp, &u, &nom, &deltas, &scores);
         util::submit_one(device, queue, &self.rollout, &bg, groups(k_n, 64));
         let scores: Vec<f32> = util::read(device, queue, &scores, k_n).await?;
         let d: Vec<[f32; 4]> = util::read(device, queue, &deltas, k_n * h_n).await?;

@@ -232,6 +232,54 @@ pub(crate) async fn read_bytes(
     Ok(out)
 }
 
+/// Reads several buffers back through ONE staging buffer and one mapping: `(buffer, bytes)`
+/// each; returns each one's bytes (`bytes` of them, rounded up to 4). One trip to the device
+/// instead of one per buffer (in the browser, each mapping is a turn of the event loop).
+pub(crate) async fn read_many(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    parts: &[(&wgpu::Buffer, u64)],
+) -> Result<Vec<Vec<u8>>, GpuError> {
+    let sizes: Vec<u64> = parts
+        .iter()
+        .map(|(_, b)| (*b).max(4).next_multiple_of(4))
+        .collect();
+    let total: u64 = sizes.iter().sum();
+    let staging = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("read back (batched)"),
+        size: total.max(4),
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+    let mut at = 0;
+    for ((src, _), &n) in parts.iter().zip(&sizes) {
+        enc.copy_buffer_to_buffer(src, 0, &staging, at, n);
+        at += n;
+    }
+    queue.submit([enc.finish()]);
+    let (tx, rx) = oneshot();
+    staging.map_async(wgpu::MapMode::Read, .., tx);
+    wait(device)?;
+    rx.await.map_err(|e| GpuError::Map(e.to_string()))?;
+    let mut out = Vec::with_capacity(parts.len());
+    {
+        let view = staging.get_mapped_range(..);
+        let mut at = 0usize;
+        for &n in &sizes {
+            out.push(view[at..at + n as usize].to_vec());
+            at += n as usize;
+        }
+    }
+    staging.unmap();
+    Ok(out)
+}
+
+/// `len` values of type `T` from the start of `bytes` (a part of [`read_many`]'s answer).
+pub(crate) fn cast_vec<T: bytemuck::Pod>(bytes: &[u8], len: usize) -> Vec<T> {
+    bytemuck::pod_collect_to_vec(&bytes[..len * size_of::<T>()])
+}
+
 /// Reads `len` values of type `T` from the start of `src`.
 pub(crate) async fn read<T: bytemuck::Pod>(
     device: &wgpu::Device,

@@ -76,3 +76,32 @@ fn the_self_test_passes_on_a_working_device() {
     let (gpu, adapter) = GpuBackend::headless().unwrap_or_else(|e| panic!("{e}"));
     pollster::block_on(gpu.self_test()).unwrap_or_else(|e| panic!("{adapter}: {e}"));
 }
+
+#[test]
+fn composed_cost_maps_stay_on_the_device_one_per_step_only_when_asked() {
+    let (gpu, _) = GpuBackend::headless().unwrap_or_else(|e| panic!("{e}"));
+    let mut req = request("rubbish_in_bin", PlannerKind::Value);
+    req.keep_maps = true;
+    // Off by default: nothing is held.
+    pollster::block_on(plan_with_async(&req, &RuleCompiler, &gpu))
+        .unwrap_or_else(|e| panic!("gpu: {e}"));
+    assert!(gpu.take_composed().is_empty());
+    gpu.keep_composed(true);
+    let got = pollster::block_on(plan_with_async(&req, &RuleCompiler, &gpu))
+        .unwrap_or_else(|e| panic!("gpu: {e}"));
+    let kept = gpu.take_composed();
+    assert_eq!(kept.len(), got.steps.len());
+    assert!(kept.len() >= 2, "a multi-step preset");
+    for (k, (m, step)) in kept.iter().zip(&got.steps).enumerate() {
+        let maps = step
+            .maps
+            .as_ref()
+            .unwrap_or_else(|| panic!("step {k}: no maps"));
+        assert_eq!(m.grid, maps.cost.grid, "step {k}");
+        // The buffer handed out is the very map the step planned on.
+        let on_device = pollster::block_on(gpu.read_map(m)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(on_device, maps.cost.data, "step {k}");
+        assert_eq!(Some(m.range), maps.cost.min_max(), "step {k}");
+    }
+    assert!(gpu.take_composed().is_empty(), "taken once");
+}

@@ -19,6 +19,9 @@ pub enum Command {
     SetHash(String),
     /// Destroy the renderer's GPU device (to test the fall-back to the CPU).
     LoseGpuDevice,
+    /// Draw maps as the CPU mesh even where the GPU buffer could be drawn (`true`), or
+    /// draw from the GPU where possible (`false`, the default). For tests comparing the two.
+    MeshOnly(bool),
     /// Stop the app.
     Exit,
 }
@@ -41,6 +44,15 @@ pub enum Outgoing {
     FirstFrame,
     /// The state changed; carries its URL hash.
     State(String),
+    /// The GPU device was lost. The renderer cannot draw again on this page (Bevy does not
+    /// rebuild its GPU resources on a new device), so the embedder restarts the playground
+    /// from `hash`, the state when it happened; planning meanwhile goes on on the CPU.
+    DeviceLost {
+        /// What happened, for the user.
+        message: String,
+        /// The state's URL hash.
+        hash: String,
+    },
 }
 
 /// What the panel currently says about planning (mirrored for pages and tests, which cannot
@@ -82,6 +94,12 @@ pub struct Layout {
     pub widgets: std::collections::BTreeMap<String, [f32; 4]>,
     /// The widget that has the keyboard focus, if any (keys typed go there).
     pub focus: Option<String>,
+    /// How the selected map is drawn: `gpu` (ray-marched from the compute kernels' buffer,
+    /// never copied through the CPU), `mesh` (the CPU's voxel-surface mesh) or `none`.
+    pub map_source: String,
+    /// The grid's bounding box on screen, `[x, y, width, height]` (absent when no map is
+    /// drawn or the box is behind the camera).
+    pub map_rect: Option<[f32; 4]>,
 }
 
 /// The shared part.

@@ -32,6 +32,13 @@ impl SurfaceMesh {
     }
 }
 
+/// Voxel pitch per axis: voxel centres sit at `min + i * pitch` (the first at the grid's
+/// lower corner, the last at its upper one), and a voxel spans `+-pitch / 2` around its centre.
+pub fn voxel_pitch(grid: &Grid) -> [f64; 3] {
+    let e = grid.extent();
+    [0, 1, 2].map(|a| e[a] / (grid.size[a].max(2) - 1) as f64)
+}
+
 /// The six face directions: axis and sign.
 const DIRS: [(usize, i64); 6] = [(0, -1), (0, 1), (1, -1), (1, 1), (2, -1), (2, 1)];
 
@@ -144,7 +151,7 @@ fn build(
         solid: above.iter().filter(|a| **a).count(),
     };
     // Voxel centres sit at min + i * step; a voxel spans +-step/2 around its centre.
-    let step: [f64; 3] = [0, 1, 2].map(|a| grid.extent()[a] / (grid.size[a] - 1) as f64);
+    let step = voxel_pitch(grid);
     for_each_face(dims, above, |idx, [i, j, k], axis, sign| {
         let b = [i, j, k];
         // Block spans voxels [b*stride, min((b+1)*stride, n) - 1].
@@ -229,7 +236,7 @@ pub fn slice(
             rgba.extend_from_slice(&viridis_rgba8(normalize(values[grid.index(v)], lo, hi)));
         }
     }
-    let step: [f64; 3] = [0, 1, 2].map(|a| grid.extent()[a] / (grid.size[a] - 1) as f64);
+    let step = voxel_pitch(grid);
     let mut o = [0.0f64; 3];
     o[axis] = grid.min[axis] + index as f64 * step[axis];
     o[u] = grid.min[u] - 0.5 * step[u];

@@ -67,8 +67,10 @@ impl Playground {
     }
 
     /// Where things are on the canvas, in CSS pixels from its top-left corner:
-    /// `{ objects: { name: [x, y] }, widgets: { instruction: [x, y, w, h] }, focus }` (an
-    /// object's top centre; the panel's instruction box; the widget with the keyboard focus).
+    /// `{ objects: { name: [x, y] }, widgets: { instruction: [x, y, w, h] }, focus,
+    /// map_source, map_rect }` (an object's top centre; the panel's instruction box; the
+    /// widget with the keyboard focus; how the selected map is drawn, `gpu`, `mesh` or
+    /// `none`, and the grid's box on screen, `[x, y, w, h]`).
     /// For driving the playground with a real mouse and keyboard.
     pub fn layout(&self) -> Result<JsValue, JsError> {
         to_js(&self.bridge.layout())
@@ -79,6 +81,14 @@ impl Playground {
     #[wasm_bindgen(js_name = loseGpuDevice)]
     pub fn lose_gpu_device(&self) {
         self.bridge.send(Command::LoseGpuDevice);
+    }
+
+    /// Draws maps as the CPU's voxel-surface mesh even where the GPU buffer could be drawn
+    /// (`true`), or from the GPU where it can be (`false`, the default). `layout().map_source`
+    /// says which is drawn. For tests comparing the two.
+    #[wasm_bindgen(js_name = setMeshOnly)]
+    pub fn set_mesh_only(&self, on: bool) {
+        self.bridge.send(Command::MeshOnly(on));
     }
 
     /// Applies the given fields over the current state (changing the scene resets moved
@@ -202,6 +212,18 @@ fn dispatch(name: &str, detail: &JsValue) {
     }
 }
 
+fn dispatch_cancelable(name: &str, detail: &JsValue) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(detail);
+    init.set_cancelable(true);
+    if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
+        let _ = window.dispatch_event(&ev);
+    }
+}
+
 fn parse(json: &str) -> JsValue {
     js_sys::JSON::parse(json).unwrap_or(JsValue::NULL)
 }
@@ -236,6 +258,14 @@ fn dispatch_events(bridge: Res<BridgeRes>) {
             }
             Outgoing::FirstFrame => {
                 dispatch("valuescape:ready", &object(&[("t", now().into())]));
+            }
+            Outgoing::DeviceLost { message, hash } => {
+                // Cancelable: the element restarts the page from `hash` unless a listener
+                // calls preventDefault().
+                dispatch_cancelable(
+                    "valuescape:devicelost",
+                    &object(&[("message", message.into()), ("hash", hash.into())]),
+                );
             }
             Outgoing::State(hash) => {
                 let state = to_js(&bridge.0.state()).unwrap_or(JsValue::NULL);

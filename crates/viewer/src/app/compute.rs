@@ -10,7 +10,11 @@
 //!
 //! A GPU failure never loses the user's state: a lost device (reported by Bevy's render
 //! error handler, which this plugin installs) or a GPU plan that fails where the CPU succeeds
-//! switches planning to the CPU for the rest of the session, with a notice.
+//! switches planning to the CPU for the rest of the session, with a notice. A lost device
+//! also stops rendering (Bevy 0.19's own recovery makes a new device but keeps the meshes,
+//! pipelines and surface of the lost one, so it draws nothing) and is reported to the
+//! embedder with the state's hash ([`crate::Outgoing::DeviceLost`]): the web element
+//! restarts the page from it on the WebGL2 bundle.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,7 +22,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use bevy::prelude::*;
 use bevy::render::error_handler::{RenderError, RenderErrorHandler, RenderErrorPolicy};
 use bevy::render::renderer::{RenderAdapterInfo, RenderDevice, RenderQueue};
-use bevy::render::settings::{RenderCreation, WgpuSettings};
 
 use super::BridgeRes;
 use crate::bridge::TierInfo;
@@ -48,6 +51,8 @@ pub struct Compute {
     pub decided: bool,
     /// Asks for the device to be destroyed (a test of the lost-device path).
     pub lose_device: Arc<AtomicBool>,
+    /// The device was lost (reported once).
+    pub device_lost: bool,
     /// The GPU backend's self-test, while it runs.
     #[cfg(feature = "gpu")]
     testing: Option<SelfTest>,
@@ -97,9 +102,10 @@ impl Plugin for ComputePlugin {
     }
 }
 
-/// Bevy's render error handler: a lost device switches planning to the CPU and asks Bevy to
-/// recreate the renderer; other GPU errors are logged and rendering goes on (Bevy's default
-/// would quit the app, and the user's work with it).
+/// Bevy's render error handler: a lost device switches planning to the CPU and stops
+/// rendering (the embedder restarts from the state, see the module docs); other GPU errors
+/// are logged and rendering goes on (Bevy's default would quit the app, and the user's work
+/// with it).
 fn on_render_error(
     error: &RenderError,
     _main: &mut World,
@@ -109,7 +115,7 @@ fn on_render_error(
     match error.ty {
         ErrorType::DeviceLost => {
             DEVICE_LOST.store(true, Ordering::SeqCst);
-            RenderErrorPolicy::Recover(RenderCreation::Automatic(Box::<WgpuSettings>::default()))
+            RenderErrorPolicy::StopRendering
         }
         _ => {
             warn!("GPU error ({:?}): {}", error.ty, error.description);
@@ -143,6 +149,8 @@ fn decide_tier(
         compute.decided = true;
         match result {
             Ok(()) => {
+                // Its cost maps stay on the device for the map view (see `map_volume`).
+                gpu.keep_composed(true);
                 compute.gpu = Some(gpu);
                 compute.info.compute = "gpu".into();
             }
@@ -212,7 +220,16 @@ fn watch_device(
         d.wgpu_device().destroy();
     }
     let error = GPU_ERROR.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let lost = DEVICE_LOST.swap(false, Ordering::SeqCst);
+    let lost = DEVICE_LOST.swap(false, Ordering::SeqCst) && !compute.device_lost;
+    if lost {
+        // Whatever the compute path: the renderer has stopped.
+        compute.device_lost = true;
+        bridge.0.emit(crate::Outgoing::DeviceLost {
+            message: "The GPU device was lost; the view must be restarted (the state is kept)."
+                .into(),
+            hash: model.state.to_hash(),
+        });
+    }
     if (lost || error.is_some()) && compute.on_gpu() {
         let msg = match error.filter(|_| !lost) {
             Some(e) => format!("The GPU reported an error ({e}); planning continues on the CPU."),

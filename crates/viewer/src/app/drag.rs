@@ -202,6 +202,7 @@ fn publish_layout(
     parts: Query<&SceneEntity>,
     camera: Query<(&Camera, &GlobalTransform), With<PanOrbitCamera>>,
     bridge: Res<super::BridgeRes>,
+    map: Res<super::map_view::MapInfo>,
 ) {
     let Ok((cam, gt)) = camera.single() else {
         return;
@@ -224,10 +225,30 @@ fn publish_layout(
             Some((name.to_string(), [v.x, v.y]))
         })
         .collect();
+    // The grid box's eight corners on screen.
+    let map_rect = map.grid.filter(|_| map.source != "none").and_then(|g| {
+        let p = crate::surface::voxel_pitch(&g);
+        let (mut lo, mut hi) = (Vec2::splat(f32::INFINITY), Vec2::splat(f32::NEG_INFINITY));
+        for c in 0..8 {
+            let corner: [f64; 3] = [0, 1, 2].map(|a| {
+                if c >> a & 1 == 0 {
+                    g.min[a] - 0.5 * p[a]
+                } else {
+                    g.max[a] + 0.5 * p[a]
+                }
+            });
+            let v = cam.world_to_viewport(gt, to_bevy(corner)).ok()?;
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        Some([lo.x, lo.y, hi.x - lo.x, hi.y - lo.y])
+    });
     bridge.0.set_layout(crate::bridge::Layout {
         objects,
         widgets: model.widget_rects.clone(),
         focus: model.focused_widget.clone(),
+        map_source: map.source.to_string(),
+        map_rect,
     });
 }
 

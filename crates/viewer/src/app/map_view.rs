@@ -20,7 +20,7 @@ use crate::surface::{MAX_FACES, exposed_faces, rotation_angles, slice};
 pub struct MapMesh;
 
 /// What the map view drew, for the panel's legend.
-#[derive(Resource, Clone, Debug, Default)]
+#[derive(Resource, Clone, Debug)]
 pub struct MapInfo {
     /// Value range the colours span.
     pub range: Option<(f32, f32)>,
@@ -34,6 +34,23 @@ pub struct MapInfo {
     pub grid: Option<Grid>,
     /// A note (uniform map, no map for this step).
     pub note: Option<String>,
+    /// `gpu` (ray-marched from the compute kernels' buffer), `mesh` (the CPU's voxel
+    /// surface) or `none`.
+    pub source: &'static str,
+}
+
+impl Default for MapInfo {
+    fn default() -> Self {
+        Self {
+            range: None,
+            faces: 0,
+            solid: 0,
+            stride: 1,
+            grid: None,
+            note: None,
+            source: "none",
+        }
+    }
 }
 
 /// Draws the map.
@@ -81,6 +98,8 @@ pub fn map_values(model: &Model) -> Option<(Grid, Vec<f32>, (f32, f32))> {
 fn rebuild_map(
     mut commands: Commands,
     model: Res<Model>,
+    compute: Res<super::compute::Compute>,
+    #[cfg(feature = "gpu")] mut volumes: ResMut<Assets<super::map_volume::MapVolumeMaterial>>,
     mut seen: Local<u64>,
     old: Query<Entity, With<MapMesh>>,
     mut meshes: ResMut<Assets<Mesh>>,
@@ -105,9 +124,36 @@ fn rebuild_map(
     info.grid = Some(grid);
     info.range = Some(range);
     let uniform = range.1 <= range.0 || range.0.is_nan() || range.1.is_nan();
+    // The cost map of a GPU plan is drawn from the device buffer it was composed in.
+    #[cfg(feature = "gpu")]
+    let on_device =
+        (!uniform && !model.mesh_only && compute.on_gpu() && model.state.map == ShownMap::Cost)
+            .then(|| model.gpu_map(model.state.step))
+            .flatten()
+            .filter(|m| m.grid == grid);
+    #[cfg(not(feature = "gpu"))]
+    let on_device: Option<()> = {
+        let _ = &compute;
+        None
+    };
     if uniform {
         info.note = Some(format!("uniform map: every voxel is {}", range.0));
+    } else if let Some(_map) = on_device {
+        info.source = "gpu";
+        #[cfg(feature = "gpu")]
+        commands.spawn((
+            MapMesh,
+            Mesh3d(meshes.add(Cuboid::new(1.0, 1.0, 1.0))),
+            MeshMaterial3d(volumes.add(super::map_volume::material(
+                _map,
+                range,
+                model.state.threshold,
+                model.state.invert,
+            ))),
+            super::map_volume::box_transform(&grid),
+        ));
     } else {
+        info.source = "mesh";
         let m = exposed_faces(
             &grid,
             &values,

@@ -6,7 +6,8 @@
 //!   and the fall-back to the CPU when the device is lost;
 //! - [`scene_view::SceneViewPlugin`]: the table and the objects of the scene;
 //! - [`map_view::MapViewPlugin`]: the selected map as one merged voxel-surface mesh and an
-//!   optional slice quad;
+//!   optional slice quad; with the `gpu` feature, a GPU plan's cost map is drawn by
+//!   `map_volume::MapVolumePlugin` straight from the device buffer it was composed in;
 //! - [`path_view::PathViewPlugin`]: the path and waypoints (gizmos), the gripper and the
 //!   play / pause / step playback along the waypoints' times;
 //! - [`camera::CameraPlugin`]: the orbit camera and its part of the state;
@@ -19,6 +20,8 @@ pub mod camera;
 pub mod compute;
 pub mod drag;
 pub mod map_view;
+#[cfg(feature = "gpu")]
+pub mod map_volume;
 pub mod model;
 pub mod panel;
 pub mod path_view;
@@ -63,6 +66,8 @@ impl Plugin for ViewerPlugins {
             drag::DragPlugin,
             panel::PanelPlugin,
         ));
+        #[cfg(feature = "gpu")]
+        app.add_plugins(map_volume::MapVolumePlugin);
     }
 }
 

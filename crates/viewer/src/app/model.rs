@@ -70,6 +70,12 @@ pub struct Model {
     pub widget_rects: BTreeMap<String, [f32; 4]>,
     /// The panel widget with the keyboard focus.
     pub focused_widget: Option<String>,
+    /// The last GPU plan's cost maps, one per step, still on the device (the map view draws
+    /// the cost map from them); empty after a CPU plan.
+    #[cfg(feature = "gpu")]
+    pub gpu_maps: Vec<valuescape_gpu::ComposedMap>,
+    /// Draw maps as the CPU mesh even where a GPU buffer could be drawn (a test hook).
+    pub mesh_only: bool,
 }
 
 /// The outcome of a plan.
@@ -85,6 +91,9 @@ pub struct PlanJob {
     pub slot: std::sync::Arc<std::sync::Mutex<Option<PlanOutcome>>>,
     /// When it started ([`now_ms`]).
     pub started_ms: f64,
+    /// The cost maps the plan composed, left on the device (filled with the outcome).
+    #[cfg(feature = "gpu")]
+    pub maps: std::sync::Arc<std::sync::Mutex<Vec<valuescape_gpu::ComposedMap>>>,
 }
 
 impl Model {
@@ -264,15 +273,19 @@ impl Model {
         #[cfg(feature = "gpu")]
         if let Some(gpu) = compute.gpu.clone() {
             let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+            let maps = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
             let job_req = req.clone();
-            let fill = slot.clone();
+            let (fill, fill_maps) = (slot.clone(), maps.clone());
             let fut = async move {
+                // One job at a time: what the backend kept before is not this plan's.
+                gpu.take_composed();
                 let r = valuescape_voxposer::plan_with_async(
                     &job_req,
                     &valuescape_voxposer::RuleCompiler,
                     &*gpu,
                 )
                 .await;
+                *fill_maps.lock().unwrap_or_else(|e| e.into_inner()) = gpu.take_composed();
                 *fill.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
             };
             let started_ms = now_ms();
@@ -286,6 +299,7 @@ impl Model {
                 req,
                 slot,
                 started_ms,
+                maps,
             });
         }
         #[cfg(not(feature = "gpu"))]
@@ -310,11 +324,28 @@ impl Model {
         true
     }
 
-    /// Drops a GPU job whose device is gone and plans its request on the CPU.
+    /// Drops a GPU job whose device is gone and plans its request on the CPU; the maps left
+    /// on that device are dropped too (the map view draws the CPU mesh).
     pub fn abandon_job(&mut self) {
         if let Some(job) = self.job.take() {
             self.cpu_rerun = Some(job.req);
         }
+        self.drop_gpu_maps();
+    }
+
+    /// Forgets the maps kept on the GPU and redraws the map from the CPU's copy.
+    pub fn drop_gpu_maps(&mut self) {
+        #[cfg(feature = "gpu")]
+        if !self.gpu_maps.is_empty() {
+            self.gpu_maps.clear();
+            self.map_gen += 1;
+        }
+    }
+
+    /// The GPU-resident cost map of step `step` of the current plan, if there is one.
+    #[cfg(feature = "gpu")]
+    pub fn gpu_map(&self, step: usize) -> Option<&valuescape_gpu::ComposedMap> {
+        self.gpu_maps.get(step)
     }
 
     /// Picks up a finished GPU job. A GPU failure is checked against the CPU: if the CPU
@@ -337,6 +368,8 @@ impl Model {
             return;
         };
         self.last_call_ms = now_ms() - job.started_ms;
+        #[cfg(feature = "gpu")]
+        let gpu_maps = std::mem::take(&mut *job.maps.lock().unwrap_or_else(|e| e.into_inner()));
         let out = match out {
             Err(e) if e.stage == "plan" => {
                 let cpu = plan(&job.req);
@@ -351,11 +384,20 @@ impl Model {
             }
             other => other,
         };
+        #[cfg(feature = "gpu")]
+        let steps = out.as_ref().map_or(0, |r| r.steps.len());
         self.finish_plan(out, bridge);
+        // Kept only when they are, one for one, the steps of the plan just shown.
+        #[cfg(feature = "gpu")]
+        if compute.on_gpu() && steps > 0 && gpu_maps.len() == steps {
+            self.gpu_maps = gpu_maps;
+        }
     }
 
     /// Takes a plan's outcome: the result or the error, the program buffers, the events.
     fn finish_plan(&mut self, out: PlanOutcome, bridge: &crate::Bridge) {
+        #[cfg(feature = "gpu")]
+        self.gpu_maps.clear();
         match out {
             Ok(r) => {
                 self.program_bufs.clear();
@@ -485,6 +527,10 @@ fn apply_commands(
             Command::SetHash(h) => {
                 model.notice = None;
                 apply_hash(&mut model, &h, &bridge.0);
+            }
+            Command::MeshOnly(on) => {
+                model.mesh_only = on;
+                model.map_gen += 1;
             }
             Command::LoseGpuDevice => {
                 compute

@@ -32,6 +32,31 @@ impl Plugin for PanelPlugin {
     }
 }
 
+/// The panel's two typefaces, from egui's own: Ubuntu Light for text and Hack for programs.
+/// (egui's `default_fonts` would add two emoji fonts, 0.7 MB of the bundle the panel never
+/// shows.)
+fn font_definitions() -> egui::FontDefinitions {
+    use egui::{FontData, FontFamily};
+    let mut fonts = egui::FontDefinitions::empty();
+    for (name, data) in [
+        ("Ubuntu-Light", epaint_default_fonts::UBUNTU_LIGHT),
+        ("Hack", epaint_default_fonts::HACK_REGULAR),
+    ] {
+        fonts
+            .font_data
+            .insert(name.into(), Arc::new(FontData::from_static(data)));
+    }
+    fonts.families.insert(
+        FontFamily::Proportional,
+        vec!["Ubuntu-Light".into(), "Hack".into()],
+    );
+    fonts.families.insert(
+        FontFamily::Monospace,
+        vec!["Hack".into(), "Ubuntu-Light".into()],
+    );
+    fonts
+}
+
 /// The text the panel shows for an error (also what the web page mirrors).
 pub fn error_text(e: &PlanError) -> String {
     e.to_string()
@@ -49,8 +74,15 @@ fn panel(
     time: Res<Time<Real>>,
     window: Query<&Window, With<PrimaryWindow>>,
     mut camera: Query<&mut Camera, With<PanOrbitCamera>>,
+    mut fonts_set: Local<bool>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
+    // Fonts take effect at the next pass: the panel starts there.
+    if !*fonts_set {
+        ctx.set_fonts(font_definitions());
+        *fonts_set = true;
+        return Ok(());
+    }
     let mut root = Ui::new(
         ctx.clone(),
         "valuescape-root".into(),
@@ -350,17 +382,24 @@ fn map_controls(ui: &mut Ui, model: &mut Model, info: &MapInfo) {
             ui.small(format!("{lo:.3}"));
             ui.small(format!("-> {hi:.3}   ({})", model.state.map.meaning()));
         });
-        ui.small(format!(
-            "{} voxels {} threshold, {} faces{}",
-            info.solid,
-            if model.state.invert { "below" } else { "above" },
-            info.faces,
-            if info.stride > 1 {
-                format!(", drawn in blocks of {}", info.stride)
-            } else {
-                String::new()
-            }
-        ));
+        if info.source == "gpu" {
+            ui.small(format!(
+                "voxels {} threshold, ray-marched on the GPU from the buffer it was composed in",
+                if model.state.invert { "below" } else { "above" },
+            ));
+        } else {
+            ui.small(format!(
+                "{} voxels {} threshold, {} faces{}",
+                info.solid,
+                if model.state.invert { "below" } else { "above" },
+                info.faces,
+                if info.stride > 1 {
+                    format!(", drawn in blocks of {}", info.stride)
+                } else {
+                    String::new()
+                }
+            ));
+        }
     }
     if let Some(n) = &info.note {
         ui.small(n);
