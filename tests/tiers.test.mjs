@@ -208,6 +208,22 @@ describe("capability tiers", () => {
 
   test("a lost GPU device restarts the page on the CPU path from the same state, and it draws", async () => {
     const strip = (s) => ({ ...s, tier: undefined, compute: undefined });
+    // Text typed into the instruction box and not submitted is not in the state: it must
+    // survive the restart too.
+    const box = (await gpuPage.evaluate(() => window.valuescape.layout())).widgets.instruction;
+    assert.ok(box, "the panel reports its instruction box");
+    await gpuPage.mouse.click(box[0] + box[2] * 0.8, box[1] + box[3] / 2);
+    await gpuPage.waitForFunction(() => window.valuescape.layout().focus === "instruction", null, {
+      timeout: 60_000,
+      polling: 100,
+    });
+    await gpuPage.keyboard.press("End");
+    await gpuPage.keyboard.type(" slowly", { delay: 20 });
+    await gpuPage.waitForFunction(() => (window.valuescape.status().draft ?? "").includes(" slowly"), null, {
+      timeout: 60_000,
+      polling: 200,
+    });
+    const draft = (await gpuPage.evaluate(() => window.valuescape.status())).draft;
     const before = await gpuPage.evaluate(() => window.valuescape.state());
     const lost = gpuPage.evaluate(
       () => new Promise((r) => window.addEventListener("valuescape:devicelost", (e) => r(e.detail), { once: true })),
@@ -224,6 +240,7 @@ describe("capability tiers", () => {
     assert.equal(after.tier, "webgl2");
     assert.equal(after.compute, "cpu");
     assert.deepEqual(strip(after), strip(before), "the state survived the restart");
+    await gpuPage.waitForFunction((d) => window.valuescape.status().draft === d, draft, { timeout: 60_000, polling: 200 });
     // The restarted page draws: hiding the map (threshold 1) changes what is on screen.
     await gpuPage.evaluate(() => window.valuescape.setState({ map: "cost", threshold: 0.7 }));
     const l = await waitLayout(gpuPage, (l) => l.map_source === "mesh" && l.map_rect, "the map after the restart");

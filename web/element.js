@@ -99,6 +99,8 @@ export class ValuePlayground extends HTMLElement {
           return;
         }
         sessionStorage.setItem(key, JSON.stringify([...recent, Date.now()]));
+        // What was typed and not submitted is not in the hash: carried over, put back below.
+        if (e.detail?.draft) sessionStorage.setItem("valuescape-draft", e.detail.draft);
         const u = new URL(location.href);
         u.searchParams.set("backend", "webgl2");
         u.hash = e.detail?.hash ?? location.hash;
@@ -140,6 +142,11 @@ export class ValuePlayground extends HTMLElement {
         this.backend = backend;
         this.dataset.backend = backend;
         if (this.hasAttribute("global")) window.valuescape = this.api();
+        const draft = sessionStorage.getItem("valuescape-draft");
+        if (draft != null && this.hasAttribute("hash-state")) {
+          sessionStorage.removeItem("valuescape-draft");
+          playground.setDraft(draft);
+        }
         this._resolve(this.api());
       },
       (err) => {
@@ -158,7 +165,7 @@ export class ValuePlayground extends HTMLElement {
   }
 
   /** The JS API: state(), setState(obj), replaceState(obj), hash(), setHash(h), status(),
-   * tier(), layout(), loseGpuDevice(), setMeshOnly(on), presets(), destroy(). */
+   * tier(), layout(), loseGpuDevice(), setMeshOnly(on), setDraft(text), presets(), destroy(). */
   api() {
     const el = this;
     return {
@@ -174,6 +181,7 @@ export class ValuePlayground extends HTMLElement {
       layout: () => el.playground.layout(),
       loseGpuDevice: () => el.playground.loseGpuDevice(),
       setMeshOnly: (on) => el.playground.setMeshOnly(!!on),
+      setDraft: (text) => el.playground.setDraft(String(text)),
       presets: () => el.module.presets(),
       destroy: () => el.playground.destroy(),
     };

@@ -22,8 +22,13 @@ use std::time::Instant;
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+    // `cargo run` sets CARGO_MANIFEST_DIR for the binary too: prefer it to the compile-time
+    // value, so that an xtask binary shared through one CARGO_TARGET_DIR by two checkouts
+    // (cargo reuses the one built last) works on the checkout it was run from.
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    dir.parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
 }

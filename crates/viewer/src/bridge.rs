@@ -19,6 +19,9 @@ pub enum Command {
     SetHash(String),
     /// Destroy the renderer's GPU device (to test the fall-back to the CPU).
     LoseGpuDevice,
+    /// Put text in the instruction box without submitting it (restoring a draft after a
+    /// restart).
+    SetDraft(String),
     /// Draw maps as the CPU mesh even where the GPU buffer could be drawn (`true`), or
     /// draw from the GPU where possible (`false`, the default). For tests comparing the two.
     MeshOnly(bool),
@@ -52,6 +55,8 @@ pub enum Outgoing {
         message: String,
         /// The state's URL hash.
         hash: String,
+        /// The instruction box's unsubmitted text, if any (the hash does not hold it).
+        draft: Option<String>,
     },
 }
 
@@ -67,6 +72,9 @@ pub struct Status {
     pub notice: Option<String>,
     /// Plans completed or failed so far.
     pub plans: u64,
+    /// The instruction box's text when it differs from the state's instruction (typed but
+    /// not yet submitted).
+    pub draft: Option<String>,
 }
 
 /// Where the viewer runs and plans (detected once; the compute path may fall back to the

@@ -83,6 +83,13 @@ impl Playground {
         self.bridge.send(Command::LoseGpuDevice);
     }
 
+    /// Puts `text` in the instruction box without submitting it (Enter plans it), as the
+    /// element does after a restart for what was typed and not yet submitted.
+    #[wasm_bindgen(js_name = setDraft)]
+    pub fn set_draft(&self, text: &str) {
+        self.bridge.send(Command::SetDraft(text.to_string()));
+    }
+
     /// Draws maps as the CPU's voxel-surface mesh even where the GPU buffer could be drawn
     /// (`true`), or from the GPU where it can be (`false`, the default). `layout().map_source`
     /// says which is drawn. For tests comparing the two.
@@ -133,7 +140,8 @@ impl Playground {
         self.bridge.state().to_hash()
     }
 
-    /// What the panel says about planning: `{ planning, error, notice, plans }`.
+    /// What the panel says about planning: `{ planning, error, notice, plans, draft }`
+    /// (`draft`: the instruction box's text when typed and not yet submitted).
     pub fn status(&self) -> Result<JsValue, JsError> {
         to_js(&self.bridge.status())
     }
@@ -259,12 +267,21 @@ fn dispatch_events(bridge: Res<BridgeRes>) {
             Outgoing::FirstFrame => {
                 dispatch("valuescape:ready", &object(&[("t", now().into())]));
             }
-            Outgoing::DeviceLost { message, hash } => {
-                // Cancelable: the element restarts the page from `hash` unless a listener
-                // calls preventDefault().
+            Outgoing::DeviceLost {
+                message,
+                hash,
+                draft,
+            } => {
+                // Cancelable: the element restarts the page from `hash` (and puts `draft`
+                // back in the instruction box) unless a listener calls preventDefault().
+                let draft = draft.map_or(JsValue::NULL, JsValue::from);
                 dispatch_cancelable(
                     "valuescape:devicelost",
-                    &object(&[("message", message.into()), ("hash", hash.into())]),
+                    &object(&[
+                        ("message", message.into()),
+                        ("hash", hash.into()),
+                        ("draft", draft),
+                    ]),
                 );
             }
             Outgoing::State(hash) => {

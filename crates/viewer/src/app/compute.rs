@@ -228,6 +228,7 @@ fn watch_device(
             message: "The GPU device was lost; the view must be restarted (the state is kept)."
                 .into(),
             hash: model.state.to_hash(),
+            draft: model.draft(),
         });
     }
     if (lost || error.is_some()) && compute.on_gpu() {

@@ -52,6 +52,9 @@ pub struct Model {
     pub result_gen: u64,
     /// The instruction box's text.
     pub instruction_buf: String,
+    /// The box holds text typed (or restored) and not yet submitted: a finished plan does not
+    /// overwrite it.
+    pub draft_dirty: bool,
     /// The program editors' texts, per step and map.
     pub program_bufs: BTreeMap<(usize, MapKind), String>,
     /// Seconds (app time) at which edited programs are replanned.
@@ -113,6 +116,7 @@ impl Model {
         }
         if replan {
             self.instruction_buf = self.shown_instruction();
+            self.draft_dirty = false;
             self.request_plan();
         }
         self.map_gen += 1;
@@ -212,6 +216,7 @@ impl Model {
     /// Sets the instruction (from the box) and replans; program edits are dropped (they
     /// belong to the old instruction's programs).
     pub fn set_instruction(&mut self, text: String) {
+        self.draft_dirty = false;
         self.state.instruction = text;
         self.state.programs.clear();
         self.request_plan();
@@ -333,6 +338,12 @@ impl Model {
         self.drop_gpu_maps();
     }
 
+    /// The instruction box's text when it differs from what is shown as planned.
+    pub fn draft(&self) -> Option<String> {
+        (self.draft_dirty && self.instruction_buf != self.shown_instruction())
+            .then(|| self.instruction_buf.clone())
+    }
+
     /// Forgets the maps kept on the GPU and redraws the map from the CPU's copy.
     pub fn drop_gpu_maps(&mut self) {
         #[cfg(feature = "gpu")]
@@ -409,7 +420,9 @@ impl Model {
                 if self.state.step >= r.steps.len() {
                     self.state.step = 0;
                 }
-                self.instruction_buf = r.instruction.clone();
+                if !self.draft_dirty {
+                    self.instruction_buf = r.instruction.clone();
+                }
                 bridge.emit(Outgoing::Plan(
                     serde_json::to_string(&r).unwrap_or_else(|_| "null".into()),
                 ));
@@ -528,6 +541,10 @@ fn apply_commands(
                 model.notice = None;
                 apply_hash(&mut model, &h, &bridge.0);
             }
+            Command::SetDraft(text) => {
+                model.instruction_buf = text;
+                model.draft_dirty = true;
+            }
             Command::MeshOnly(on) => {
                 model.mesh_only = on;
                 model.map_gen += 1;
@@ -599,6 +616,7 @@ fn publish_state(model: Res<Model>, mut p: ResMut<Published>, bridge: Res<Bridge
         error: model.error.as_ref().map(super::panel::error_text),
         notice: model.notice.clone(),
         plans: model.result_gen,
+        draft: model.draft(),
     };
     {
         let mut b = bridge.0.lock();

@@ -209,6 +209,9 @@ fn contents(
         [r.min.x, r.min.y, r.width(), r.height()],
     );
     model.focused_widget = resp.has_focus().then(|| "instruction".to_string());
+    if resp.changed() {
+        model.draft_dirty = true;
+    }
     let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
     ui.horizontal(|ui| {
         if ui.button("Plan").clicked() || enter {
