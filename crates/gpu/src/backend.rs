@@ -41,8 +41,6 @@ pub struct ComposedMap {
     pub grid: Grid,
     /// The cost map.
     pub cost: wgpu::Buffer,
-    /// Its smallest and largest value (of the copy read back for the planner).
-    pub range: (f32, f32),
 }
 
 impl GpuBackend {
@@ -212,14 +210,12 @@ impl GpuBackend {
         if !self.keep.load(std::sync::atomic::Ordering::Relaxed) {
             return Ok(host);
         }
-        let range = host.cost.min_max().unwrap_or((0.0, 0.0));
         self.composed
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(ComposedMap {
                 grid,
                 cost: maps.cost.clone(),
-                range,
             });
         Ok(host)
     }

@@ -101,7 +101,6 @@ fn composed_cost_maps_stay_on_the_device_one_per_step_only_when_asked() {
         // The buffer handed out is the very map the step planned on.
         let on_device = pollster::block_on(gpu.read_map(m)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(on_device, maps.cost.data, "step {k}");
-        assert_eq!(Some(m.range), maps.cost.min_max(), "step {k}");
     }
     assert!(gpu.take_composed().is_empty(), "taken once");
 }
