@@ -74,6 +74,10 @@ async function planAll(tier, query) {
 const last = (s) => s.waypoints[s.waypoints.length - 1].voxel;
 const cheb = (a, b) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
 
+/** The grid's on-screen box right of the panel (about 400 CSS pixels wide), `[x, y, w, h]`. */
+const PANEL = 400;
+const viewRect = (r) => [Math.max(r[0], PANEL), r[1], r[0] + r[2] - Math.max(r[0], PANEL), r[3]];
+
 /** Polls `layout()` until `pred` holds; returns it. */
 async function waitLayout(page, pred, what, timeout = 120_000) {
   const t0 = Date.now();
@@ -161,13 +165,10 @@ describe("capability tiers", () => {
   test("a GPU plan's cost map is drawn from the device buffer, covering what the CPU mesh covers", async () => {
     const page = gpuPage;
     const set = (s) => page.evaluate((s) => window.valuescape.setState(s), s);
-    // The panel covers the left of the canvas; compare only the 3D view right of it.
-    const PANEL = 400;
-    const clip = (r) => [Math.max(r[0], PANEL), r[1], r[0] + r[2] - Math.max(r[0], PANEL), r[3]];
     // No voxel is above a threshold of 1: the scene alone, with the map's material in place.
     await set({ map: "cost", step: 0, threshold: 1.0, invert: false });
     let l = await waitLayout(page, (l) => l.map_source === "gpu" && l.map_rect, "the cost map drawn from the GPU");
-    const rect = clip(l.map_rect);
+    const rect = viewRect(l.map_rect);
     assert.ok(rect[2] > 50 && rect[3] > 50, `the grid's box is on screen: ${JSON.stringify(l.map_rect)}`);
     const empty = await settledShot(page, rect);
     await set({ threshold: 0.7 });
@@ -244,7 +245,7 @@ describe("capability tiers", () => {
     // The restarted page draws: hiding the map (threshold 1) changes what is on screen.
     await gpuPage.evaluate(() => window.valuescape.setState({ map: "cost", threshold: 0.7 }));
     const l = await waitLayout(gpuPage, (l) => l.map_source === "mesh" && l.map_rect, "the map after the restart");
-    const rect = [Math.max(l.map_rect[0], 400), l.map_rect[1], l.map_rect[0] + l.map_rect[2] - Math.max(l.map_rect[0], 400), l.map_rect[3]];
+    const rect = viewRect(l.map_rect);
     const shown = await settledShot(gpuPage, rect);
     await gpuPage.screenshot({ path: join(OUT, "after-loss.png") });
     await gpuPage.evaluate(() => window.valuescape.setState({ threshold: 1.0 }));

@@ -210,23 +210,17 @@ pub fn start(canvas: &str, hash: Option<String>) -> Result<Playground, JsError> 
 }
 
 fn dispatch(name: &str, detail: &JsValue) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let init = web_sys::CustomEventInit::new();
-    init.set_detail(detail);
-    if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
-        let _ = window.dispatch_event(&ev);
-    }
+    dispatch_event(name, detail, false);
 }
 
-fn dispatch_cancelable(name: &str, detail: &JsValue) {
+/// A `CustomEvent` on `window`; a cancelable one lets a listener stop the default action.
+fn dispatch_event(name: &str, detail: &JsValue, cancelable: bool) {
     let Some(window) = web_sys::window() else {
         return;
     };
     let init = web_sys::CustomEventInit::new();
     init.set_detail(detail);
-    init.set_cancelable(true);
+    init.set_cancelable(cancelable);
     if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
         let _ = window.dispatch_event(&ev);
     }
@@ -275,13 +269,14 @@ fn dispatch_events(bridge: Res<BridgeRes>) {
                 // Cancelable: the element restarts the page from `hash` (and puts `draft`
                 // back in the instruction box) unless a listener calls preventDefault().
                 let draft = draft.map_or(JsValue::NULL, JsValue::from);
-                dispatch_cancelable(
+                dispatch_event(
                     "valuescape:devicelost",
                     &object(&[
                         ("message", message.into()),
                         ("hash", hash.into()),
                         ("draft", draft),
                     ]),
+                    true,
                 );
             }
             Outgoing::State(hash) => {
