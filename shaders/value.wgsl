@@ -1,67 +1,123 @@
-// value.wgsl: the cost-to-go V over the voxel graph by value iteration (Bellman-Ford with
-// line sweeps), the GPU counterpart of valuescape_core::plan::field_value::cost_to_go.
+// value.wgsl: the cost-to-go V over the voxel graph by block-tiled value iteration, and the
+// path down it; the GPU counterpart of valuescape_core::plan::field_value.
 //
 //   V(y) = 0 at targets, else min over neighbours x of V(x) + len * (STEP_COST + (c(y) + c(x)) / 2)
 //
 // over the 26 neighbours (8 in the plane when `planar`), never using x when x is blocked and y
 // is free (a path never moves from a free voxel into a blocked one).
 //
-//   init   V = 0 at targets, +infinity elsewhere (flags bit 0 = target, bit 1 = blocked);
-//   flags  flags from the composed maps: target = (squared target distance == 0), blocked =
-//          obstacle > 0.5 and not a target, the start never blocked (the pipeline's rule);
-//   sweep  one invocation per grid line along `axis`, walking it in direction `dir` and
-//          relaxing every voxel against all its neighbours in place. Values only decrease
-//          and are stored as f32 bits in atomics, so concurrent lines read valid upper bounds
-//          (chaotic relaxation converges to the same fixed point). A line that lowered any
-//          value sets changed[slot]; a sweep that changed nothing proves the fixed point.
-// Alternating +-z, +-y, +-x sweeps carry values along whole lines in one dispatch (as fast
-// sweeping does), so few rounds are needed even across the grid.
+//   init     V = 0 at targets, +infinity elsewhere; every block marked changed;
+//   flags    flags from the composed maps: target = (squared target distance == 0), blocked =
+//            obstacle > 0.5 and not a target, the start never blocked (the pipeline's rule);
+//   relax    one pass: one workgroup per 8x8x8 block. A block runs only when it or one of its
+//            26 neighbour blocks changed in the previous pass (the others' inputs are as they
+//            were when they last ran). It loads its values with a one-voxel halo into
+//            workgroup memory, relaxes them in place until nothing changes there (at most
+//            LOCAL_ITERS rounds), writes the lowered values back and counts itself changed.
+//            A pass in which no block changed proves the fixed point. Values only decrease and
+//            are f32 bits (non-negative, so their order is the u32 order) in atomics, so
+//            concurrent blocks read valid upper bounds (chaotic relaxation converges to the
+//            same fixed point);
+//   count    the voxels with finite V (the planner's `expanded`);
+//   descend  one invocation follows V downhill from the start, as field_value::descend does
+//            (same neighbour order, same strict comparisons), writing the path.
+//
+// Most of a pass's work is at the front: a block far from it reads 27 flags and returns.
+// The host compiles these kernels without wgpu's zeroing of workgroup memory: each writes the
+// workgroup memory it reads first.
 
 struct Params {
     nx: u32,
     ny: u32,
     nz: u32,
-    // Axis of the swept lines (0 = x, 1 = y, 2 = z).
-    axis: u32,
-    // 0: increasing coordinate, 1: decreasing.
-    dir: u32,
     // 1: 8-connected in the horizontal (x, y) plane.
     planar: u32,
-    // Which changed[] flag this sweep sets.
-    slot: u32,
     // Flat index of the start voxel (never blocked).
     start: u32,
-    // Number of lines (product of the two other sizes) or voxels (init, flags).
+    // Voxels in the grid.
     count: u32,
     step_cost: f32,
+    // Room in path[] for voxels (path[0] holds the length, bit 31 set when cut short).
+    max_path: u32,
+    // Blocks per axis, and in all.
+    bx: u32,
+    by: u32,
+    bz: u32,
+    nblocks: u32,
+}
+
+// Per pass of a batch: which half of block_changed it writes (it reads the other), and which
+// counter it increments.
+struct Pass {
+    parity: u32,
+    slot: u32,
     _pad0: u32,
     _pad1: u32,
 }
 
 const INF_BITS: u32 = 0x7f800000u;
-const UNREACHED: u32 = 0xffffffffu;
 const TARGET: u32 = 1u;
 const BLOCKED: u32 = 2u;
+// Halo voxels outside the grid (workgroup copy only).
+const OUTSIDE: u32 = 4u;
 const SQRT2: f32 = 1.41421356;
 const SQRT3: f32 = 1.73205081;
+// Block edge, halo edge and halo volume.
+const B: u32 = 8u;
+const H: u32 = 10u;
+const HALO: u32 = 1000u;
+// Most in-block relaxation rounds per pass; a block still changing after them runs again.
+// (Pipeline-overridable, for the benchmark's comparison.)
+override LOCAL_ITERS: u32 = 16u;
 
 @group(0) @binding(0) var<uniform> prm: Params;
 @group(0) @binding(1) var<storage, read> cost: array<f32>;
 @group(0) @binding(2) var<storage, read> flags: array<u32>;
 @group(0) @binding(3) var<storage, read_write> value: array<atomic<u32>>;
-@group(0) @binding(4) var<storage, read_write> changed: array<atomic<u32>>;
+@group(0) @binding(4) var<storage, read_write> counters: array<atomic<u32>>;
 @group(0) @binding(5) var<storage, read> obstacle: array<f32>;
 @group(0) @binding(6) var<storage, read> d2: array<u32>;
 @group(0) @binding(7) var<storage, read_write> flags_out: array<u32>;
+@group(0) @binding(8) var<storage, read_write> block_changed: array<u32>;
+// Group 1 holds only the pass parameters: one bind group per slot, made once.
+@group(1) @binding(0) var<uniform> pass_info: Pass;
+@group(0) @binding(10) var<storage, read_write> path: array<u32>;
+
+// The block and its halo: value bits, cost and flags.
+var<workgroup> tile_v: array<atomic<u32>, 1000>;
+var<workgroup> tile_c: array<f32, 1000>;
+var<workgroup> tile_f: array<u32, 1000>;
+var<workgroup> wg_any: atomic<u32>;
+var<workgroup> wg_flag: u32;
 
 fn linear(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
     return (wid.y * nwg.x + wid.x) * 64u + lid;
+}
+
+fn size() -> vec3<i32> {
+    return vec3<i32>(i32(prm.nx), i32(prm.ny), i32(prm.nz));
+}
+
+fn inside(q: vec3<i32>) -> bool {
+    return all(q >= vec3<i32>(0)) && all(q < size());
+}
+
+fn flat(q: vec3<i32>) -> u32 {
+    return u32((q.x * i32(prm.ny) + q.y) * i32(prm.nz) + q.z);
+}
+
+fn step_len(dx: i32, dy: i32, dz: i32) -> f32 {
+    let m = abs(dx) + abs(dy) + abs(dz);
+    return select(select(SQRT3, SQRT2, m == 2), 1.0, m == 1);
 }
 
 @compute @workgroup_size(64)
 fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let i = linear(wid, nwg, lid);
+    if i < 2u * prm.nblocks {
+        block_changed[i] = 1u;
+    }
     if i >= prm.count {
         return;
     }
@@ -80,74 +136,252 @@ fn flags_from_maps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     flags_out[i] = select(0u, TARGET, is_target) | select(0u, BLOCKED, blocked);
 }
 
-@compute @workgroup_size(64)
-fn sweep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-         @builtin(local_invocation_index) lid: u32) {
-    let l = linear(wid, nwg, lid);
-    if l >= prm.count {
-        return;
+// Relaxes halo voxel h of the tile against its neighbours there; true when it was lowered.
+fn relax_one(h: u32, dz_max: i32) -> bool {
+    let fy = tile_f[h];
+    if (fy & (TARGET | OUTSIDE)) != 0u {
+        return false;
     }
-    let size = vec3<i32>(i32(prm.nx), i32(prm.ny), i32(prm.nz));
-    // The line's fixed coordinates.
-    var p = vec3<i32>(0, 0, 0);
-    var len: i32;
-    if prm.axis == 2u {
-        p = vec3<i32>(i32(l / prm.ny), i32(l % prm.ny), 0);
-        len = size.z;
-    } else if prm.axis == 1u {
-        p = vec3<i32>(i32(l / prm.nz), 0, i32(l % prm.nz));
-        len = size.y;
-    } else {
-        p = vec3<i32>(0, i32(l / prm.nz), i32(l % prm.nz));
-        len = size.x;
-    }
-    let dz_max = select(1, 0, prm.planar != 0u);
-    var any_change = false;
-    for (var t: i32 = 0; t < len; t = t + 1) {
-        let pos = select(t, len - 1 - t, prm.dir != 0u);
-        p[prm.axis] = pos;
-        let y = u32((p.x * size.y + p.y) * size.z + p.z);
-        let fy = flags[y];
-        if (fy & TARGET) != 0u {
-            continue;
-        }
-        let y_free = (fy & BLOCKED) == 0u;
-        let cy = cost[y];
-        let old = bitcast<f32>(atomicLoad(&value[y]));
-        var best = old;
-        for (var dx: i32 = -1; dx <= 1; dx = dx + 1) {
-            let qx = p.x + dx;
-            if qx < 0 || qx >= size.x {
-                continue;
-            }
-            for (var dy: i32 = -1; dy <= 1; dy = dy + 1) {
-                let qy = p.y + dy;
-                if qy < 0 || qy >= size.y {
+    let y_free = (fy & BLOCKED) == 0u;
+    let cy = tile_c[h];
+    let old = atomicLoad(&tile_v[h]);
+    var best = bitcast<f32>(old);
+    for (var dx: i32 = -1; dx <= 1; dx = dx + 1) {
+        for (var dy: i32 = -1; dy <= 1; dy = dy + 1) {
+            for (var dz: i32 = -dz_max; dz <= dz_max; dz = dz + 1) {
+                if dx == 0 && dy == 0 && dz == 0 {
                     continue;
                 }
-                for (var dz: i32 = -dz_max; dz <= dz_max; dz = dz + 1) {
-                    let qz = p.z + dz;
-                    if qz < 0 || qz >= size.z || (dx == 0 && dy == 0 && dz == 0) {
-                        continue;
-                    }
-                    let x = u32((qx * size.y + qy) * size.z + qz);
-                    let vb = atomicLoad(&value[x]);
-                    if vb >= INF_BITS || ((flags[x] & BLOCKED) != 0u && y_free) {
-                        continue;
-                    }
-                    let m = abs(dx) + abs(dy) + abs(dz);
-                    let el = select(select(SQRT3, SQRT2, m == 2), 1.0, m == 1);
-                    let cand = bitcast<f32>(vb) + el * (prm.step_cost + 0.5 * (cy + cost[x]));
-                    best = min(best, cand);
+                let x = u32(i32(h) + (dx * i32(H) + dy) * i32(H) + dz);
+                // Outside voxels hold +infinity, so they are skipped here too.
+                let vb = atomicLoad(&tile_v[x]);
+                if vb >= INF_BITS || ((tile_f[x] & BLOCKED) != 0u && y_free) {
+                    continue;
+                }
+                let cand = bitcast<f32>(vb)
+                    + step_len(dx, dy, dz) * (prm.step_cost + 0.5 * (cy + tile_c[x]));
+                best = min(best, cand);
+            }
+        }
+    }
+    if best < bitcast<f32>(old) {
+        atomicMin(&tile_v[h], bitcast<u32>(best));
+        return true;
+    }
+    return false;
+}
+
+// One pass over the blocks (dispatched as bx x by x bz workgroups of 256: each invocation owns
+// two voxels of its 8x8x8 block, x and x + 4).
+@compute @workgroup_size(256)
+fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let blk = (wid.x * prm.by + wid.y) * prm.bz + wid.z;
+    let cur = pass_info.parity;
+    let prev = 1u - cur;
+
+    // Run only when this block or a neighbour block changed in the previous pass.
+    if lid == 0u {
+        atomicStore(&wg_any, 0u);
+    }
+    workgroupBarrier();
+    if lid < 27u {
+        let q = vec3<i32>(wid) + vec3<i32>(i32(lid / 9u) - 1, i32((lid / 3u) % 3u) - 1, i32(lid % 3u) - 1);
+        let nb = vec3<i32>(i32(prm.bx), i32(prm.by), i32(prm.bz));
+        if all(q >= vec3<i32>(0)) && all(q < nb) {
+            let qb = u32((q.x * nb.y + q.y) * nb.z + q.z);
+            if block_changed[prev * prm.nblocks + qb] != 0u {
+                atomicOr(&wg_any, 1u);
+            }
+        }
+    }
+    workgroupBarrier();
+    if lid == 0u {
+        wg_flag = atomicExchange(&wg_any, 0u);
+    }
+    if workgroupUniformLoad(&wg_flag) == 0u {
+        if lid == 0u {
+            block_changed[cur * prm.nblocks + blk] = 0u;
+        }
+        return;
+    }
+
+    // Load the block and its halo; voxels outside the grid are +infinity and flagged.
+    let origin = vec3<i32>(wid * B) - vec3<i32>(1);
+    for (var h = lid; h < HALO; h = h + 256u) {
+        let q = origin + vec3<i32>(i32(h / (H * H)), i32((h / H) % H), i32(h % H));
+        if inside(q) {
+            let g = flat(q);
+            atomicStore(&tile_v[h], atomicLoad(&value[g]));
+            tile_c[h] = cost[g];
+            tile_f[h] = flags[g];
+        } else {
+            atomicStore(&tile_v[h], INF_BITS);
+            tile_c[h] = 0.0;
+            tile_f[h] = OUTSIDE;
+        }
+    }
+    workgroupBarrier();
+
+    // This invocation's two voxels (halo coordinates), and their values before the pass.
+    let lx = lid / 64u;
+    let ly = (lid / 8u) % 8u;
+    let lz = lid % 8u;
+    let h0 = ((lx + 1u) * H + ly + 1u) * H + lz + 1u;
+    let h1 = h0 + 4u * H * H;
+    let old0 = atomicLoad(&tile_v[h0]);
+    let old1 = atomicLoad(&tile_v[h1]);
+    let dz_max = select(1, 0, prm.planar != 0u);
+
+    // Relax in place until a round changes nothing (or LOCAL_ITERS rounds).
+    var unsettled = 1u;
+    for (var it = 0u; it < LOCAL_ITERS; it = it + 1u) {
+        let a = relax_one(h0, dz_max);
+        let b = relax_one(h1, dz_max);
+        if a || b {
+            atomicOr(&wg_any, 1u);
+        }
+        workgroupBarrier();
+        if lid == 0u {
+            wg_flag = atomicExchange(&wg_any, 0u);
+        }
+        if workgroupUniformLoad(&wg_flag) == 0u {
+            unsettled = 0u;
+            break;
+        }
+    }
+
+    // Write the lowered values back (only this block writes its own voxels).
+    let base = vec3<i32>(wid * B) + vec3<i32>(i32(lx), i32(ly), i32(lz));
+    let v0 = atomicLoad(&tile_v[h0]);
+    let v1 = atomicLoad(&tile_v[h1]);
+    var lowered = false;
+    if v0 < old0 {
+        atomicMin(&value[flat(base)], v0);
+        lowered = true;
+    }
+    if v1 < old1 {
+        atomicMin(&value[flat(base + vec3<i32>(4, 0, 0))], v1);
+        lowered = true;
+    }
+    if lowered {
+        atomicOr(&wg_any, 1u);
+    }
+    workgroupBarrier();
+    if lid == 0u {
+        let changed = atomicLoad(&wg_any) | unsettled;
+        block_changed[cur * prm.nblocks + blk] = changed;
+        if changed != 0u {
+            atomicAdd(&counters[pass_info.slot], 1u);
+        }
+    }
+}
+
+var<workgroup> wg_count: atomic<u32>;
+
+// Adds the number of voxels with finite V to counters[pass_info.slot].
+@compute @workgroup_size(64)
+fn count_finite(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+    if lid == 0u {
+        atomicStore(&wg_count, 0u);
+    }
+    workgroupBarrier();
+    let i = linear(wid, nwg, lid);
+    if i < prm.count && atomicLoad(&value[i]) < INF_BITS {
+        atomicAdd(&wg_count, 1u);
+    }
+    workgroupBarrier();
+    if lid == 0u {
+        atomicAdd(&counters[pass_info.slot], atomicLoad(&wg_count));
+    }
+}
+
+var<workgroup> cand: array<f32, 32>;
+var<workgroup> cand_ok: array<u32, 32>;
+var<workgroup> walk_cur: u32;
+var<workgroup> walk_len: u32;
+var<workgroup> walk_cut: u32;
+var<workgroup> walk_done: u32;
+
+// Neighbour k of the 26 (8 when planar) in field_value's order: dx, dy, dz each from -1 to 1,
+// (0, 0, 0) skipped (and dz != 0 when planar).
+fn neighbour_offset(k: u32, planar: bool) -> vec3<i32> {
+    if planar {
+        let i = select(k + 1u, k, k < 4u);
+        return vec3<i32>(i32(i / 3u) - 1, i32(i % 3u) - 1, 0);
+    }
+    let i = select(k + 1u, k, k < 13u);
+    return vec3<i32>(i32(i / 9u) - 1, i32((i / 3u) % 3u) - 1, i32(i % 3u) - 1);
+}
+
+// Follows V downhill from the start (field_value::descend): at each voxel, to the allowed
+// neighbour minimising edge weight + V (the first in neighbour order on ties) while V strictly
+// decreases, until a target. path[0] = voxels on the path (bit 31: cut short at max_path),
+// path[1..] their flat indices. One workgroup: invocation k weighs neighbour k, invocation 0
+// picks the step in order.
+@compute @workgroup_size(32)
+fn descend(@builtin(local_invocation_index) lid: u32) {
+    let planar = prm.planar != 0u;
+    let steps = select(26u, 8u, planar);
+    if lid == 0u {
+        walk_cur = prm.start;
+        walk_len = 1u;
+        walk_cut = 0u;
+        walk_done = select(1u, 0u, atomicLoad(&value[prm.start]) < INF_BITS);
+        path[1] = prm.start;
+    }
+    loop {
+        if workgroupUniformLoad(&walk_done) != 0u {
+            break;
+        }
+        let cur = walk_cur;
+        let p = vec3<i32>(i32(cur / (prm.ny * prm.nz)), i32((cur / prm.nz) % prm.ny), i32(cur % prm.nz));
+        var ok = 0u;
+        if lid < steps {
+            let o = neighbour_offset(lid, planar);
+            let q = p + o;
+            if inside(q) {
+                let u = flat(q);
+                let vb = atomicLoad(&value[u]);
+                let cur_blocked = (flags[cur] & BLOCKED) != 0u;
+                if !((flags[u] & BLOCKED) != 0u && !cur_blocked) && vb < INF_BITS {
+                    cand[lid] = bitcast<f32>(vb)
+                        + step_len(o.x, o.y, o.z) * (prm.step_cost + 0.5 * (cost[cur] + cost[u]));
+                    ok = 1u;
                 }
             }
         }
-        if best < old {
-            atomicStore(&value[y], bitcast<u32>(best));
-            any_change = true;
+        cand_ok[lid] = ok;
+        workgroupBarrier();
+        if lid == 0u {
+            if (flags[cur] & TARGET) != 0u {
+                walk_done = 1u;
+            } else if walk_len >= prm.max_path {
+                walk_cut = 1u;
+                walk_done = 1u;
+            } else {
+                var found = false;
+                var best = 0.0;
+                var next = 0u;
+                for (var k = 0u; k < steps; k = k + 1u) {
+                    if cand_ok[k] != 0u && (!found || cand[k] < best) {
+                        found = true;
+                        best = cand[k];
+                        next = k;
+                    }
+                }
+                let u = flat(p + neighbour_offset(next, planar));
+                if found && atomicLoad(&value[u]) < atomicLoad(&value[cur]) {
+                    walk_cur = u;
+                    walk_len = walk_len + 1u;
+                    path[walk_len] = u;
+                } else {
+                    walk_done = 1u;
+                }
+            }
         }
     }
-    if any_change {
-        atomicStore(&changed[prm.slot], 1u);
+    if lid == 0u {
+        path[0] = walk_len | (walk_cut << 31u);
     }
 }

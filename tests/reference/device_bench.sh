@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The GPU figures of issue 4, on a CUDA machine with no Vulkan loader installed (the device
-# tool's H100): unpack the loader packages in .gl/, then run the release binaries in .devbin/
-# (built elsewhere: `cargo build --release -p valuescape-cli -p valuescape-gpu --example gpu_bench`)
-# and CuPy's peer timing. Output goes to stdout and, when $OUT is set, to $OUT/*.txt.
+# tool's H100/H200): unpack the loader packages in .gl/, then run the release binaries in
+# .devbin/ (built elsewhere:
+#   cargo build --release -p valuescape-cli
+#   cargo build --release -p valuescape-gpu --example gpu_bench
+#   cargo test --release -p valuescape-gpu --test parity --no-run   # copied to .devbin/parity
+# and, optionally, the binaries of an earlier commit in .devbin/old/ to compare on the same
+# machine), then CuPy's peer timing. Output goes to stdout and, when $OUT is set, to $OUT/*.txt.
 set -uo pipefail
 OUT=${OUT:-/tmp/vs-out}; mkdir -p "$OUT"
 for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
@@ -11,19 +15,28 @@ export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d
 B=.devbin
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv
 nproc; lscpu | grep 'Model name'
+echo "== parity tests on this GPU, with 64^3 and 100^3 added"
+VALUESCAPE_PARITY_SIZES=64,100 timeout 150 $B/parity 2>&1 | grep -v XDG | tail -30 | tee "$OUT/parity_tests.txt"
 echo "== gpu_bench (stage times, GPU vs CPU reference, single-threaded CPU)"
 timeout 200 $B/gpu_bench --sizes 64,100,128,256 --reps 9 --cpu-max 128 2>&1 | tee "$OUT/gpu_bench.txt"
-echo "== valuescape bench: whole compose + plan cycle over the 11 presets"
-for g in 64 100 128 256; do
-  timeout 60 $B/valuescape bench --grid $g --runs 5 --backend gpu 2>&1 | tail -1 | sed "s/^/gpu $g: /"
-  [ $g -le 128 ] && timeout 60 $B/valuescape bench --grid $g --runs 5 --backend cpu 2>&1 | tail -1 | sed "s/^/cpu $g: /"
+if [ -x $B/old/gpu_bench ]; then
+  echo "== the previous commit's gpu_bench, same machine"
+  timeout 100 $B/old/gpu_bench --sizes 100,256 --reps 5 --cpu-max 0 2>&1 | tee "$OUT/gpu_bench_old.txt"
+fi
+echo "== valuescape bench: whole cycle (programs + compose + plan) over the 11 presets"
+for g in 64 100 128; do
+  for b in gpu cpu; do
+    echo "-- $b $g"; timeout 60 $B/valuescape bench --grid $g --runs 3 --backend $b 2>&1 | grep -v XDG
+  done
 done | tee "$OUT/cli_bench.txt"
-timeout 60 $B/valuescape bench --grid 100 --runs 5 --backend gpu 2>&1 | tee "$OUT/cli_bench_100_gpu.txt"
-for p in mppi; do for b in gpu cpu; do
-  timeout 60 $B/valuescape bench --grid 100 --runs 3 --planner $p --backend $b 2>&1 | tail -1 | sed "s/^/$p $b 100: /"
-done; done | tee -a "$OUT/cli_bench.txt"
+if [ -x $B/old/valuescape ]; then
+  echo "-- previous commit, gpu 100" | tee -a "$OUT/cli_bench.txt"
+  timeout 60 $B/old/valuescape bench --grid 100 --runs 3 --backend gpu 2>&1 | tail -1 | tee -a "$OUT/cli_bench.txt"
+fi
+for b in gpu cpu; do
+  echo "-- mppi $b 100"; timeout 60 $B/valuescape bench --grid 100 --runs 3 --planner mppi --backend $b 2>&1 | tail -1
+done | tee -a "$OUT/cli_bench.txt"
+echo "-- gpu 256 (1 run)" | tee -a "$OUT/cli_bench.txt"
+timeout 100 $B/valuescape bench --grid 256 --runs 1 --backend gpu 2>&1 | grep -v XDG | tee -a "$OUT/cli_bench.txt"
 echo "== CuPy / scipy peer: the same cost map"
-PYTHONUNBUFFERED=1 timeout 120 python3 tests/reference/cupy_cost_bench.py --sizes 64,100,128,256 --reps 9 --scipy-max 128 2>&1 | tee "$OUT/cupy.txt"
-echo "== scipy parity of the GPU backend's cost maps (blocks_and_mug at 100^3)"
-rm -rf /tmp/npy; timeout 60 $B/valuescape plan --scene blocks_and_mug --backend gpu --npy /tmp/npy >/dev/null && \
-  timeout 60 python3 tests/reference/scipy_cost_parity.py /tmp/npy 2>&1 | tee "$OUT/parity.txt"
+PYTHONUNBUFFERED=1 timeout 90 python3 tests/reference/cupy_cost_bench.py --sizes 64,100,128,256 --reps 9 --scipy-max 100 2>&1 | tee "$OUT/cupy.txt"

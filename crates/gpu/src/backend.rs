@@ -10,14 +10,18 @@ use valuescape_voxposer::backend::cpu_plan;
 use valuescape_voxposer::{AsyncBackend, PlannerKind};
 
 use crate::{
-    CostPipelines, GpuError, GpuProblem, MppiPipelines, ValuePipelines, movable_cleared_collision,
+    CostPipelines, GpuCostMaps, GpuError, GpuProblem, MppiPipelines, ValuePipelines,
+    movable_cleared_collision,
 };
 
 /// The fewest storage buffers one of the kernels binds (`compose.wgsl`'s `prepare`).
 const STORAGE_BUFFERS_NEEDED: u32 = 5;
+/// Workgroup memory the tiled kernels use: WebGPU's default limit (the Gaussian's line tile
+/// takes 15,360 bytes, the value iteration's block with its halo 12,008).
+const WORKGROUP_STORAGE_NEEDED: u32 = 16_384;
 
-/// Cost composition, the value planner (cost-to-go sweeps, the path descended on the host)
-/// and MPPI on the GPU; the greedy planner, sequential by nature, stays on the CPU.
+/// Cost composition, the value planner (cost-to-go by block passes, the path descended on
+/// the GPU) and MPPI on the GPU; the greedy planner, sequential by nature, stays on the CPU.
 ///
 /// With [`GpuBackend::keep_composed`] on, every cost map it composes stays resident on the
 /// device and is kept, in order, until [`GpuBackend::take_composed`]: a renderer on the same
@@ -31,6 +35,8 @@ pub struct GpuBackend {
     mppi: MppiPipelines,
     composed: std::sync::Mutex<Vec<ComposedMap>>,
     keep: std::sync::atomic::AtomicBool,
+    /// The maps of the last compose, for `plan_composed` (which takes them).
+    last: std::sync::Mutex<Option<GpuCostMaps>>,
 }
 
 /// A cost map composed on the device: the grid and its buffer (`f32` per voxel, C order,
@@ -58,6 +64,12 @@ impl GpuBackend {
                 l.max_compute_invocations_per_workgroup
             ));
         }
+        if l.max_compute_workgroup_storage_size < WORKGROUP_STORAGE_NEEDED {
+            return Err(format!(
+                "the device gives a workgroup {} bytes of shared memory; the kernels need {WORKGROUP_STORAGE_NEEDED}",
+                l.max_compute_workgroup_storage_size
+            ));
+        }
         if l.max_storage_buffers_per_shader_stage < STORAGE_BUFFERS_NEEDED {
             return Err(format!(
                 "the device binds {} storage buffers per shader stage; the kernels need {STORAGE_BUFFERS_NEEDED}",
@@ -80,6 +92,7 @@ impl GpuBackend {
             queue: queue.clone(),
             composed: std::sync::Mutex::new(Vec::new()),
             keep: std::sync::atomic::AtomicBool::new(false),
+            last: std::sync::Mutex::new(None),
         })
     }
 
@@ -207,17 +220,52 @@ impl GpuBackend {
             &collision,
         )?;
         let host = maps.read_back_async(d, q).await?;
-        if !self.keep.load(std::sync::atomic::Ordering::Relaxed) {
-            return Ok(host);
+        if self.keep.load(std::sync::atomic::Ordering::Relaxed) {
+            self.composed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(ComposedMap {
+                    grid,
+                    cost: maps.cost.clone(),
+                });
         }
-        self.composed
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(maps);
+        Ok(host)
+    }
+
+    /// Plans on the maps the last compose left on the device (the problem must be theirs,
+    /// as `plan_composed` promises): the flags are made there and nothing is uploaded.
+    async fn plan_composed_async(
+        &self,
+        problem: &Problem<'_>,
+        planner: PlannerKind,
+    ) -> Result<PathPlan, GpuError> {
+        let maps = self
+            .last
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(ComposedMap {
-                grid,
-                cost: maps.cost.clone(),
-            });
-        Ok(host)
+            .take()
+            .filter(|m| m.grid == problem.grid);
+        let (Some(maps), PlannerKind::Value | PlannerKind::Mppi) = (maps, planner) else {
+            return self.plan_async(problem, planner).await;
+        };
+        let (d, q) = (&self.device, &self.queue);
+        let gp = self
+            .value
+            .problem_from_maps(d, q, &maps, problem.start, problem.planar);
+        match planner {
+            PlannerKind::Mppi => self.mppi_on(&gp, problem).await,
+            _ => self.value.plan_resident_async(d, q, &gp, problem).await,
+        }
+    }
+
+    async fn mppi_on(&self, gp: &GpuProblem, problem: &Problem<'_>) -> Result<PathPlan, GpuError> {
+        let (d, q) = (&self.device, &self.queue);
+        let cfg = MppiConfig::default();
+        mppi::plan_with_async(problem, &cfg, async |st, u: &mut [[f32; 3]]| {
+            self.mppi.optimise_round_async(d, q, gp, &cfg, st, u).await
+        })
+        .await
     }
 
     async fn plan_async(
@@ -229,12 +277,8 @@ impl GpuBackend {
         match planner {
             PlannerKind::Value => self.value.plan_async(d, q, problem).await,
             PlannerKind::Mppi => {
-                let cfg = MppiConfig::default();
-                let gp = GpuProblem::upload(d, problem)?;
-                mppi::plan_with_async(problem, &cfg, async |st, u: &mut [[f32; 3]]| {
-                    self.mppi.optimise_round_async(d, q, &gp, &cfg, st, u).await
-                })
-                .await
+                self.mppi_on(&GpuProblem::upload(d, problem)?, problem)
+                    .await
             }
             PlannerKind::Greedy => Ok(cpu_plan(problem, planner)),
         }
@@ -255,6 +299,16 @@ impl AsyncBackend for GpuBackend {
             .await
             .map_err(|e| e.to_string())
     }
+
+    async fn plan_composed(
+        &self,
+        problem: &Problem<'_>,
+        planner: PlannerKind,
+    ) -> Result<PathPlan, String> {
+        self.plan_composed_async(problem, planner)
+            .await
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Blocking, on native targets (the device is polled until the work is done).
@@ -270,5 +324,13 @@ impl valuescape_voxposer::Backend for GpuBackend {
 
     fn plan(&self, problem: &Problem<'_>, planner: PlannerKind) -> Result<PathPlan, String> {
         crate::util::block_on(self.plan_async(problem, planner)).map_err(|e| e.to_string())
+    }
+
+    fn plan_composed(
+        &self,
+        problem: &Problem<'_>,
+        planner: PlannerKind,
+    ) -> Result<PathPlan, String> {
+        crate::util::block_on(self.plan_composed_async(problem, planner)).map_err(|e| e.to_string())
     }
 }

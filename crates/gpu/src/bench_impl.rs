@@ -93,7 +93,8 @@ mod native {
     use super::{BenchOptions, BenchRow, median};
     use crate::util;
     use crate::{
-        CostPipelines, GpuContext, GpuError, GpuProblem, GpuTimer, MppiPipelines, ValuePipelines,
+        CostPipelines, GaussianKernel, GpuContext, GpuError, GpuProblem, GpuTimer, MppiPipelines,
+        ValuePipelines,
     };
 
     /// A tabletop scene at `n` voxels per axis: a table slab of scene collision, a wall of
@@ -163,9 +164,16 @@ mod native {
     pub(super) fn run(ctx: &GpuContext, opt: &BenchOptions) -> Result<Vec<BenchRow>, GpuError> {
         let (dev, q) = (&ctx.device, &ctx.queue);
         let costp = CostPipelines::new(dev);
+        let costp_tiled = CostPipelines::with_gaussian(dev, GaussianKernel::Tiled);
+        // The value iteration with other in-block round limits than the default.
+        let value_variants: Vec<(u32, ValuePipelines)> = [4, 8, 32]
+            .into_iter()
+            .map(|k| (k, ValuePipelines::with_local_iters(dev, k)))
+            .collect();
         let valuep = ValuePipelines::new(dev);
         let mppip = MppiPipelines::new(dev);
         let mut timer = GpuTimer::new(dev, q, 8);
+        let mut value_timer = GpuTimer::new(dev, q, 16);
         let device_timing = if timer.is_some() { "device" } else { "wall" };
         let mut rows = Vec::new();
         for &n in &opt.sizes {
@@ -219,6 +227,28 @@ mod native {
                             None => stage_ms.push((label, vec![v])),
                         }
                     }
+                }
+            }
+            // The same stages with the tiled Gaussian kernel, for comparison.
+            let mut tiled_gauss = Vec::new();
+            if let Some(t) = timer.as_mut() {
+                for _ in 0..opt.reps.max(1) {
+                    t.reset();
+                    costp_tiled.compose_cost_timed(
+                        dev,
+                        q,
+                        &g,
+                        &sc.affordance.data,
+                        &sc.avoidance.data,
+                        &coll,
+                        Some(t),
+                    )?;
+                    tiled_gauss.extend(
+                        t.read(dev, q)?
+                            .into_iter()
+                            .filter(|(l, _)| *l == "gaussian")
+                            .map(|(_, v)| v),
+                    );
                 }
             }
             let (gpu_read, cm) = time(opt.reps, || maps.read_back(dev, q))?;
@@ -287,6 +317,13 @@ mod native {
                     note,
                 ));
             }
+            rows.push(row(
+                "  gaussian, tiled kernel",
+                median(tiled_gauss),
+                device_timing,
+                None,
+                "whole lines in workgroup memory (the default reads global memory)".into(),
+            ));
             rows.push(row("read back maps", gpu_read, "wall", None, String::new()));
 
             // Cost-to-go over the whole grid, on the resident maps.
@@ -310,15 +347,16 @@ mod native {
             };
             let vs = v.value[g.index(sc.start)];
             rows.push(row(
-                "cost-to-go (value iteration)",
+                "cost-to-go, V read back",
                 gpu_v,
                 "wall",
                 cpu_v,
                 format!(
-                    "{} sweeps; V(start) {vs:.3}; CPU: Dijkstra over the grid",
-                    v.sweeps
+                    "{} block passes; V(start) {vs:.3}; CPU: Dijkstra over the grid",
+                    v.passes
                 ),
             ));
+            let (gpu_plan, gplan) = time(opt.reps, || valuep.plan_resident(dev, q, &gp, &p))?;
             let cpu_astar = if cpu_on {
                 time(opt.reps, || Ok(value::plan(&p)))?.0
             } else {
@@ -330,6 +368,98 @@ mod native {
                 "-",
                 cpu_astar,
                 "reference: searches toward the start only".into(),
+            ));
+            rows.push(row(
+                "value plan (cost-to-go + descent, path read back)",
+                gpu_plan,
+                "wall",
+                cpu_astar,
+                format!("{} voxels on the path; CPU: A*", gplan.search_path.len()),
+            ));
+            // Device time of the passes and of the descent, where timestamps exist.
+            if let Some(vt) = value_timer.as_mut() {
+                let mut per_label: Vec<(&'static str, Vec<f64>)> = Vec::new();
+                for _ in 0..opt.reps.max(1) {
+                    vt.reset();
+                    valuep.plan_resident_timed(dev, q, &gp, &p, Some(vt))?;
+                    for (label, v) in vt.read(dev, q)? {
+                        match per_label.iter_mut().find(|(l, _)| *l == label) {
+                            Some((_, xs)) => xs.push(v),
+                            None => per_label.push((label, vec![v])),
+                        }
+                    }
+                }
+                for (label, xs) in per_label {
+                    let note = if label == "descent" {
+                        "count of finite V, then the walk down V (one workgroup)"
+                    } else {
+                        "all block passes of the plan, the converged ones included"
+                    };
+                    rows.push(row(
+                        &format!("  {label}"),
+                        median(xs),
+                        "device",
+                        None,
+                        note.into(),
+                    ));
+                }
+            }
+            for (k, vp) in &value_variants {
+                let (t, pl) = time(opt.reps, || vp.plan_resident(dev, q, &gp, &p))?;
+                rows.push(row(
+                    &format!("  value plan, at most {k} in-block rounds"),
+                    t,
+                    "wall",
+                    None,
+                    format!(
+                        "default {}; {} voxels on the path",
+                        crate::value::LOCAL_ITERS,
+                        pl.search_path.len()
+                    ),
+                ));
+            }
+
+            // The whole compose + plan cycle from host maps to a path on the host, without
+            // reading the maps back (the map programs that make the maps are not included).
+            let (gpu_cycle, _) = time(opt.reps, || {
+                let m = costp.compose_cost(
+                    dev,
+                    q,
+                    &g,
+                    &sc.affordance.data,
+                    &sc.avoidance.data,
+                    &coll,
+                )?;
+                let gp = valuep.problem_from_maps(dev, q, &m, sc.start, false);
+                valuep.plan_resident(dev, q, &gp, &p)
+            })?;
+            let cpu_cycle = if cpu_on {
+                time(opt.reps, || {
+                    let cm =
+                        cost::compose(&input).map_err(|e| GpuError::TooLarge(e.to_string()))?;
+                    let blocked = cm.blocked(g.index(sc.start));
+                    let p = Problem {
+                        grid: g,
+                        cost: &cm.cost.data,
+                        target: &cm.target,
+                        target_distance: &cm.target_distance,
+                        blocked: &blocked,
+                        lower_bound: cm.lower_bound,
+                        start: sc.start,
+                        planar: false,
+                    };
+                    Ok(value::plan(&p))
+                })?
+                .0
+            } else {
+                None
+            };
+            rows.push(row(
+                "compose + plan cycle",
+                gpu_cycle,
+                "wall",
+                cpu_cycle,
+                "host maps in, path out; GPU: maps stay resident; CPU: compose + A*".into(),
             ));
 
             // MPPI: one round (iterations x rollouts).

@@ -8,8 +8,9 @@
 //!   Gaussian with reflected borders, min-max reductions and the normalisations; plus the
 //!   single stages on their own ([`CostPipelines::squared_distance`],
 //!   [`CostPipelines::gaussian`], [`CostPipelines::normalize`]).
-//! - [`ValuePipelines`]: the cost-to-go over the voxel graph by value iteration (alternating
-//!   line sweeps, a changed flag per sweep), followed downhill on the CPU.
+//! - [`ValuePipelines`]: the cost-to-go over the voxel graph by block-tiled value iteration
+//!   (8x8x8 blocks relaxed in workgroup memory, only where a neighbour block changed), and
+//!   the path down it, descended on the GPU so that only the path is read back.
 //! - [`MppiPipelines`]: MPPI with thousands of rollouts in parallel and the softmax-weighted
 //!   update on the GPU, with the same deterministic noise as `valuescape_core::plan::mppi`.
 //! - [`GpuBackend`]: all of it behind `valuescape-voxposer`'s `Backend` (blocking, native)
@@ -35,7 +36,7 @@ pub use backend::{ComposedMap, GpuBackend};
 #[cfg(not(target_arch = "wasm32"))]
 pub use bench_impl::bench;
 pub use bench_impl::{BenchOptions, BenchRow, format_table};
-pub use cost::{CostPipelines, GpuCostMaps, movable_cleared_collision};
+pub use cost::{CostPipelines, GaussianKernel, GpuCostMaps, movable_cleared_collision};
 pub use mppi::{MppiPipelines, RolloutBatch};
 pub use timer::GpuTimer;
 pub use value::{GpuProblem, GpuValue, ValuePipelines};
@@ -50,7 +51,7 @@ pub mod shaders {
     pub const REDUCE: &str = include_str!("../../../shaders/reduce.wgsl");
     /// Element-wise steps of the cost map (seeds, clearing, obstacle, combine, normalise).
     pub const COMPOSE: &str = include_str!("../../../shaders/compose.wgsl");
-    /// Value iteration (line sweeps) for the cost-to-go.
+    /// Block-tiled value iteration for the cost-to-go, and the path down it.
     pub const VALUE: &str = include_str!("../../../shaders/value.wgsl");
     /// MPPI rollouts.
     pub const MPPI_ROLLOUT: &str = include_str!("../../../shaders/mppi_rollout.wgsl");
@@ -92,10 +93,10 @@ pub enum GpuError {
     Map(String),
     /// Waiting for the device failed.
     Poll(String),
-    /// Value iteration did not reach its fixed point within the sweep budget.
+    /// Value iteration did not reach its fixed point within the pass budget.
     NotConverged {
-        /// Sweeps run.
-        sweeps: u32,
+        /// Block passes run.
+        passes: u32,
     },
 }
 
@@ -117,8 +118,8 @@ impl std::fmt::Display for GpuError {
             GpuError::TooLarge(why) => write!(f, "too large for the GPU kernels: {why}"),
             GpuError::Map(why) => write!(f, "reading a GPU buffer back failed: {why}"),
             GpuError::Poll(why) => write!(f, "waiting for the GPU failed: {why}"),
-            GpuError::NotConverged { sweeps } => {
-                write!(f, "value iteration did not converge in {sweeps} sweeps")
+            GpuError::NotConverged { passes } => {
+                write!(f, "value iteration did not converge in {passes} block passes")
             }
         }
     }

@@ -36,6 +36,34 @@ pub(crate) fn pipeline(
     })
 }
 
+/// [`pipeline`] with values for the shader's `override` constants, and without wgpu's
+/// zeroing of workgroup memory at the start of every workgroup: for kernels that write all
+/// the workgroup memory they read (a tiled kernel's zeroing would otherwise cost as much
+/// as a block that has nothing to do).
+pub(crate) fn pipeline_tuned(
+    device: &wgpu::Device,
+    label: &str,
+    source: &str,
+    entry: &str,
+    constants: &[(&str, f64)],
+) -> wgpu::ComputePipeline {
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(label),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    });
+    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(label),
+        layout: None,
+        module: &module,
+        entry_point: Some(entry),
+        compilation_options: wgpu::PipelineCompilationOptions {
+            constants,
+            zero_initialize_workgroup_memory: false,
+        },
+        cache: None,
+    })
+}
+
 /// A bind group for group 0 of `pipeline` with `(binding, buffer)` entries.
 pub(crate) fn bind(
     device: &wgpu::Device,
@@ -206,6 +234,55 @@ pub(crate) fn wait(device: &wgpu::Device) -> Result<(), GpuError> {
         .map_err(|e| GpuError::Poll(e.to_string()))
 }
 
+/// Staging buffers kept for reuse, per device, on this thread (most [`STAGING_KEPT`]).
+/// Allocating host-visible memory for every read-back was the slow part of reading maps
+/// back (the driver pins fresh pages each time); a kept buffer is mapped again at once.
+const STAGING_KEPT: usize = 4;
+
+thread_local! {
+    static STAGING: std::cell::RefCell<Vec<(wgpu::Device, wgpu::Buffer)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A `MAP_READ | COPY_DST` buffer of at least `bytes` bytes: a kept one of this device's if
+/// one is large enough (the smallest such), else a new one (rounded up to whole MiB above
+/// 1 MiB, so that similar sizes share it).
+fn take_staging(device: &wgpu::Device, bytes: u64) -> wgpu::Buffer {
+    let kept = STAGING.with_borrow_mut(|pool| {
+        let best = pool
+            .iter()
+            .enumerate()
+            .filter(|(_, (d, b))| d == device && b.size() >= bytes)
+            .min_by_key(|(_, (_, b))| b.size())
+            .map(|(i, _)| i);
+        best.map(|i| pool.swap_remove(i).1)
+    });
+    kept.unwrap_or_else(|| {
+        let size = if bytes > 1 << 20 {
+            bytes.next_multiple_of(1 << 20)
+        } else {
+            bytes
+        };
+        device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("read back"),
+            size: size.max(4),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    })
+}
+
+/// Keeps an unmapped staging buffer for the next read-back (dropping the oldest kept one
+/// when there are too many).
+fn keep_staging(device: &wgpu::Device, buffer: wgpu::Buffer) {
+    STAGING.with_borrow_mut(|pool| {
+        pool.push((device.clone(), buffer));
+        if pool.len() > STAGING_KEPT {
+            pool.remove(0);
+        }
+    });
+}
+
 /// Copies `bytes` bytes of `src` into a staging buffer and reads them back.
 pub(crate) async fn read_bytes(
     device: &wgpu::Device,
@@ -213,23 +290,8 @@ pub(crate) async fn read_bytes(
     src: &wgpu::Buffer,
     bytes: u64,
 ) -> Result<Vec<u8>, GpuError> {
-    let bytes = bytes.max(4).next_multiple_of(4);
-    let staging = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("read back"),
-        size: bytes,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-    enc.copy_buffer_to_buffer(src, 0, &staging, 0, bytes);
-    queue.submit([enc.finish()]);
-    let (tx, rx) = oneshot();
-    staging.map_async(wgpu::MapMode::Read, .., tx);
-    wait(device)?;
-    rx.await.map_err(|e| GpuError::Map(e.to_string()))?;
-    let out = staging.get_mapped_range(..).to_vec();
-    staging.unmap();
-    Ok(out)
+    let mut parts = read_many(device, queue, &[(src, bytes)]).await?;
+    Ok(parts.pop().unwrap_or_default())
 }
 
 /// Reads several buffers back through ONE staging buffer and one mapping: `(buffer, bytes)`
@@ -244,13 +306,8 @@ pub(crate) async fn read_many(
         .iter()
         .map(|(_, b)| (*b).max(4).next_multiple_of(4))
         .collect();
-    let total: u64 = sizes.iter().sum();
-    let staging = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("read back (batched)"),
-        size: total.max(4),
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
+    let total: u64 = sizes.iter().sum::<u64>().max(4);
+    let staging = take_staging(device, total);
     let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
     let mut at = 0;
     for ((src, _), &n) in parts.iter().zip(&sizes) {
@@ -259,12 +316,12 @@ pub(crate) async fn read_many(
     }
     queue.submit([enc.finish()]);
     let (tx, rx) = oneshot();
-    staging.map_async(wgpu::MapMode::Read, .., tx);
+    staging.map_async(wgpu::MapMode::Read, 0..total, tx);
     wait(device)?;
     rx.await.map_err(|e| GpuError::Map(e.to_string()))?;
     let mut out = Vec::with_capacity(parts.len());
     {
-        let view = staging.get_mapped_range(..);
+        let view = staging.get_mapped_range(0..total);
         let mut at = 0usize;
         for &n in &sizes {
             out.push(view[at..at + n as usize].to_vec());
@@ -272,6 +329,7 @@ pub(crate) async fn read_many(
         }
     }
     staging.unmap();
+    keep_staging(device, staging);
     Ok(out)
 }
 

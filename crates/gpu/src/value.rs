@@ -7,14 +7,20 @@ use valuescape_core::plan::{PathPlan, Problem, REACH_TOLERANCE, STEP_COST, field
 
 use crate::cost::GpuCostMaps;
 use crate::util::{self, bind, dispatch, groups, pipeline, storage, storage_init, uniform};
-use crate::{GpuError, shaders};
+use crate::{GpuError, GpuTimer, shaders};
 
 const TARGET: u32 = 1;
 const BLOCKED: u32 = 2;
-/// Sweep directions of one round: +-z, +-y, +-x (axis, reversed).
-const ROUND: [(u32, u32); 6] = [(2, 0), (2, 1), (1, 0), (1, 1), (0, 0), (0, 1)];
-/// Most rounds recorded between two convergence checks.
-const MAX_BATCH_ROUNDS: usize = 8;
+/// Block edge of the tiled relaxation (`value.wgsl`'s `B`).
+const BLOCK: usize = 8;
+/// Most passes recorded between two convergence checks (one counter slot each).
+const MAX_BATCH: usize = 64;
+/// The counter slot `count_finite` adds to.
+const COUNT_SLOT: usize = MAX_BATCH;
+/// In-block relaxation rounds per pass by default (`value.wgsl`'s `LOCAL_ITERS`).
+pub(crate) const LOCAL_ITERS: u32 = 16;
+/// Most voxels of a path the GPU descends; a longer one is descended on the host.
+const MAX_PATH: usize = 16_384;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -22,13 +28,22 @@ struct ValueParams {
     nx: u32,
     ny: u32,
     nz: u32,
-    axis: u32,
-    dir: u32,
     planar: u32,
-    slot: u32,
     start: u32,
     count: u32,
     step_cost: f32,
+    max_path: u32,
+    bx: u32,
+    by: u32,
+    bz: u32,
+    nblocks: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct PassParams {
+    parity: u32,
+    slot: u32,
     _pad: [u32; 2],
 }
 
@@ -77,8 +92,8 @@ impl GpuProblem {
 pub struct GpuValue {
     /// `V` per voxel (`f32::INFINITY` where no target is reachable).
     pub value: Vec<f32>,
-    /// Directional sweeps run (including the final one that proved the fixed point).
-    pub sweeps: u32,
+    /// Block passes run (including the final one that proved the fixed point).
+    pub passes: u32,
 }
 
 /// The compiled value-iteration kernels.
@@ -86,33 +101,106 @@ pub struct GpuValue {
 pub struct ValuePipelines {
     init: wgpu::ComputePipeline,
     flags: wgpu::ComputePipeline,
-    sweep: wgpu::ComputePipeline,
+    relax: wgpu::ComputePipeline,
+    count: wgpu::ComputePipeline,
+    descend: wgpu::ComputePipeline,
+    /// Room for the path the GPU descends (`MAX_PATH`; smaller in tests).
+    max_path: usize,
+    /// `relax`'s group 1 for each counter slot of a batch (parity = slot % 2), made once.
+    pass_groups: Vec<wgpu::BindGroup>,
+    /// `count_finite`'s group 1 (slot `COUNT_SLOT`).
+    count_group: wgpu::BindGroup,
+}
+
+/// The buffers of one run of value iteration.
+struct Run {
+    value: wgpu::Buffer,
+    /// Block passes run, including the one that changed nothing.
+    passes: u32,
+    /// With the descent: the voxels with a finite `V`, and `path[]` as `descend` wrote it.
+    descent: Option<(usize, Vec<u32>)>,
 }
 
 impl ValuePipelines {
     /// Compiles the kernels.
     pub fn new(device: &wgpu::Device) -> Self {
+        Self::with_local_iters(device, LOCAL_ITERS)
+    }
+
+    /// Compiles the kernels with at most `rounds` in-block relaxation rounds per pass
+    /// (`value.wgsl`'s `LOCAL_ITERS`; at least 1). The fixed point is the same for any.
+    pub fn with_local_iters(device: &wgpu::Device, rounds: u32) -> Self {
+        let tuned = |label, entry, constants: &[(&str, f64)]| {
+            util::pipeline_tuned(device, label, shaders::VALUE, entry, constants)
+        };
+        let relax = tuned(
+            "value relax",
+            "relax",
+            &[("LOCAL_ITERS", rounds.max(1) as f64)],
+        );
+        let count = tuned("value count", "count_finite", &[]);
+        let pass_group = |pipeline: &wgpu::ComputePipeline, parity: usize, slot: usize| {
+            let u = uniform(
+                device,
+                &PassParams {
+                    parity: parity as u32,
+                    slot: slot as u32,
+                    _pad: [0; 2],
+                },
+            );
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("value pass"),
+                layout: &pipeline.get_bind_group_layout(1),
+                entries: &[wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: u.as_entire_binding(),
+                }],
+            })
+        };
+        // Batches hold an even number of passes, so a slot's parity is the pass's.
+        let pass_groups = (0..MAX_BATCH)
+            .map(|slot| pass_group(&relax, slot % 2, slot))
+            .collect();
+        let count_group = pass_group(&count, 0, COUNT_SLOT);
         Self {
             init: pipeline(device, "value init", shaders::VALUE, "init"),
             flags: pipeline(device, "value flags", shaders::VALUE, "flags_from_maps"),
-            sweep: pipeline(device, "value sweep", shaders::VALUE, "sweep"),
+            relax,
+            count,
+            descend: tuned("value descend", "descend", &[]),
+            max_path: MAX_PATH,
+            pass_groups,
+            count_group,
         }
     }
 
-    fn params(grid: &Grid, start: Voxel, planar: bool) -> ValueParams {
+    /// Lets the GPU descend paths of at most `voxels` voxels (at least 1); a longer one is
+    /// descended on the host from `V` read back. For tests of that fallback.
+    #[doc(hidden)]
+    pub fn limit_gpu_path(&mut self, voxels: usize) {
+        self.max_path = voxels.clamp(1, MAX_PATH);
+    }
+
+    fn blocks(grid: &Grid) -> [usize; 3] {
+        grid.size.map(|s| s.div_ceil(BLOCK))
+    }
+
+    fn params(&self, grid: &Grid, start: Voxel, planar: bool) -> ValueParams {
         let [nx, ny, nz] = grid.size.map(|s| s as u32);
+        let [bx, by, bz] = Self::blocks(grid).map(|b| b as u32);
         ValueParams {
             nx,
             ny,
             nz,
-            axis: 0,
-            dir: 0,
             planar: planar as u32,
-            slot: 0,
             start: grid.index(start) as u32,
             count: nx * ny * nz,
             step_cost: STEP_COST,
-            _pad: [0; 2],
+            max_path: self.max_path as u32,
+            bx,
+            by,
+            bz,
+            nblocks: bx * by * bz,
         }
     }
 
@@ -129,7 +217,7 @@ impl ValuePipelines {
     ) -> GpuProblem {
         let n = maps.grid.len();
         let flags = storage(device, "flags", n as u64 * 4);
-        let u = uniform(device, &Self::params(&maps.grid, start, planar));
+        let u = uniform(device, &self.params(&maps.grid, start, planar));
         let bg = bind(
             device,
             &self.flags,
@@ -150,90 +238,150 @@ impl ValuePipelines {
         }
     }
 
-    /// Value iteration to the fixed point: rounds of six directional line sweeps, the
-    /// changed flags read back after 1, 2, 4, then every 8 rounds; it stops at the first
-    /// sweep that changed nothing. Leaves `V` on the GPU in `value` (f32 bits).
+    /// Value iteration to the fixed point: batches of block passes (`value.wgsl`'s
+    /// `relax`), each pass counting the blocks it changed; the counts are read back after
+    /// each batch, and the first pass that changed nothing ends it. The first batch is about
+    /// twice the blocks along the longest axis (a pass carries values across at least one
+    /// block, and a converged pass costs little: every block reads 27 flags and returns),
+    /// later ones `MAX_BATCH`. Leaves `V` on the GPU (f32 bits).
+    ///
+    /// With `descend`, every batch ends with `count_finite` and `descend`, read back with
+    /// the counts in the same mapping: a plan that converges in the first batch (the usual
+    /// case) costs one trip to the host.
     async fn iterate(
         &self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         gp: &GpuProblem,
-        value: &wgpu::Buffer,
-    ) -> Result<u32, GpuError> {
+        descend: bool,
+        mut timer: Option<&mut GpuTimer>,
+    ) -> Result<Run, GpuError> {
         let g = gp.grid;
         let n = g.len();
-        let [nx, ny, nz] = g.size;
-        let base = Self::params(&g, gp.start, gp.planar);
-        let changed = storage(device, "changed", (6 * MAX_BATCH_ROUNDS * 4) as u64);
-        // One parameter buffer and bind group per sweep slot of a batch.
-        let mut sweeps = Vec::with_capacity(6 * MAX_BATCH_ROUNDS);
-        for slot in 0..6 * MAX_BATCH_ROUNDS {
-            let (axis, dir) = ROUND[slot % 6];
-            let lines = match axis {
-                2 => nx * ny,
-                1 => nx * nz,
-                _ => ny * nz,
-            };
-            let u = uniform(
-                device,
-                &ValueParams {
-                    axis,
-                    dir,
-                    slot: slot as u32,
-                    count: lines as u32,
-                    ..base
-                },
-            );
-            let bg = bind(
-                device,
-                &self.sweep,
-                &[
-                    (0, &u),
-                    (1, &gp.cost),
-                    (2, &gp.flags),
-                    (3, value),
-                    (4, &changed),
-                ],
-            );
-            sweeps.push((bg, groups(lines, 64)));
-        }
-        let init_u = uniform(device, &base);
+        util::check_size(device, n as u64 * 4)?;
+        let base = self.params(&g, gp.start, gp.planar);
+        let [bx, by, bz] = Self::blocks(&g).map(|b| b as u32);
+        let nblocks = base.nblocks as usize;
+        let value = storage(device, "value", n as u64 * 4);
+        let counters = storage(device, "pass counters", (COUNT_SLOT as u64 + 1) * 4);
+        let changed = storage(device, "block changed", 2 * nblocks as u64 * 4);
+        let room = self.max_path + 1;
+        let path = storage(device, "path", room as u64 * 4);
+        let params = uniform(device, &base);
+        let relax = bind(
+            device,
+            &self.relax,
+            &[
+                (0, &params),
+                (1, &gp.cost),
+                (2, &gp.flags),
+                (3, &value),
+                (4, &counters),
+                (8, &changed),
+            ],
+        );
         let init_bg = bind(
             device,
             &self.init,
-            &[(0, &init_u), (2, &gp.flags), (3, value)],
+            &[(0, &params), (2, &gp.flags), (3, &value), (8, &changed)],
         );
-        util::submit_one(device, queue, &self.init, &init_bg, groups(n, 64));
+        let count_bg = bind(
+            device,
+            &self.count,
+            &[(0, &params), (3, &value), (4, &counters)],
+        );
+        let descend_bg = bind(
+            device,
+            &self.descend,
+            &[
+                (0, &params),
+                (1, &gp.cost),
+                (2, &gp.flags),
+                (3, &value),
+                (10, &path),
+            ],
+        );
+        util::submit_one(
+            device,
+            queue,
+            &self.init,
+            &init_bg,
+            groups(n.max(2 * nblocks), 64),
+        );
 
-        // Bellman-Ford needs at most n - 1 relaxations of every voxel.
-        let limit = n.max(6) as u32;
+        // Bellman-Ford needs at most n - 1 relaxations of every voxel; each pass relaxes
+        // every block that could change at least once.
+        let limit = n.max(2) as u32;
         let mut done = 0u32;
-        let mut rounds = 1usize;
+        let mut batch = (2 * bx.max(by).max(bz) as usize + 4)
+            .next_multiple_of(2)
+            .min(MAX_BATCH);
         loop {
-            let count = 6 * rounds;
             let mut enc =
                 device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-            enc.clear_buffer(&changed, 0, None);
+            enc.clear_buffer(&counters, 0, None);
             {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-                for (bg, gr) in &sweeps[..count] {
-                    dispatch(&mut pass, &self.sweep, bg, *gr);
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("value passes"),
+                    timestamp_writes: timer.as_deref_mut().and_then(|t| t.writes("value passes")),
+                });
+                pass.set_pipeline(&self.relax);
+                pass.set_bind_group(0, &relax, &[]);
+                for pg in &self.pass_groups[..batch] {
+                    pass.set_bind_group(1, pg, &[]);
+                    pass.dispatch_workgroups(bx, by, bz);
                 }
             }
+            if descend {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("descent"),
+                    timestamp_writes: timer.as_deref_mut().and_then(|t| t.writes("descent")),
+                });
+                pass.set_pipeline(&self.count);
+                pass.set_bind_group(0, &count_bg, &[]);
+                pass.set_bind_group(1, &self.count_group, &[]);
+                let (x, y) = groups(n, 64);
+                pass.dispatch_workgroups(x, y, 1);
+                dispatch(&mut pass, &self.descend, &descend_bg, (1, 1));
+            }
+            if let Some(t) = timer.as_deref() {
+                t.resolve(&mut enc);
+            }
             queue.submit([enc.finish()]);
-            let flags: Vec<u32> = util::read(device, queue, &changed, count).await?;
-            if let Some(first_clean) = flags.iter().position(|&f| f == 0) {
-                return Ok(done + first_clean as u32 + 1);
+            let (counts, descent) = if descend {
+                let parts = util::read_many(
+                    device,
+                    queue,
+                    &[
+                        (&counters, (COUNT_SLOT as u64 + 1) * 4),
+                        (&path, room as u64 * 4),
+                    ],
+                )
+                .await?;
+                let counts = util::cast_vec::<u32>(&parts[0], COUNT_SLOT + 1);
+                let expanded = counts[COUNT_SLOT] as usize;
+                let path = util::cast_vec::<u32>(&parts[1], room);
+                (counts, Some((expanded, path)))
+            } else {
+                (util::read(device, queue, &counters, batch).await?, None)
+            };
+            if let Some(first_clean) = counts[..batch].iter().position(|&c| c == 0) {
+                return Ok(Run {
+                    value,
+                    passes: done + first_clean as u32 + 1,
+                    descent,
+                });
             }
-            done += count as u32;
+            done += batch as u32;
             if done >= limit {
-                return Err(GpuError::NotConverged { sweeps: done });
+                return Err(GpuError::NotConverged { passes: done });
             }
-            rounds = (rounds * 2).min(MAX_BATCH_ROUNDS);
+            batch = MAX_BATCH;
         }
     }
 
-    /// The cost-to-go of every voxel (see `valuescape_core::plan::field_value::cost_to_go`).
+    /// The cost-to-go of every voxel (see `valuescape_core::plan::field_value::cost_to_go`),
+    /// read back.
     pub async fn cost_to_go_async(
         &self,
         device: &wgpu::Device,
@@ -241,12 +389,11 @@ impl ValuePipelines {
         gp: &GpuProblem,
     ) -> Result<GpuValue, GpuError> {
         let n = gp.grid.len();
-        let value = storage(device, "value", n as u64 * 4);
-        let sweeps = self.iterate(device, queue, gp, &value).await?;
-        let bits: Vec<u32> = util::read(device, queue, &value, n).await?;
+        let run = self.iterate(device, queue, gp, false, None).await?;
+        let bits: Vec<u32> = util::read(device, queue, &run.value, n).await?;
         Ok(GpuValue {
             value: bits.into_iter().map(f32::from_bits).collect(),
-            sweeps,
+            passes: run.passes,
         })
     }
 
@@ -261,8 +408,80 @@ impl ValuePipelines {
         util::block_on(self.cost_to_go_async(device, queue, gp))
     }
 
-    /// Plans on the GPU: uploads the problem, computes the cost-to-go and follows it
-    /// downhill from the start on the CPU (`field_value::descend`).
+    /// Plans on a problem resident on the GPU: the cost-to-go, then the path down it
+    /// (`value.wgsl`'s `descend`, the rule of `field_value::descend`) and the number of
+    /// voxels with a finite `V`, read back together (a few kilobytes, not the field). A
+    /// path longer than the GPU's room for it is descended on the host from `V` read back.
+    pub async fn plan_resident_async(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        gp: &GpuProblem,
+        p: &Problem<'_>,
+    ) -> Result<PathPlan, GpuError> {
+        self.plan_resident_timed_async(device, queue, gp, p, None)
+            .await
+    }
+
+    /// [`ValuePipelines::plan_resident_async`], timing the passes (`value passes`) and the
+    /// descent (`descent`) on `timer` when given (read it after this returns).
+    pub async fn plan_resident_timed_async(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        gp: &GpuProblem,
+        p: &Problem<'_>,
+        timer: Option<&mut GpuTimer>,
+    ) -> Result<PathPlan, GpuError> {
+        let g = gp.grid;
+        let n = g.len();
+        let run = self.iterate(device, queue, gp, true, timer).await?;
+        let (expanded, head) = run.descent.unwrap_or_default();
+        let len = head.first().map_or(0, |h| (h & 0x7fff_ffff) as usize);
+        let cut = head.first().is_some_and(|h| h >> 31 != 0);
+        let search_path: Vec<Voxel> = if cut || len == 0 || len > self.max_path {
+            // Cut short (or not written): descend on the host.
+            let bits: Vec<u32> = util::read(device, queue, &run.value, n).await?;
+            let v: Vec<f32> = bits.into_iter().map(f32::from_bits).collect();
+            field_value::descend(p, &v)
+        } else {
+            head[1..=len].iter().map(|&i| g.voxel(i as usize)).collect()
+        };
+        let last = search_path.last().copied().unwrap_or(p.start);
+        Ok(PathPlan {
+            points: search_path.iter().map(|v| v.map(|x| x as f64)).collect(),
+            reached: p.target_distance[g.index(last)] <= REACH_TOLERANCE,
+            expanded,
+            search_path,
+        })
+    }
+
+    /// Blocking [`ValuePipelines::plan_resident_timed_async`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn plan_resident_timed(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        gp: &GpuProblem,
+        p: &Problem<'_>,
+        timer: Option<&mut GpuTimer>,
+    ) -> Result<PathPlan, GpuError> {
+        util::block_on(self.plan_resident_timed_async(device, queue, gp, p, timer))
+    }
+
+    /// Blocking [`ValuePipelines::plan_resident_async`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn plan_resident(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        gp: &GpuProblem,
+        p: &Problem<'_>,
+    ) -> Result<PathPlan, GpuError> {
+        util::block_on(self.plan_resident_async(device, queue, gp, p))
+    }
+
+    /// Plans on the GPU: uploads the problem and runs [`ValuePipelines::plan_resident_async`].
     pub async fn plan_async(
         &self,
         device: &wgpu::Device,
@@ -270,15 +489,7 @@ impl ValuePipelines {
         p: &Problem<'_>,
     ) -> Result<PathPlan, GpuError> {
         let gp = GpuProblem::upload(device, p)?;
-        let v = self.cost_to_go_async(device, queue, &gp).await?;
-        let search_path = field_value::descend(p, &v.value);
-        let last = search_path.last().copied().unwrap_or(p.start);
-        Ok(PathPlan {
-            points: search_path.iter().map(|v| v.map(|x| x as f64)).collect(),
-            reached: p.target_distance[p.grid.index(last)] <= REACH_TOLERANCE,
-            expanded: v.value.iter().filter(|x| x.is_finite()).count(),
-            search_path,
-        })
+        self.plan_resident_async(device, queue, &gp, p).await
     }
 
     /// Blocking [`ValuePipelines::plan_async`].

@@ -68,6 +68,12 @@ fn a_device_without_compute_is_refused_with_a_reason() {
     };
     let e = GpuBackend::check_limits(&l).err().unwrap_or_default();
     assert!(e.contains("storage buffers"), "{e}");
+    let l = wgpu::Limits {
+        max_compute_workgroup_storage_size: 8192,
+        ..wgpu::Limits::default()
+    };
+    let e = GpuBackend::check_limits(&l).err().unwrap_or_default();
+    assert!(e.contains("shared memory"), "{e}");
     assert_eq!(GpuBackend::check_limits(&wgpu::Limits::default()), Ok(()));
 }
 
@@ -103,4 +109,58 @@ fn composed_cost_maps_stay_on_the_device_one_per_step_only_when_asked() {
         assert_eq!(on_device, maps.cost.data, "step {k}");
     }
     assert!(gpu.take_composed().is_empty(), "taken once");
+}
+
+/// `plan_composed` (what the pipeline calls) plans on the maps the last compose left on the
+/// device, and finds what `plan` finds from the host's copies; a problem on another grid
+/// (or a second call, once the maps were taken) goes the upload route.
+#[test]
+fn planning_on_the_resident_maps_equals_planning_on_uploaded_ones() {
+    use valuescape_core::cost::{CostInput, Movable};
+    use valuescape_core::field::Field;
+    use valuescape_core::grid::Grid;
+    use valuescape_core::plan::Problem;
+    use valuescape_voxposer::Backend;
+
+    let (gpu, _) = GpuBackend::headless().unwrap_or_else(|e| panic!("{e}"));
+    let grid = Grid::new([0.0; 3], [1.0; 3], [28, 20, 24]).unwrap_or_else(|e| panic!("{e}"));
+    let mut affordance = Field::zeros(grid);
+    affordance.set([24, 10, 6], 1.0);
+    let mut avoidance = Field::zeros(grid);
+    for y in 2..18 {
+        for z in 0..16 {
+            avoidance.set([14, y, z], 1.0);
+        }
+    }
+    let start = [3, 9, 5];
+    for planner in [PlannerKind::Value, PlannerKind::Mppi] {
+        let cm = Backend::compose(
+            &gpu,
+            &CostInput {
+                affordance: &affordance,
+                avoidance: &avoidance,
+                collision: &[],
+                movable: Movable::Gripper(start),
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let blocked = cm.blocked(grid.index(start));
+        let p = Problem {
+            grid,
+            cost: &cm.cost.data,
+            target: &cm.target,
+            target_distance: &cm.target_distance,
+            blocked: &blocked,
+            lower_bound: cm.lower_bound,
+            start,
+            planar: false,
+        };
+        let resident = gpu
+            .plan_composed(&p, planner)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let uploaded = gpu.plan(&p, planner).unwrap_or_else(|e| panic!("{e}"));
+        assert!(resident.reached, "{planner:?}");
+        assert_eq!(resident.search_path, uploaded.search_path, "{planner:?}");
+        assert_eq!(resident.expanded, uploaded.expanded, "{planner:?}");
+    }
 }

@@ -33,7 +33,8 @@ use valuescape_core::plan::mppi::{self, MppiConfig, RoundState};
 use valuescape_core::plan::{Problem, field_value, path_measure, value};
 use valuescape_core::{edt, gaussian};
 use valuescape_gpu::{
-    CostPipelines, GpuProblem, MppiPipelines, ValuePipelines, movable_cleared_collision,
+    CostPipelines, GaussianKernel, GpuProblem, MppiPipelines, ValuePipelines,
+    movable_cleared_collision,
 };
 
 const SIZES: [[usize; 3]; 5] = [
@@ -61,7 +62,9 @@ fn sizes() -> Vec<[usize; 3]> {
 
 struct Pipes {
     cost: CostPipelines,
+    cost_tiled: CostPipelines,
     value: ValuePipelines,
+    value_one_round: ValuePipelines,
     mppi: MppiPipelines,
 }
 
@@ -71,7 +74,9 @@ fn pipes() -> &'static Pipes {
         let d = &ctx().device;
         Pipes {
             cost: CostPipelines::new(d),
+            cost_tiled: CostPipelines::with_gaussian(d, GaussianKernel::Tiled),
             value: ValuePipelines::new(d),
+            value_one_round: ValuePipelines::with_local_iters(d, 1),
             mppi: MppiPipelines::new(d),
         }
     })
@@ -145,17 +150,18 @@ fn gaussian_matches_cpu() {
             .collect();
         for (sigma, truncate) in [(gaussian::VOXPOSER_SIGMA, gaussian::TRUNCATE), (1.5, 4.0)] {
             let want = gaussian::filter(&data, size, sigma, truncate);
-            let got = p
-                .cost
-                .gaussian(&c.device, &c.queue, size, &data, sigma, truncate)
-                .unwrap_or_else(|e| panic!("{e}"));
-            let peak = want.iter().fold(0f32, |m, x| m.max(x.abs()));
-            let d = max_abs_diff(&want, &got);
-            worst = worst.max(d / peak.max(f32::MIN_POSITIVE));
-            assert!(
-                d <= 1e-5 * peak,
-                "{size:?} sigma {sigma}: max diff {d} (peak {peak})"
-            );
+            for (kernel, pipes) in [("direct", &p.cost), ("tiled", &p.cost_tiled)] {
+                let got = pipes
+                    .gaussian(&c.device, &c.queue, size, &data, sigma, truncate)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let peak = want.iter().fold(0f32, |m, x| m.max(x.abs()));
+                let d = max_abs_diff(&want, &got);
+                worst = worst.max(d / peak.max(f32::MIN_POSITIVE));
+                assert!(
+                    d <= 1e-5 * peak,
+                    "{kernel} {size:?} sigma {sigma}: max diff {d} (peak {peak})"
+                );
+            }
         }
     }
     // Radius 40 on a 16-voxel axis reflects many times: a constant stays constant.
@@ -294,6 +300,12 @@ fn cost_to_go_matches_cpu() {
             };
             let want = field_value::cost_to_go(&prob);
             let gp = GpuProblem::upload(&c.device, &prob).unwrap_or_else(|e| panic!("{e}"));
+            // One in-block round per pass: blocks stay unsettled and run again; the fixed
+            // point is the same.
+            let one = p
+                .value_one_round
+                .cost_to_go(&c.device, &c.queue, &gp)
+                .unwrap_or_else(|e| panic!("{e}"));
             let got = p
                 .value
                 .cost_to_go(&c.device, &c.queue, &gp)
@@ -304,7 +316,14 @@ fn cost_to_go_matches_cpu() {
                     g.is_finite(),
                     "{size:?} planar {planar}: reachability of {j}"
                 );
+                assert_eq!(
+                    w.is_finite(),
+                    one.value[j].is_finite(),
+                    "{size:?} planar {planar}: reachability of {j}, one round a pass"
+                );
                 if w.is_finite() {
+                    let rel1 = ((w - one.value[j]).abs() / w.max(1e-6)) as f64;
+                    assert!(rel1 <= 1e-5, "{size:?} planar {planar}: V[{j}], one round");
                     let rel = ((w - g).abs() / w.max(1e-6)) as f64;
                     worst = worst.max(rel);
                     assert!(rel <= 1e-5, "{size:?} planar {planar}: V[{j}] {g} vs {w}");
@@ -316,6 +335,11 @@ fn cost_to_go_matches_cpu() {
                 .plan(&c.device, &c.queue, &prob)
                 .unwrap_or_else(|e| panic!("{e}"));
             let vs = want[sc.grid.index(sc.start)];
+            assert_eq!(
+                plan.expanded,
+                want.iter().filter(|v| v.is_finite()).count(),
+                "{size:?} planar {planar}: voxels with a finite V"
+            );
             if vs.is_finite() {
                 assert!(plan.reached, "{size:?} planar {planar}");
                 let astar = value::plan(&prob);
@@ -329,10 +353,45 @@ fn cost_to_go_matches_cpu() {
             } else {
                 assert_eq!(plan.search_path, vec![sc.start]);
             }
-            eprintln!("{size:?} planar {planar}: {} sweeps", got.sweeps);
+            eprintln!(
+                "{size:?} planar {planar}: {} passes ({} with one round a pass)",
+                got.passes, one.passes
+            );
         }
     }
     eprintln!("cost-to-go: worst relative difference {worst:e}");
+}
+
+/// A path longer than the GPU's room for it is descended on the host, from `V` read back,
+/// and comes out as the GPU's own descent does.
+#[test]
+fn long_path_falls_back_to_host_descent() {
+    let c = ctx();
+    let sc = random_scene([24, 24, 24], 9);
+    let m = cpu_maps(&sc, Movable::Gripper(sc.start));
+    let bl = m.blocked(sc.grid.index(sc.start));
+    let prob = Problem {
+        grid: sc.grid,
+        cost: &m.cost.data,
+        target: &m.target,
+        target_distance: &m.target_distance,
+        blocked: &bl,
+        lower_bound: m.lower_bound,
+        start: sc.start,
+        planar: false,
+    };
+    let full = pipes()
+        .value
+        .plan(&c.device, &c.queue, &prob)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(full.reached && full.search_path.len() > 3);
+    let mut short = ValuePipelines::new(&c.device);
+    short.limit_gpu_path(3);
+    let cut = short
+        .plan(&c.device, &c.queue, &prob)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cut.search_path, full.search_path);
+    assert_eq!(cut.expanded, full.expanded);
 }
 
 #[test]

@@ -20,6 +20,17 @@ pub trait Backend {
     fn compose(&self, input: &CostInput<'_>) -> Result<CostMaps, String>;
     /// A path for a planning problem with the chosen planner.
     fn plan(&self, problem: &Problem<'_>, planner: PlannerKind) -> Result<PathPlan, String>;
+    /// [`Backend::plan`] for a problem made from the maps the last [`Backend::compose`]
+    /// returned, its blocked mask by [`CostMaps::blocked`] (what the pipeline does): a
+    /// backend that kept those maps where it composed them may plan on them there instead of
+    /// taking the problem's copies. The default is [`Backend::plan`].
+    fn plan_composed(
+        &self,
+        problem: &Problem<'_>,
+        planner: PlannerKind,
+    ) -> Result<PathPlan, String> {
+        self.plan(problem, planner)
+    }
 }
 
 /// A [`Backend`] whose results may arrive later: what the pipeline's async functions
@@ -35,6 +46,15 @@ pub trait AsyncBackend {
         problem: &Problem<'_>,
         planner: PlannerKind,
     ) -> impl Future<Output = Result<PathPlan, String>>;
+    /// [`AsyncBackend::plan`] for a problem made from the maps the last
+    /// [`AsyncBackend::compose`] returned (see [`Backend::plan_composed`]).
+    fn plan_composed(
+        &self,
+        problem: &Problem<'_>,
+        planner: PlannerKind,
+    ) -> impl Future<Output = Result<PathPlan, String>> {
+        self.plan(problem, planner)
+    }
 }
 
 /// A synchronous [`Backend`] as an [`AsyncBackend`]: it computes when called and its futures
@@ -57,6 +77,14 @@ impl AsyncBackend for Immediate<'_> {
         planner: PlannerKind,
     ) -> impl Future<Output = Result<PathPlan, String>> {
         std::future::ready(self.0.plan(problem, planner))
+    }
+
+    fn plan_composed(
+        &self,
+        problem: &Problem<'_>,
+        planner: PlannerKind,
+    ) -> impl Future<Output = Result<PathPlan, String>> {
+        std::future::ready(self.0.plan_composed(problem, planner))
     }
 }
 

@@ -362,14 +362,18 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
         start,
         planar: spec.planar,
     };
-    let path = backend.plan(&problem, planner).await.map_err(|e| {
-        err(
-            "plan",
-            Some(step),
-            None,
-            format!("{} backend: {e}", backend.name()),
-        )
-    })?;
+    // The problem is the composed maps' own (blocked mask by `CostMaps::blocked`).
+    let path = backend
+        .plan_composed(&problem, planner)
+        .await
+        .map_err(|e| {
+            err(
+                "plan",
+                Some(step),
+                None,
+                format!("{} backend: {e}", backend.name()),
+            )
+        })?;
     // End-effector points: the movable's path shifted by the gripper's offset from it.
     let offset: [f64; 3] = match mover {
         None => [0.0; 3],
