@@ -11,9 +11,11 @@
 //            obstacle > 0.5 and not a target, the start never blocked (the pipeline's rule);
 //   relax    one pass: one workgroup per 8x8x8 block. A block runs only when it or one of its
 //            26 neighbour blocks changed in the previous pass (the others' inputs are as they
-//            were when they last ran). It loads its values with a one-voxel halo into
-//            workgroup memory, relaxes them in place until nothing changes there (at most
-//            LOCAL_ITERS rounds), writes the lowered values back and counts itself changed.
+//            were when they last ran). It loads its values and costs (the blocked flag in the
+//            cost's sign bit) with a one-voxel halo into workgroup memory, relaxes them in
+//            place until nothing changes there (at most LOCAL_ITERS rounds), writes the
+//            lowered values back and counts itself changed. PLANAR is a pipeline constant,
+//            so the neighbour loops have constant bounds.
 //            A pass in which no block changed proves the fixed point. Values only decrease and
 //            are f32 bits (non-negative, so their order is the u32 order) in atomics, so
 //            concurrent blocks read valid upper bounds (chaotic relaxation converges to the
@@ -58,8 +60,6 @@ struct Pass {
 const INF_BITS: u32 = 0x7f800000u;
 const TARGET: u32 = 1u;
 const BLOCKED: u32 = 2u;
-// Halo voxels outside the grid (workgroup copy only).
-const OUTSIDE: u32 = 4u;
 const SQRT2: f32 = 1.41421356;
 const SQRT3: f32 = 1.73205081;
 // Block edge, halo edge and halo volume.
@@ -83,10 +83,10 @@ override LOCAL_ITERS: u32 = 16u;
 @group(1) @binding(0) var<uniform> pass_info: Pass;
 @group(0) @binding(10) var<storage, read_write> path: array<u32>;
 
-// The block and its halo: value bits, cost and flags.
+// The block and its halo: value bits, and cost with its sign bit set where the voxel is
+// blocked (|cost| is the cost; outside the grid the value is +infinity, so never used).
 var<workgroup> tile_v: array<atomic<u32>, 1000>;
 var<workgroup> tile_c: array<f32, 1000>;
-var<workgroup> tile_f: array<u32, 1000>;
 var<workgroup> wg_any: atomic<u32>;
 var<workgroup> wg_flag: u32;
 
@@ -136,16 +136,17 @@ fn flags_from_maps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     flags_out[i] = select(0u, TARGET, is_target) | select(0u, BLOCKED, blocked);
 }
 
-// Relaxes halo voxel h of the tile against its neighbours there; true when it was lowered.
-fn relax_one(h: u32, dz_max: i32) -> bool {
-    let fy = tile_f[h];
-    if (fy & (TARGET | OUTSIDE)) != 0u {
-        return false;
-    }
-    let y_free = (fy & BLOCKED) == 0u;
-    let cy = tile_c[h];
+// 8-connected in the horizontal plane: a pipeline constant, so that the neighbour loops
+// below have constant bounds (two pipelines, one per value).
+override PLANAR: bool = false;
+
+// Relaxes halo voxel h of the tile against its neighbours there (h is this invocation's own
+// voxel: free or blocked, never a target or outside); true when it was lowered.
+fn relax_one(h: u32, y_free: bool) -> bool {
+    let cy = abs(tile_c[h]);
     let old = atomicLoad(&tile_v[h]);
     var best = bitcast<f32>(old);
+    let dz_max = select(1, 0, PLANAR);
     for (var dx: i32 = -1; dx <= 1; dx = dx + 1) {
         for (var dy: i32 = -1; dy <= 1; dy = dy + 1) {
             for (var dz: i32 = -dz_max; dz <= dz_max; dz = dz + 1) {
@@ -153,13 +154,13 @@ fn relax_one(h: u32, dz_max: i32) -> bool {
                     continue;
                 }
                 let x = u32(i32(h) + (dx * i32(H) + dy) * i32(H) + dz);
-                // Outside voxels hold +infinity, so they are skipped here too.
                 let vb = atomicLoad(&tile_v[x]);
-                if vb >= INF_BITS || ((tile_f[x] & BLOCKED) != 0u && y_free) {
+                let cx = tile_c[x];
+                if vb >= INF_BITS || (bitcast<u32>(cx) >= 0x80000000u && y_free) {
                     continue;
                 }
                 let cand = bitcast<f32>(vb)
-                    + step_len(dx, dy, dz) * (prm.step_cost + 0.5 * (cy + tile_c[x]));
+                    + step_len(dx, dy, dz) * (prm.step_cost + 0.5 * (cy + abs(cx)));
                 best = min(best, cand);
             }
         }
@@ -212,12 +213,11 @@ fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
         if inside(q) {
             let g = flat(q);
             atomicStore(&tile_v[h], atomicLoad(&value[g]));
-            tile_c[h] = cost[g];
-            tile_f[h] = flags[g];
+            let blocked = (flags[g] & BLOCKED) != 0u;
+            tile_c[h] = bitcast<f32>(bitcast<u32>(cost[g]) | select(0u, 0x80000000u, blocked));
         } else {
             atomicStore(&tile_v[h], INF_BITS);
             tile_c[h] = 0.0;
-            tile_f[h] = OUTSIDE;
         }
     }
     workgroupBarrier();
@@ -230,14 +230,25 @@ fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
     let h1 = h0 + 4u * H * H;
     let old0 = atomicLoad(&tile_v[h0]);
     let old1 = atomicLoad(&tile_v[h1]);
-    let dz_max = select(1, 0, prm.planar != 0u);
+    // What each of the two voxels is: relaxed at all (inside the grid, not a target), free.
+    let base = vec3<i32>(wid * B) + vec3<i32>(i32(lx), i32(ly), i32(lz));
+    let q1 = base + vec3<i32>(4, 0, 0);
+    let f0 = select(TARGET, flags[flat(base)], inside(base));
+    let f1 = select(TARGET, flags[flat(q1)], inside(q1));
+    let run0 = (f0 & TARGET) == 0u;
+    let run1 = (f1 & TARGET) == 0u;
 
     // Relax in place until a round changes nothing (or LOCAL_ITERS rounds).
     var unsettled = 1u;
     for (var it = 0u; it < LOCAL_ITERS; it = it + 1u) {
-        let a = relax_one(h0, dz_max);
-        let b = relax_one(h1, dz_max);
-        if a || b {
+        var lowered = false;
+        if run0 {
+            lowered = relax_one(h0, (f0 & BLOCKED) == 0u);
+        }
+        if run1 {
+            lowered = relax_one(h1, (f1 & BLOCKED) == 0u) || lowered;
+        }
+        if lowered {
             atomicOr(&wg_any, 1u);
         }
         workgroupBarrier();
@@ -251,7 +262,6 @@ fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
     }
 
     // Write the lowered values back (only this block writes its own voxels).
-    let base = vec3<i32>(wid * B) + vec3<i32>(i32(lx), i32(ly), i32(lz));
     let v0 = atomicLoad(&tile_v[h0]);
     let v1 = atomicLoad(&tile_v[h1]);
     var lowered = false;
@@ -260,7 +270,7 @@ fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
         lowered = true;
     }
     if v1 < old1 {
-        atomicMin(&value[flat(base + vec3<i32>(4, 0, 0))], v1);
+        atomicMin(&value[flat(q1)], v1);
         lowered = true;
     }
     if lowered {

@@ -101,13 +101,15 @@ pub struct GpuValue {
 pub struct ValuePipelines {
     init: wgpu::ComputePipeline,
     flags: wgpu::ComputePipeline,
-    relax: wgpu::ComputePipeline,
+    /// `relax` in 3-D and in the plane (`PLANAR`).
+    relax: [wgpu::ComputePipeline; 2],
     count: wgpu::ComputePipeline,
     descend: wgpu::ComputePipeline,
     /// Room for the path the GPU descends (`MAX_PATH`; smaller in tests).
     max_path: usize,
-    /// `relax`'s group 1 for each counter slot of a batch (parity = slot % 2), made once.
-    pass_groups: Vec<wgpu::BindGroup>,
+    /// Each `relax` pipeline's group 1 for each counter slot of a batch (parity = slot % 2),
+    /// made once.
+    pass_groups: [Vec<wgpu::BindGroup>; 2],
     /// `count_finite`'s group 1 (slot `COUNT_SLOT`).
     count_group: wgpu::BindGroup,
 }
@@ -133,11 +135,14 @@ impl ValuePipelines {
         let tuned = |label, entry, constants: &[(&str, f64)]| {
             util::pipeline_tuned(device, label, shaders::VALUE, entry, constants)
         };
-        let relax = tuned(
-            "value relax",
-            "relax",
-            &[("LOCAL_ITERS", rounds.max(1) as f64)],
-        );
+        let rounds = rounds.max(1) as f64;
+        let relax = [false, true].map(|planar| {
+            tuned(
+                "value relax",
+                "relax",
+                &[("LOCAL_ITERS", rounds), ("PLANAR", planar as u8 as f64)],
+            )
+        });
         let count = tuned("value count", "count_finite", &[]);
         let pass_group = |pipeline: &wgpu::ComputePipeline, parity: usize, slot: usize| {
             let u = uniform(
@@ -158,9 +163,11 @@ impl ValuePipelines {
             })
         };
         // Batches hold an even number of passes, so a slot's parity is the pass's.
-        let pass_groups = (0..MAX_BATCH)
-            .map(|slot| pass_group(&relax, slot % 2, slot))
-            .collect();
+        let pass_groups = [0, 1].map(|k| {
+            (0..MAX_BATCH)
+                .map(|slot| pass_group(&relax[k], slot % 2, slot))
+                .collect()
+        });
         let count_group = pass_group(&count, 0, COUNT_SLOT);
         Self {
             init: pipeline(device, "value init", shaders::VALUE, "init"),
@@ -268,9 +275,10 @@ impl ValuePipelines {
         let room = self.max_path + 1;
         let path = storage(device, "path", room as u64 * 4);
         let params = uniform(device, &base);
+        let planar = gp.planar as usize;
         let relax = bind(
             device,
-            &self.relax,
+            &self.relax[planar],
             &[
                 (0, &params),
                 (1, &gp.cost),
@@ -325,9 +333,9 @@ impl ValuePipelines {
                     label: Some("value passes"),
                     timestamp_writes: timer.as_deref_mut().and_then(|t| t.writes("value passes")),
                 });
-                pass.set_pipeline(&self.relax);
+                pass.set_pipeline(&self.relax[planar]);
                 pass.set_bind_group(0, &relax, &[]);
-                for pg in &self.pass_groups[..batch] {
+                for pg in &self.pass_groups[planar][..batch] {
                     pass.set_bind_group(1, pg, &[]);
                     pass.dispatch_workgroups(bx, by, bz);
                 }
