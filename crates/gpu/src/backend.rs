@@ -35,8 +35,9 @@ pub struct GpuBackend {
     mppi: MppiPipelines,
     composed: std::sync::Mutex<Vec<ComposedMap>>,
     keep: std::sync::atomic::AtomicBool,
-    /// The maps of the last compose, for `plan_composed` (which takes them).
-    last: std::sync::Mutex<Option<GpuCostMaps>>,
+    /// The maps of the last compose and a fingerprint of the host copy it returned, for
+    /// `plan_composed` (which takes them).
+    last: std::sync::Mutex<Option<(GpuCostMaps, Vec<u32>)>>,
 }
 
 /// A cost map composed on the device: the grid and its buffer (`f32` per voxel, C order,
@@ -229,7 +230,8 @@ impl GpuBackend {
                     cost: maps.cost.clone(),
                 });
         }
-        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(maps);
+        let print = fingerprint(&host.cost.data, host.lower_bound);
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((maps, print));
         Ok(host)
     }
 
@@ -240,12 +242,17 @@ impl GpuBackend {
         problem: &Problem<'_>,
         planner: PlannerKind,
     ) -> Result<PathPlan, GpuError> {
+        // The maps are used only when the problem is theirs: same grid, same sampled costs
+        // (plans interleaved on one backend would otherwise swap maps).
         let maps = self
             .last
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
-            .filter(|m| m.grid == problem.grid);
+            .filter(|(m, print)| {
+                m.grid == problem.grid && *print == fingerprint(problem.cost, problem.lower_bound)
+            })
+            .map(|(m, _)| m);
         let (Some(maps), PlannerKind::Value | PlannerKind::Mppi) = (maps, planner) else {
             return self.plan_async(problem, planner).await;
         };
@@ -283,6 +290,16 @@ impl GpuBackend {
             PlannerKind::Greedy => Ok(cpu_plan(problem, planner)),
         }
     }
+}
+
+/// 64 cost values spread over the map and the lower bound, as bits: enough to tell the maps
+/// of one compose from another's.
+fn fingerprint(cost: &[f32], lower_bound: (f32, f32)) -> Vec<u32> {
+    let n = cost.len();
+    (0..64)
+        .filter_map(|i| cost.get(i * n / 64).map(|c| c.to_bits()))
+        .chain([lower_bound.0.to_bits(), lower_bound.1.to_bits(), n as u32])
+        .collect()
 }
 
 impl AsyncBackend for GpuBackend {

@@ -18,7 +18,7 @@ pub struct BenchRow {
     pub gpu_timing: &'static str,
     /// CPU reference milliseconds (median), if measured.
     pub cpu_ms: Option<f64>,
-    /// Extra facts (sweeps, rollouts per second).
+    /// Extra facts (block passes, rollouts per second).
     pub note: String,
 }
 

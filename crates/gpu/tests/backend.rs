@@ -160,6 +160,35 @@ fn planning_on_the_resident_maps_equals_planning_on_uploaded_ones() {
             .unwrap_or_else(|e| panic!("{e}"));
         let uploaded = gpu.plan(&p, planner).unwrap_or_else(|e| panic!("{e}"));
         assert!(resident.reached, "{planner:?}");
+        // Maps of another compose are not used for this problem: with a wall that is not
+        // in the composed maps, plan_composed plans on the problem's own copies.
+        let walled: Vec<bool> = (0..grid.len())
+            .map(|i| blocked[i] || grid.voxel(i)[0] == 10)
+            .collect();
+        let moved: Vec<f32> = cm.cost.data.iter().map(|c| c * 0.5).collect();
+        let other = Problem {
+            cost: &moved,
+            blocked: &walled,
+            ..p
+        };
+        Backend::compose(
+            &gpu,
+            &CostInput {
+                affordance: &affordance,
+                avoidance: &avoidance,
+                collision: &[],
+                movable: Movable::Gripper(start),
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let got = gpu
+            .plan_composed(&other, planner)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let want = gpu.plan(&other, planner).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            got.search_path, want.search_path,
+            "{planner:?}: another problem"
+        );
         assert_eq!(resident.search_path, uploaded.search_path, "{planner:?}");
         assert_eq!(resident.expanded, uploaded.expanded, "{planner:?}");
     }
