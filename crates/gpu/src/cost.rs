@@ -662,10 +662,15 @@ impl GpuCostMaps {
             ],
         )
         .await?;
-        let distance: Vec<f32> = util::cast_vec(&parts[0], n);
-        let obstacle: Vec<f32> = util::cast_vec(&parts[1], n);
-        let cost_data: Vec<f32> = util::cast_vec(&parts[2], n);
-        let stats: Vec<u32> = util::cast_vec(&parts[3], 6);
+        let mut parts = parts.into_iter();
+        let mut next = || parts.next().unwrap_or_default();
+        let distance = util::f32s(next(), n);
+        let obstacle = util::f32s(next(), n);
+        let cost_data = util::f32s(next(), n);
+        let stats = next();
+        if distance.len() < n || obstacle.len() < n || cost_data.len() < n || stats.len() < 6 {
+            return Err(GpuError::Map("a read-back came back short".into()));
+        }
         let edt_max = util::unkey(stats[1]).max(0.0);
         let (raw_min, raw_max) = (util::unkey(stats[4]), util::unkey(stats[5]));
         let range = raw_max - raw_min;

@@ -283,25 +283,15 @@ fn keep_staging(device: &wgpu::Device, buffer: wgpu::Buffer) {
     });
 }
 
-/// Copies `bytes` bytes of `src` into a staging buffer and reads them back.
-pub(crate) async fn read_bytes(
-    device: &wgpu::Device,
-    queue: &wgpu::Queue,
-    src: &wgpu::Buffer,
-    bytes: u64,
-) -> Result<Vec<u8>, GpuError> {
-    let mut parts = read_many(device, queue, &[(src, bytes)]).await?;
-    Ok(parts.pop().unwrap_or_default())
-}
-
 /// Reads several buffers back through ONE staging buffer and one mapping: `(buffer, bytes)`
-/// each; returns each one's bytes (`bytes` of them, rounded up to 4). One trip to the device
-/// instead of one per buffer (in the browser, each mapping is a turn of the event loop).
+/// each; returns each one's 32-bit words (`bytes` of them, rounded up to 4), copied once out
+/// of the mapping. One trip to the device instead of one per buffer (in the browser, each
+/// mapping is a turn of the event loop).
 pub(crate) async fn read_many(
     device: &wgpu::Device,
     queue: &wgpu::Queue,
     parts: &[(&wgpu::Buffer, u64)],
-) -> Result<Vec<Vec<u8>>, GpuError> {
+) -> Result<Vec<Vec<u32>>, GpuError> {
     let sizes: Vec<u64> = parts
         .iter()
         .map(|(_, b)| (*b).max(4).next_multiple_of(4))
@@ -324,7 +314,12 @@ pub(crate) async fn read_many(
         let view = staging.get_mapped_range(0..total);
         let mut at = 0usize;
         for &n in &sizes {
-            out.push(view[at..at + n as usize].to_vec());
+            let bytes = &view[at..at + n as usize];
+            // Mapped ranges are aligned (wgpu maps at 8-byte offsets; parts are whole words).
+            out.push(match bytemuck::try_cast_slice::<u8, u32>(bytes) {
+                Ok(words) => words.to_vec(),
+                Err(_) => bytemuck::pod_collect_to_vec(bytes),
+            });
             at += n as usize;
         }
     }
@@ -333,9 +328,10 @@ pub(crate) async fn read_many(
     Ok(out)
 }
 
-/// `len` values of type `T` from the start of `bytes` (a part of [`read_many`]'s answer).
-pub(crate) fn cast_vec<T: bytemuck::Pod>(bytes: &[u8], len: usize) -> Vec<T> {
-    bytemuck::pod_collect_to_vec(&bytes[..len * size_of::<T>()])
+/// The first `len` words of a [`read_many`] part as `f32` (reusing its allocation).
+pub(crate) fn f32s(mut words: Vec<u32>, len: usize) -> Vec<f32> {
+    words.truncate(len);
+    words.into_iter().map(f32::from_bits).collect()
 }
 
 /// Reads `len` values of type `T` from the start of `src`.
@@ -346,8 +342,10 @@ pub(crate) async fn read<T: bytemuck::Pod>(
     len: usize,
 ) -> Result<Vec<T>, GpuError> {
     let size = (len * size_of::<T>()) as u64;
-    let bytes = read_bytes(device, queue, src, size).await?;
-    Ok(bytemuck::pod_collect_to_vec(&bytes[..len * size_of::<T>()]))
+    let mut parts = read_many(device, queue, &[(src, size)]).await?;
+    let words = parts.pop().unwrap_or_default();
+    let bytes: &[u8] = bytemuck::cast_slice(&words);
+    Ok(bytemuck::pod_collect_to_vec(&bytes[..size as usize]))
 }
 
 /// Runs a future to completion on native targets (the work it waits for is already

@@ -366,9 +366,13 @@ impl ValuePipelines {
                     ],
                 )
                 .await?;
-                let counts = util::cast_vec::<u32>(&parts[0], COUNT_SLOT + 1);
+                let mut parts = parts.into_iter();
+                let counts = parts.next().unwrap_or_default();
+                let path = parts.next().unwrap_or_default();
+                if counts.len() <= COUNT_SLOT || path.len() < room {
+                    return Err(GpuError::Map("a read-back came back short".into()));
+                }
                 let expanded = counts[COUNT_SLOT] as usize;
-                let path = util::cast_vec::<u32>(&parts[1], room);
                 (counts, Some((expanded, path)))
             } else {
                 (util::read(device, queue, &counters, batch).await?, None)
