@@ -97,6 +97,13 @@ impl GpuBackend {
         })
     }
 
+    /// At most `passes` value-iteration passes per submission (see
+    /// [`ValuePipelines::limit_batch`]): for a renderer sharing the device.
+    pub fn with_pass_batch(mut self, passes: usize) -> Self {
+        self.value.limit_batch(passes);
+        self
+    }
+
     /// Keep the cost maps composed from now on (for [`GpuBackend::take_composed`]); off by
     /// default, so that a caller that never takes them holds no device memory for them.
     pub fn keep_composed(&self, on: bool) {

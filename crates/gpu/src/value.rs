@@ -107,6 +107,8 @@ pub struct ValuePipelines {
     descend: wgpu::ComputePipeline,
     /// Room for the path the GPU descends (`MAX_PATH`; smaller in tests).
     max_path: usize,
+    /// Most passes in one submission (even, 2..=MAX_BATCH).
+    batch_cap: usize,
     /// Each `relax` pipeline's group 1 for each counter slot of a batch (parity = slot % 2),
     /// made once.
     pass_groups: [Vec<wgpu::BindGroup>; 2],
@@ -176,9 +178,18 @@ impl ValuePipelines {
             count,
             descend: tuned("value descend", "descend", &[]),
             max_path: MAX_PATH,
+            batch_cap: MAX_BATCH,
             pass_groups,
             count_group,
         }
+    }
+
+    /// Submits at most `passes` block passes at a time (rounded up to even, 2 to 64; 64 by
+    /// default), reading the counts back between submissions. A renderer sharing the
+    /// device uses a small cap, so that no single submission of the plan holds the GPU for
+    /// long and frames are drawn between them; the result is the same.
+    pub fn limit_batch(&mut self, passes: usize) {
+        self.batch_cap = passes.clamp(2, MAX_BATCH).next_multiple_of(2);
     }
 
     /// Lets the GPU descend paths of at most `voxels` voxels (at least 1); a longer one is
@@ -323,7 +334,7 @@ impl ValuePipelines {
         let mut done = 0u32;
         let mut batch = (2 * bx.max(by).max(bz) as usize + 4)
             .next_multiple_of(2)
-            .min(MAX_BATCH);
+            .min(self.batch_cap);
         loop {
             let mut enc =
                 device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
@@ -388,7 +399,7 @@ impl ValuePipelines {
             if done >= limit {
                 return Err(GpuError::NotConverged { passes: done });
             }
-            batch = MAX_BATCH;
+            batch = self.batch_cap;
         }
     }
 

@@ -76,7 +76,13 @@ fn pipes() -> &'static Pipes {
             cost: CostPipelines::new(d),
             cost_tiled: CostPipelines::with_gaussian(d, GaussianKernel::Tiled),
             value: ValuePipelines::new(d),
-            value_one_round: ValuePipelines::with_local_iters(d, 1),
+            value_one_round: {
+                // One round a pass, two passes a submission: the slowest way to the same
+                // fixed point.
+                let mut v = ValuePipelines::with_local_iters(d, 1);
+                v.limit_batch(2);
+                v
+            },
             mppi: MppiPipelines::new(d),
         }
     })

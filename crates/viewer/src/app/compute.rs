@@ -24,6 +24,13 @@ use bevy::render::error_handler::{RenderError, RenderErrorHandler, RenderErrorPo
 use bevy::render::renderer::{RenderAdapterInfo, RenderDevice, RenderQueue};
 
 use super::BridgeRes;
+
+/// Value-iteration passes per GPU submission while the viewer plans. On the H200 a pass at
+/// 100^3 took about 0.16 ms of device time (3.81 ms for 24; `docs/bench`), so 8 take about
+/// 1.3 ms there and about 13 ms on a GPU ten times slower: a frame fits between two
+/// submissions. Fewer would cost more read-back round trips per plan.
+#[cfg(feature = "gpu")]
+const FRAME_PASSES: usize = 8;
 use crate::bridge::TierInfo;
 
 /// Set by the render error handler when the GPU device is lost (read by [`Compute`]).
@@ -179,6 +186,9 @@ fn decide_tier(
     {
         match valuescape_gpu::GpuBackend::new(device.wgpu_device(), &queue) {
             Ok(g) => {
+                // Plans share the GPU with the frames: a few passes per submission, so
+                // frames are drawn between them (see `FRAME_PASSES`).
+                let g = g.with_pass_batch(FRAME_PASSES);
                 // Trusted only once it agrees with the CPU (see `GpuBackend::self_test`);
                 // planning waits for the verdict.
                 let g = Arc::new(g);
