@@ -1,5 +1,11 @@
-//! The cost-to-go over the voxel graph by value iteration on the GPU: the counterpart of
-//! `valuescape_core::plan::field_value`.
+//! The cost-to-go over the voxel graph by value iteration on the GPU, and the path down it:
+//! the counterpart of `valuescape_core::plan::field_value`.
+//!
+//! `shaders/value.wgsl` relaxes 8x8x8 blocks in workgroup memory, one pass at a time, and
+//! runs a block only where it or a neighbour block changed in the pass before; a pass in
+//! which no block changed proves the fixed point (the same values as the CPU's Dijkstra).
+//! The host submits passes in batches and reads back one counter per pass; a plan adds the
+//! descent down `V` to each batch and reads back the path with the counters, never `V`.
 
 use bytemuck::{Pod, Zeroable};
 use valuescape_core::grid::{Grid, Voxel};
