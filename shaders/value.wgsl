@@ -21,8 +21,9 @@
 //            concurrent blocks read valid upper bounds (chaotic relaxation converges to the
 //            same fixed point);
 //   count    the voxels with finite V (the planner's `expanded`);
-//   descend  one invocation follows V downhill from the start, as field_value::descend does
-//            (same neighbour order, same strict comparisons), writing the path.
+//   descend  one workgroup follows V downhill from the start, as field_value::descend does
+//            (same neighbour order and comparisons; a driver may fuse the sums into FMAs, so
+//            near-ties can break differently by an ulp), writing the path.
 //
 // Most of a pass's work is at the front: a block far from it reads 27 flags and returns.
 // The host compiles these kernels without wgpu's zeroing of workgroup memory: each writes the

@@ -17,7 +17,7 @@ use crate::{
 /// The fewest storage buffers one of the kernels binds (`compose.wgsl`'s `prepare`).
 const STORAGE_BUFFERS_NEEDED: u32 = 5;
 /// Workgroup memory the tiled kernels use: WebGPU's default limit (the Gaussian's line tile
-/// takes 15,360 bytes, the value iteration's block with its halo 12,008).
+/// takes 15,360 bytes, the value iteration's block with its halo 8,008).
 const WORKGROUP_STORAGE_NEEDED: u32 = 16_384;
 
 /// Cost composition, the value planner (cost-to-go by block passes, the path descended on
@@ -36,7 +36,7 @@ pub struct GpuBackend {
     composed: std::sync::Mutex<Vec<ComposedMap>>,
     keep: std::sync::atomic::AtomicBool,
     /// The maps of the last compose and a fingerprint of the host copy it returned, for
-    /// `plan_composed` (which takes them).
+    /// `plan_composed` (which takes them; `plan` and the next compose drop them).
     last: std::sync::Mutex<Option<(GpuCostMaps, Vec<u32>)>>,
 }
 
@@ -105,7 +105,9 @@ impl GpuBackend {
     }
 
     /// Keep the cost maps composed from now on (for [`GpuBackend::take_composed`]); off by
-    /// default, so that a caller that never takes them holds no device memory for them.
+    /// default, so that a caller that never takes them does not accumulate them. (Apart
+    /// from this, the last compose's maps stay on the device for `plan_composed` until it
+    /// or `plan` runs, or the next compose: one set at most.)
     pub fn keep_composed(&self, on: bool) {
         self.keep.store(on, std::sync::atomic::Ordering::Relaxed);
         if !on {
@@ -217,6 +219,8 @@ impl GpuBackend {
 
     async fn compose_async(&self, input: &CostInput<'_>) -> Result<CostMaps, GpuError> {
         let grid = input.affordance.grid;
+        // The previous maps go before the new ones are made (one set on the device at most).
+        self.last.lock().unwrap_or_else(|e| e.into_inner()).take();
         let collision = movable_cleared_collision(&grid, input.collision, input.movable);
         let (d, q) = (&self.device, &self.queue);
         let maps = self.cost.compose_cost(
@@ -287,6 +291,8 @@ impl GpuBackend {
         problem: &Problem<'_>,
         planner: PlannerKind,
     ) -> Result<PathPlan, GpuError> {
+        // A plan on the problem's own copies: the last compose's maps are not wanted.
+        self.last.lock().unwrap_or_else(|e| e.into_inner()).take();
         let (d, q) = (&self.device, &self.queue);
         match planner {
             PlannerKind::Value => self.value.plan_async(d, q, problem).await,

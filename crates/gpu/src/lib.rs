@@ -93,6 +93,8 @@ pub enum GpuError {
     Map(String),
     /// Waiting for the device failed.
     Poll(String),
+    /// An input the kernels cannot take (what and where).
+    BadInput(String),
     /// Value iteration did not reach its fixed point within the pass budget.
     NotConverged {
         /// Block passes run.
@@ -118,6 +120,7 @@ impl std::fmt::Display for GpuError {
             GpuError::TooLarge(why) => write!(f, "too large for the GPU kernels: {why}"),
             GpuError::Map(why) => write!(f, "reading a GPU buffer back failed: {why}"),
             GpuError::Poll(why) => write!(f, "waiting for the GPU failed: {why}"),
+            GpuError::BadInput(why) => write!(f, "bad input for the GPU: {why}"),
             GpuError::NotConverged { passes } => {
                 write!(f, "value iteration did not converge in {passes} block passes")
             }

@@ -238,6 +238,8 @@ pub(crate) fn wait(device: &wgpu::Device) -> Result<(), GpuError> {
 /// Allocating host-visible memory for every read-back was the slow part of reading maps
 /// back (the driver pins fresh pages each time); a kept buffer is mapped again at once.
 const STAGING_KEPT: usize = 4;
+/// Most bytes of staging buffers kept (the maps of a 256^3 plan are 193 MiB).
+const STAGING_KEPT_BYTES: u64 = 256 << 20;
 
 thread_local! {
     static STAGING: std::cell::RefCell<Vec<(wgpu::Device, wgpu::Buffer)>> =
@@ -272,12 +274,19 @@ fn take_staging(device: &wgpu::Device, bytes: u64) -> wgpu::Buffer {
     })
 }
 
-/// Keeps an unmapped staging buffer for the next read-back (dropping the oldest kept one
-/// when there are too many).
+/// Keeps an unmapped staging buffer for the next read-back: only for the device last used
+/// (other devices' buffers are dropped, so the pool keeps no other device alive), at most
+/// [`STAGING_KEPT`] buffers and [`STAGING_KEPT_BYTES`] in all (the oldest go first).
 fn keep_staging(device: &wgpu::Device, buffer: wgpu::Buffer) {
+    if buffer.size() > STAGING_KEPT_BYTES {
+        return;
+    }
     STAGING.with_borrow_mut(|pool| {
+        pool.retain(|(d, _)| d == device);
         pool.push((device.clone(), buffer));
-        if pool.len() > STAGING_KEPT {
+        while pool.len() > STAGING_KEPT
+            || pool.iter().map(|(_, b)| b.size()).sum::<u64>() > STAGING_KEPT_BYTES
+        {
             pool.remove(0);
         }
     });

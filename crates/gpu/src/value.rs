@@ -3,7 +3,8 @@
 //!
 //! `shaders/value.wgsl` relaxes 8x8x8 blocks in workgroup memory, one pass at a time, and
 //! runs a block only where it or a neighbour block changed in the pass before; a pass in
-//! which no block changed proves the fixed point (the same values as the CPU's Dijkstra).
+//! which no block changed proves the fixed point (the CPU Dijkstra's values, up to f32
+//! rounding: a driver may fuse the sums into FMAs).
 //! The host submits passes in batches and reads back one counter per pass; a plan adds the
 //! descent down `V` to each batch and reads back the path with the counters, never `V`.
 
@@ -77,6 +78,15 @@ impl GpuProblem {
         util::check_len("the cost map", n, p.cost.len())?;
         util::check_len("the target mask", n, p.target.len())?;
         util::check_len("the blocked mask", n, p.blocked.len())?;
+        // The kernels keep the blocked flag in the cost's sign bit: costs must be finite and
+        // not negative (-0.0 is stored as +0.0).
+        if let Some(i) = p.cost.iter().position(|c| !(c.is_finite() && *c >= 0.0)) {
+            return Err(GpuError::BadInput(format!(
+                "cost[{i}] is {}: the GPU planners take finite, non-negative costs",
+                p.cost[i]
+            )));
+        }
+        let cost: Vec<f32> = p.cost.iter().map(|c| c.abs()).collect();
         let flags: Vec<u32> = p
             .target
             .iter()
@@ -85,7 +95,7 @@ impl GpuProblem {
             .collect();
         Ok(GpuProblem {
             grid: p.grid,
-            cost: storage_init(device, "cost", p.cost),
+            cost: storage_init(device, "cost", &cost),
             flags: storage_init(device, "flags", &flags),
             start: p.start,
             planar: p.planar,
@@ -267,7 +277,8 @@ impl ValuePipelines {
     /// each batch, and the first pass that changed nothing ends it. The first batch is about
     /// twice the blocks along the longest axis (a pass carries values across at least one
     /// block, and a converged pass costs little: every block reads 27 flags and returns),
-    /// later ones `MAX_BATCH`. Leaves `V` on the GPU (f32 bits).
+    /// later ones the batch cap (`MAX_BATCH` unless [`ValuePipelines::limit_batch`] lowered
+    /// it). Leaves `V` on the GPU (f32 bits).
     ///
     /// With `descend`, every batch ends with `count_finite` and `descend`, read back with
     /// the counts in the same mapping: a plan that converges in the first batch (the usual

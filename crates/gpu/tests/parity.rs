@@ -571,3 +571,43 @@ fn mppi_plan_matches_cpu() {
         assert!(worst <= 1e-2, "{size:?}: points differ by {worst}");
     }
 }
+
+/// The kernels keep the blocked flag in the cost's sign bit: a negative or non-finite cost
+/// is refused with the index, and -0.0 plans like +0.0.
+#[test]
+fn negative_costs_are_refused_and_minus_zero_is_zero() {
+    let c = ctx();
+    let sc = random_scene([16, 16, 16], 3);
+    let m = cpu_maps(&sc, Movable::Gripper(sc.start));
+    let bl = m.blocked(sc.grid.index(sc.start));
+    let mut cost = m.cost.data.clone();
+    let problem = |cost: &[f32]| -> Result<valuescape_core::plan::PathPlan, String> {
+        let prob = Problem {
+            grid: sc.grid,
+            cost,
+            target: &m.target,
+            target_distance: &m.target_distance,
+            blocked: &bl,
+            lower_bound: m.lower_bound,
+            start: sc.start,
+            planar: false,
+        };
+        pipes()
+            .value
+            .plan(&c.device, &c.queue, &prob)
+            .map_err(|e| e.to_string())
+    };
+    let want = problem(&cost).unwrap_or_else(|e| panic!("{e}"));
+    let zeros: Vec<usize> = (0..cost.len()).filter(|&i| cost[i] == 0.0).collect();
+    assert!(!zeros.is_empty());
+    for &i in &zeros {
+        cost[i] = -0.0;
+    }
+    let got = problem(&cost).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(got.search_path, want.search_path);
+    cost[7] = -0.25;
+    let e = problem(&cost).err().unwrap_or_default();
+    assert!(e.contains("cost[7]") && e.contains("non-negative"), "{e}");
+    cost[7] = f32::NAN;
+    assert!(problem(&cost).is_err());
+}
