@@ -143,6 +143,29 @@ mod native {
         })
     }
 
+    /// Device time per label, each label's `reps` values (at least one run), of `f`'s
+    /// passes on `timer`.
+    fn device_times(
+        timer: &mut GpuTimer,
+        reps: usize,
+        dev: &wgpu::Device,
+        q: &wgpu::Queue,
+        mut f: impl FnMut(&mut GpuTimer) -> Result<(), GpuError>,
+    ) -> Result<Vec<(&'static str, Vec<f64>)>, GpuError> {
+        let mut out: Vec<(&'static str, Vec<f64>)> = Vec::new();
+        for _ in 0..reps.max(1) {
+            timer.reset();
+            f(timer)?;
+            for (label, v) in timer.read(dev, q)? {
+                match out.iter_mut().find(|(l, _)| *l == label) {
+                    Some((_, xs)) => xs.push(v),
+                    None => out.push((label, vec![v])),
+                }
+            }
+        }
+        Ok(out)
+    }
+
     fn ms(t: Instant) -> f64 {
         t.elapsed().as_secs_f64() * 1e3
     }
@@ -208,11 +231,9 @@ mod native {
                 util::wait(dev)?;
                 Ok(m)
             })?;
-            let mut stage_ms: Vec<(&'static str, Vec<f64>)> = Vec::new();
-            if let Some(t) = timer.as_mut() {
-                for _ in 0..opt.reps.max(1) {
-                    t.reset();
-                    costp.compose_cost_timed(
+            let compose_timed = |costp: &CostPipelines, t: &mut GpuTimer| {
+                costp
+                    .compose_cost_timed(
                         dev,
                         q,
                         &g,
@@ -220,36 +241,20 @@ mod native {
                         &sc.avoidance.data,
                         &coll,
                         Some(t),
-                    )?;
-                    for (label, v) in t.read(dev, q)? {
-                        match stage_ms.iter_mut().find(|(l, _)| *l == label) {
-                            Some((_, xs)) => xs.push(v),
-                            None => stage_ms.push((label, vec![v])),
-                        }
-                    }
-                }
-            }
+                    )
+                    .map(|_| ())
+            };
+            let mut stage_ms = Vec::new();
             // The same stages with the tiled Gaussian kernel, for comparison.
             let mut tiled_gauss = Vec::new();
             if let Some(t) = timer.as_mut() {
-                for _ in 0..opt.reps.max(1) {
-                    t.reset();
-                    costp_tiled.compose_cost_timed(
-                        dev,
-                        q,
-                        &g,
-                        &sc.affordance.data,
-                        &sc.avoidance.data,
-                        &coll,
-                        Some(t),
-                    )?;
-                    tiled_gauss.extend(
-                        t.read(dev, q)?
-                            .into_iter()
-                            .filter(|(l, _)| *l == "gaussian")
-                            .map(|(_, v)| v),
-                    );
-                }
+                stage_ms = device_times(t, opt.reps, dev, q, |t| compose_timed(&costp, t))?;
+                tiled_gauss =
+                    device_times(t, opt.reps, dev, q, |t| compose_timed(&costp_tiled, t))?
+                        .into_iter()
+                        .filter(|(l, _)| *l == "gaussian")
+                        .flat_map(|(_, v)| v)
+                        .collect();
             }
             let (gpu_read, cm) = time(opt.reps, || maps.read_back(dev, q))?;
 
@@ -378,17 +383,11 @@ mod native {
             ));
             // Device time of the passes and of the descent, where timestamps exist.
             if let Some(vt) = value_timer.as_mut() {
-                let mut per_label: Vec<(&'static str, Vec<f64>)> = Vec::new();
-                for _ in 0..opt.reps.max(1) {
-                    vt.reset();
-                    valuep.plan_resident_timed(dev, q, &gp, &p, Some(vt))?;
-                    for (label, v) in vt.read(dev, q)? {
-                        match per_label.iter_mut().find(|(l, _)| *l == label) {
-                            Some((_, xs)) => xs.push(v),
-                            None => per_label.push((label, vec![v])),
-                        }
-                    }
-                }
+                let per_label = device_times(vt, opt.reps, dev, q, |t| {
+                    valuep
+                        .plan_resident_timed(dev, q, &gp, &p, Some(t))
+                        .map(|_| ())
+                })?;
                 for (label, xs) in per_label {
                     let note = if label == "descent" {
                         "count of finite V, then the walk down V (one workgroup)"

@@ -22,18 +22,7 @@ pub(crate) fn pipeline(
     source: &str,
     entry: &str,
 ) -> wgpu::ComputePipeline {
-    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some(label),
-        source: wgpu::ShaderSource::Wgsl(source.into()),
-    });
-    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-        label: Some(label),
-        layout: None,
-        module: &module,
-        entry_point: Some(entry),
-        compilation_options: wgpu::PipelineCompilationOptions::default(),
-        cache: None,
-    })
+    pipeline_with(device, label, source, entry, Default::default())
 }
 
 /// [`pipeline`] with values for the shader's `override` constants, and without wgpu's
@@ -47,6 +36,25 @@ pub(crate) fn pipeline_tuned(
     entry: &str,
     constants: &[(&str, f64)],
 ) -> wgpu::ComputePipeline {
+    pipeline_with(
+        device,
+        label,
+        source,
+        entry,
+        wgpu::PipelineCompilationOptions {
+            constants,
+            zero_initialize_workgroup_memory: false,
+        },
+    )
+}
+
+fn pipeline_with(
+    device: &wgpu::Device,
+    label: &str,
+    source: &str,
+    entry: &str,
+    options: wgpu::PipelineCompilationOptions<'_>,
+) -> wgpu::ComputePipeline {
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some(label),
         source: wgpu::ShaderSource::Wgsl(source.into()),
@@ -56,10 +64,7 @@ pub(crate) fn pipeline_tuned(
         layout: None,
         module: &module,
         entry_point: Some(entry),
-        compilation_options: wgpu::PipelineCompilationOptions {
-            constants,
-            zero_initialize_workgroup_memory: false,
-        },
+        compilation_options: options,
         cache: None,
     })
 }
