@@ -78,6 +78,26 @@ impl CostMaps {
         }
         b
     }
+
+    /// The planning problem over these maps from `start`, with `blocked` (usually
+    /// [`CostMaps::blocked`] at the start's index).
+    pub fn problem<'a>(
+        &'a self,
+        blocked: &'a [bool],
+        start: Voxel,
+        planar: bool,
+    ) -> crate::plan::Problem<'a> {
+        crate::plan::Problem {
+            grid: self.cost.grid,
+            cost: &self.cost.data,
+            target: &self.target,
+            target_distance: &self.target_distance,
+            blocked,
+            lower_bound: self.lower_bound,
+            start,
+            planar,
+        }
+    }
 }
 
 /// Why a cost map could not be composed.

@@ -189,16 +189,7 @@ impl GpuBackend {
             ));
         }
         let blocked = want.blocked(grid.index(start));
-        let p = Problem {
-            grid,
-            cost: &want.cost.data,
-            target: &want.target,
-            target_distance: &want.target_distance,
-            blocked: &blocked,
-            lower_bound: want.lower_bound,
-            start,
-            planar: false,
-        };
+        let p = want.problem(&blocked, start, false);
         let cpu = value::plan(&p);
         let gpu = self
             .plan_async(&p, PlannerKind::Value)

@@ -87,7 +87,7 @@ mod native {
     use valuescape_core::field::Field;
     use valuescape_core::grid::{Grid, Voxel};
     use valuescape_core::plan::mppi::{self, RoundState};
-    use valuescape_core::plan::{Problem, field_value, value};
+    use valuescape_core::plan::{field_value, value};
     use valuescape_core::{edt, gaussian};
 
     use super::{BenchOptions, BenchRow, median};
@@ -333,16 +333,7 @@ mod native {
 
             // Cost-to-go over the whole grid, on the resident maps.
             let blocked = cm.blocked(g.index(sc.start));
-            let p = Problem {
-                grid: g,
-                cost: &cm.cost.data,
-                target: &cm.target,
-                target_distance: &cm.target_distance,
-                blocked: &blocked,
-                lower_bound: cm.lower_bound,
-                start: sc.start,
-                planar: false,
-            };
+            let p = cm.problem(&blocked, sc.start, false);
             let gp = valuep.problem_from_maps(dev, q, &maps, sc.start, false);
             let (gpu_v, v) = time(opt.reps, || valuep.cost_to_go(dev, q, &gp))?;
             let cpu_v = if cpu_on {
@@ -437,16 +428,7 @@ mod native {
                     let cm =
                         cost::compose(&input).map_err(|e| GpuError::TooLarge(e.to_string()))?;
                     let blocked = cm.blocked(g.index(sc.start));
-                    let p = Problem {
-                        grid: g,
-                        cost: &cm.cost.data,
-                        target: &cm.target,
-                        target_distance: &cm.target_distance,
-                        blocked: &blocked,
-                        lower_bound: cm.lower_bound,
-                        start: sc.start,
-                        planar: false,
-                    };
+                    let p = cm.problem(&blocked, sc.start, false);
                     Ok(value::plan(&p))
                 })?
                 .0

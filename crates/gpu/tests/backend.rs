@@ -145,16 +145,7 @@ fn planning_on_the_resident_maps_equals_planning_on_uploaded_ones() {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let blocked = cm.blocked(grid.index(start));
-        let p = Problem {
-            grid,
-            cost: &cm.cost.data,
-            target: &cm.target,
-            target_distance: &cm.target_distance,
-            blocked: &blocked,
-            lower_bound: cm.lower_bound,
-            start,
-            planar: false,
-        };
+        let p = cm.problem(&blocked, start, false);
         let resident = gpu
             .plan_composed(&p, planner)
             .unwrap_or_else(|e| panic!("{e}"));

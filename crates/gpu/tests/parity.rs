@@ -376,16 +376,7 @@ fn long_path_falls_back_to_host_descent() {
     let sc = random_scene([24, 24, 24], 9);
     let m = cpu_maps(&sc, Movable::Gripper(sc.start));
     let bl = m.blocked(sc.grid.index(sc.start));
-    let prob = Problem {
-        grid: sc.grid,
-        cost: &m.cost.data,
-        target: &m.target,
-        target_distance: &m.target_distance,
-        blocked: &bl,
-        lower_bound: m.lower_bound,
-        start: sc.start,
-        planar: false,
-    };
+    let prob = m.problem(&bl, sc.start, false);
     let full = pipes()
         .value
         .plan(&c.device, &c.queue, &prob)
@@ -424,16 +415,7 @@ fn resident_problem_from_gpu_maps_equals_uploaded() {
         .read_back(&c.device, &c.queue)
         .unwrap_or_else(|e| panic!("{e}"));
     let bl = cm.blocked(sc.grid.index(sc.start));
-    let prob = Problem {
-        grid: sc.grid,
-        cost: &cm.cost.data,
-        target: &cm.target,
-        target_distance: &cm.target_distance,
-        blocked: &bl,
-        lower_bound: cm.lower_bound,
-        start: sc.start,
-        planar: false,
-    };
+    let prob = cm.problem(&bl, sc.start, false);
     let uploaded = GpuProblem::upload(&c.device, &prob).unwrap_or_else(|e| panic!("{e}"));
     let a = p
         .value
@@ -526,16 +508,7 @@ fn mppi_plan_matches_cpu() {
     let p = pipes();
     for (i, size) in [[24, 24, 24], [32, 32, 32]].into_iter().enumerate() {
         let (sc, m, bl) = mppi_problem(size, 41 + i as u64);
-        let prob = Problem {
-            grid: sc.grid,
-            cost: &m.cost.data,
-            target: &m.target,
-            target_distance: &m.target_distance,
-            blocked: &bl,
-            lower_bound: m.lower_bound,
-            start: sc.start,
-            planar: false,
-        };
+        let prob = m.problem(&bl, sc.start, false);
         let cfg = MppiConfig {
             rollouts: 512,
             ..MppiConfig::default()

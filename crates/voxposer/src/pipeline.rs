@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use valuescape_core::cost::{CostInput, Movable};
-use valuescape_core::plan::{self, PathPlan, Problem};
+use valuescape_core::plan::{self, PathPlan};
 use valuescape_core::scene::{Entity, Primitive};
 use valuescape_core::{Field, Grid, Voxel};
 use valuescape_lang::{Limits, Value};
@@ -352,16 +352,7 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
     let t2 = Instant::now();
     let s = g.index(start);
     let blocked = cm.blocked(s);
-    let problem = Problem {
-        grid: g,
-        cost: &cm.cost.data,
-        target: &cm.target,
-        target_distance: &cm.target_distance,
-        blocked: &blocked,
-        lower_bound: cm.lower_bound,
-        start,
-        planar: spec.planar,
-    };
+    let problem = cm.problem(&blocked, start, spec.planar);
     // The problem is the composed maps' own (blocked mask by `CostMaps::blocked`).
     let path = backend
         .plan_composed(&problem, planner)
