@@ -218,16 +218,12 @@ mod native {
             let movable = Movable::Gripper(sc.start);
             let coll = crate::movable_cleared_collision(&g, &sc.collision, movable);
 
+            let compose =
+                || costp.compose_cost(dev, q, &g, &sc.affordance.data, &sc.avoidance.data, &coll);
+
             // Compose: wall clock around submit + wait, then device time per stage.
             let (gpu_compose, maps) = time(opt.reps, || {
-                let m = costp.compose_cost(
-                    dev,
-                    q,
-                    &g,
-                    &sc.affordance.data,
-                    &sc.avoidance.data,
-                    &coll,
-                )?;
+                let m = compose()?;
                 util::wait(dev)?;
                 Ok(m)
             })?;
@@ -412,14 +408,7 @@ mod native {
             // The whole compose + plan cycle from host maps to a path on the host, without
             // reading the maps back (the map programs that make the maps are not included).
             let (gpu_cycle, _) = time(opt.reps, || {
-                let m = costp.compose_cost(
-                    dev,
-                    q,
-                    &g,
-                    &sc.affordance.data,
-                    &sc.avoidance.data,
-                    &coll,
-                )?;
+                let m = compose()?;
                 let gp = valuep.problem_from_maps(dev, q, &m, sc.start, false);
                 valuep.plan_resident(dev, q, &gp, &p)
             })?;

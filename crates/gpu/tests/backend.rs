@@ -133,17 +133,14 @@ fn planning_on_the_resident_maps_equals_planning_on_uploaded_ones() {
         }
     }
     let start = [3, 9, 5];
+    let input = CostInput {
+        affordance: &affordance,
+        avoidance: &avoidance,
+        collision: &[],
+        movable: Movable::Gripper(start),
+    };
     for planner in [PlannerKind::Value, PlannerKind::Mppi] {
-        let cm = Backend::compose(
-            &gpu,
-            &CostInput {
-                affordance: &affordance,
-                avoidance: &avoidance,
-                collision: &[],
-                movable: Movable::Gripper(start),
-            },
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let cm = Backend::compose(&gpu, &input).unwrap_or_else(|e| panic!("{e}"));
         let blocked = cm.blocked(grid.index(start));
         let p = cm.problem(&blocked, start, false);
         let resident = gpu
@@ -162,16 +159,7 @@ fn planning_on_the_resident_maps_equals_planning_on_uploaded_ones() {
             blocked: &walled,
             ..p
         };
-        Backend::compose(
-            &gpu,
-            &CostInput {
-                affordance: &affordance,
-                avoidance: &avoidance,
-                collision: &[],
-                movable: Movable::Gripper(start),
-            },
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        Backend::compose(&gpu, &input).unwrap_or_else(|e| panic!("{e}"));
         let got = gpu
             .plan_composed(&other, planner)
             .unwrap_or_else(|e| panic!("{e}"));
