@@ -79,7 +79,7 @@ struct ComposeParams {
 pub struct CostPipelines {
     edt: wgpu::ComputePipeline,
     gauss: wgpu::ComputePipeline,
-    gauss_tiled: bool,
+    gauss_kernel: GaussianKernel,
     minmax: wgpu::ComputePipeline,
     seed: wgpu::ComputePipeline,
     scatter: wgpu::ComputePipeline,
@@ -198,7 +198,7 @@ impl CostPipelines {
         Self {
             edt: pipeline(device, "edt", shaders::EDT, "line_pass"),
             gauss: util::pipeline_tuned(device, "gaussian", shaders::GAUSSIAN, entry, &[]),
-            gauss_tiled: kernel == GaussianKernel::Tiled,
+            gauss_kernel: kernel,
             minmax: pipeline(device, "minmax", shaders::REDUCE, "minmax"),
             seed: pipeline(device, "seed", shaders::COMPOSE, "seed"),
             scatter: pipeline(device, "scatter", shaders::COMPOSE, "scatter"),
@@ -252,14 +252,17 @@ impl CostPipelines {
         for ((len, stride, lines, inner, inner_stride, outer_stride), (src, dst)) in
             axes.into_iter().zip(chain)
         {
-            // As many lines as fit a tile, but no fewer than GAUSS_TILES tiles (small grids
-            // would leave most of a large GPU idle).
-            let per = if self.gauss_tiled {
-                (GAUSS_TILE / (len + 1))
-                    .min(lines / GAUSS_TILES)
-                    .clamp(1, lines)
-            } else {
-                1
+            // Tiled: as many lines as fit a tile, but no fewer than GAUSS_TILES tiles (small
+            // grids would leave most of a large GPU idle), one workgroup each. Direct: one
+            // invocation per voxel.
+            let (per, invocations) = match self.gauss_kernel {
+                GaussianKernel::Tiled => {
+                    let per = (GAUSS_TILE / (len + 1))
+                        .min(lines / GAUSS_TILES)
+                        .clamp(1, lines);
+                    (per, lines.div_ceil(per) as usize * 256)
+                }
+                GaussianKernel::Direct => (1, (lines * len) as usize),
             };
             let u = uniform(
                 device,
@@ -279,11 +282,6 @@ impl CostPipelines {
                 &self.gauss,
                 &[(0, &u), (1, src), (2, dst), (3, weights)],
             );
-            let invocations = if self.gauss_tiled {
-                lines.div_ceil(per) as usize * 256
-            } else {
-                (lines * len) as usize
-            };
             dispatch(pass, &self.gauss, &bg, groups(invocations, 256));
         }
     }

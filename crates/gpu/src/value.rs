@@ -162,31 +162,37 @@ impl ValuePipelines {
             )
         });
         let count = tuned("value count", "count_finite", &[]);
-        let pass_group = |pipeline: &wgpu::ComputePipeline, parity: usize, slot: usize| {
-            let u = uniform(
-                device,
-                &PassParams {
-                    parity: parity as u32,
-                    slot: slot as u32,
-                    _pad: [0; 2],
-                },
-            );
+        // One uniform per counter slot of a batch (and the count's slot), shared by the
+        // pipelines' group-1 bind groups. Batches hold an even number of passes, so a
+        // slot's parity is the pass's.
+        let slot_params: Vec<wgpu::Buffer> = (0..=COUNT_SLOT)
+            .map(|slot| {
+                uniform(
+                    device,
+                    &PassParams {
+                        parity: (slot % 2) as u32,
+                        slot: slot as u32,
+                        _pad: [0; 2],
+                    },
+                )
+            })
+            .collect();
+        let pass_group = |pipeline: &wgpu::ComputePipeline, slot: usize| {
             device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("value pass"),
                 layout: &pipeline.get_bind_group_layout(1),
                 entries: &[wgpu::BindGroupEntry {
                     binding: 0,
-                    resource: u.as_entire_binding(),
+                    resource: slot_params[slot].as_entire_binding(),
                 }],
             })
         };
-        // Batches hold an even number of passes, so a slot's parity is the pass's.
         let pass_groups = [0, 1].map(|k| {
             (0..MAX_BATCH)
-                .map(|slot| pass_group(&relax[k], slot % 2, slot))
+                .map(|slot| pass_group(&relax[k], slot))
                 .collect()
         });
-        let count_group = pass_group(&count, 0, COUNT_SLOT);
+        let count_group = pass_group(&count, COUNT_SLOT);
         Self {
             init: pipeline(device, "value init", shaders::VALUE, "init"),
             flags: pipeline(device, "value flags", shaders::VALUE, "flags_from_maps"),
