@@ -16,6 +16,13 @@
 //            place until nothing changes there (at most LOCAL_ITERS rounds), writes the
 //            lowered values back and counts itself changed. PLANAR is a pipeline constant,
 //            so the neighbour loops have constant bounds.
+//            Passes sweep: a pass takes the blocks in lexicographic order (x slowest), each
+//            axis forwards or backwards by the pass number (the 8 orders of fast sweeping, in
+//            turn), and the workgroup ids are laid out in that order. A GPU starts
+//            workgroups roughly in id order, so a block that starts after its upstream
+//            neighbours finished loads their new values in the same pass: values cross more
+//            than one block per pass where the grid holds more blocks than run at once.
+//            Nothing depends on that order for correctness.
 //            A pass in which no block changed proves the fixed point. Values only decrease and
 //            are f32 bits (non-negative, so their order is the u32 order) in atomics, so
 //            concurrent blocks read valid upper bounds (chaotic relaxation converges to the
@@ -49,13 +56,20 @@ struct Params {
     nblocks: u32,
 }
 
-// Per pass of a batch: which half of block_changed it writes (it reads the other), and which
-// counter it increments.
+// Per pass of a batch: its place in the batch, which is also the counter it increments.
 struct Pass {
-    parity: u32,
     slot: u32,
     _pad0: u32,
     _pad1: u32,
+    _pad2: u32,
+}
+
+// Per batch: the passes run before it (pass numbers start at 1).
+struct Batch {
+    done: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 const INF_BITS: u32 = 0x7f800000u;
@@ -79,7 +93,9 @@ override LOCAL_ITERS: u32 = 16u;
 @group(0) @binding(5) var<storage, read> obstacle: array<f32>;
 @group(0) @binding(6) var<storage, read> d2: array<u32>;
 @group(0) @binding(7) var<storage, read_write> flags_out: array<u32>;
+// Per block, two halves: whether it changed in an even pass, in an odd one.
 @group(0) @binding(8) var<storage, read_write> block_changed: array<u32>;
+@group(0) @binding(9) var<uniform> batch: Batch;
 // Group 1 holds only the pass parameters: one bind group per slot, made once.
 @group(1) @binding(0) var<uniform> pass_info: Pass;
 @group(0) @binding(10) var<storage, read_write> path: array<u32>;
@@ -173,13 +189,21 @@ fn relax_one(h: u32, y_free: bool) -> bool {
     return false;
 }
 
-// One pass over the blocks (dispatched as bx x by x bz workgroups of 256: each invocation owns
-// two voxels of its 8x8x8 block, x and x + 4).
+// One pass over the blocks (dispatched as bz x by x bx workgroups of 256, so that the
+// workgroup id's x, fastest in dispatch order, is the block's z: each invocation owns two
+// voxels of its 8x8x8 block, x and x + 4).
 @compute @workgroup_size(256)
-fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let cur = batch.done + pass_info.slot + 1u;
+    // This pass's sweep: bit k reverses axis k.
+    let sweep = cur % 8u;
+    let last = vec3<u32>(prm.bx, prm.by, prm.bz) - vec3<u32>(1u);
+    let fwd = vec3<u32>(wg.z, wg.y, wg.x);
+    let wid = select(fwd, last - fwd, vec3<bool>((sweep & 1u) != 0u, (sweep & 2u) != 0u, (sweep & 4u) != 0u));
     let blk = (wid.x * prm.by + wid.y) * prm.bz + wid.z;
-    let cur = pass_info.parity;
-    let prev = 1u - cur;
+    // This pass writes the half of block_changed of its parity and reads the other.
+    let half = cur % 2u;
+    let prev = 1u - half;
 
     // Run only when this block or a neighbour block changed in the previous pass.
     if lid == 0u {
@@ -202,7 +226,7 @@ fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
     }
     if workgroupUniformLoad(&wg_flag) == 0u {
         if lid == 0u {
-            block_changed[cur * prm.nblocks + blk] = 0u;
+            block_changed[half * prm.nblocks + blk] = 0u;
         }
         return;
     }
@@ -280,7 +304,7 @@ fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
     workgroupBarrier();
     if lid == 0u {
         let changed = atomicLoad(&wg_any) | unsettled;
-        block_changed[cur * prm.nblocks + blk] = changed;
+        block_changed[half * prm.nblocks + blk] = changed;
         if changed != 0u {
             atomicAdd(&counters[pass_info.slot], 1u);
         }

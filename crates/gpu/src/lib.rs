@@ -9,8 +9,9 @@
 //!   single stages on their own ([`CostPipelines::squared_distance`],
 //!   [`CostPipelines::gaussian`], [`CostPipelines::normalize`]).
 //! - [`ValuePipelines`]: the cost-to-go over the voxel graph by block-tiled value iteration
-//!   (8x8x8 blocks relaxed in workgroup memory, only where a neighbour block changed), and
-//!   the path down it, descended on the GPU so that only the path is read back.
+//!   (8x8x8 blocks relaxed in workgroup memory, only where a neighbour block changed, the
+//!   passes in the 8 sweep orders in turn), and the path down it, descended on the GPU so
+//!   that only the path is read back.
 //! - [`MppiPipelines`]: MPPI with thousands of rollouts in parallel and the softmax-weighted
 //!   update on the GPU, with the same deterministic noise as `valuescape_core::plan::mppi`.
 //! - [`GpuBackend`]: all of it behind `valuescape-voxposer`'s `Backend` (blocking, native)

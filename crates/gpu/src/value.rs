@@ -4,7 +4,9 @@
 //! `shaders/value.wgsl` relaxes 8x8x8 blocks in workgroup memory, one pass at a time, and
 //! runs a block only where it or a neighbour block changed in the pass before; a pass in
 //! which no block changed proves the fixed point (the CPU Dijkstra's values, up to f32
-//! rounding: a driver may fuse the sums into FMAs).
+//! rounding: a driver may fuse the sums into FMAs). Passes take the blocks in the 8 sweep
+//! orders in turn, so that where blocks run one after another values cross more than one
+//! block per pass.
 //! The host submits passes in batches and reads back one counter per pass; a plan adds the
 //! descent down `V` to each batch and reads back the path with the counters, never `V`.
 
@@ -49,9 +51,8 @@ struct ValueParams {
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct PassParams {
-    parity: u32,
     slot: u32,
-    _pad: [u32; 2],
+    _pad: [u32; 3],
 }
 
 /// A planning problem resident on the GPU: the cost map and per-voxel flags (bit 0 target,
@@ -123,10 +124,9 @@ pub struct ValuePipelines {
     descend: wgpu::ComputePipeline,
     /// Room for the path the GPU descends (`MAX_PATH`; smaller in tests).
     max_path: usize,
-    /// Most passes in one submission (even, 2..=MAX_BATCH).
+    /// Most passes in one submission (1..=MAX_BATCH).
     batch_cap: usize,
-    /// Each `relax` pipeline's group 1 for each counter slot of a batch (parity = slot % 2),
-    /// made once.
+    /// Each `relax` pipeline's group 1 for each counter slot of a batch, made once.
     pass_groups: [Vec<wgpu::BindGroup>; 2],
     /// `count_finite`'s group 1 (slot `COUNT_SLOT`).
     count_group: wgpu::BindGroup,
@@ -163,16 +163,14 @@ impl ValuePipelines {
         });
         let count = tuned("value count", "count_finite", &[]);
         // One uniform per counter slot of a batch (and the count's slot), shared by the
-        // pipelines' group-1 bind groups. Batches hold an even number of passes, so a
-        // slot's parity is the pass's.
+        // pipelines' group-1 bind groups.
         let slot_params: Vec<wgpu::Buffer> = (0..=COUNT_SLOT)
             .map(|slot| {
                 uniform(
                     device,
                     &PassParams {
-                        parity: (slot % 2) as u32,
                         slot: slot as u32,
-                        _pad: [0; 2],
+                        _pad: [0; 3],
                     },
                 )
             })
@@ -206,12 +204,12 @@ impl ValuePipelines {
         }
     }
 
-    /// Submits at most `passes` block passes at a time (rounded up to even, 2 to 64; 64 by
-    /// default), reading the counts back between submissions. A renderer sharing the
-    /// device uses a small cap, so that no single submission of the plan holds the GPU for
-    /// long and frames are drawn between them; the result is the same.
+    /// Submits at most `passes` block passes at a time (1 to 64; 64 by default), reading the
+    /// counts back between submissions. A renderer sharing the device uses a small cap, so
+    /// that no single submission of the plan holds the GPU for long and frames are drawn
+    /// between them; the result is the same.
     pub fn limit_batch(&mut self, passes: usize) {
-        self.batch_cap = passes.clamp(2, MAX_BATCH).next_multiple_of(2);
+        self.batch_cap = passes.clamp(1, MAX_BATCH);
     }
 
     /// Lets the GPU descend paths of at most `voxels` voxels (at least 1); a longer one is
@@ -306,6 +304,13 @@ impl ValuePipelines {
         let value = storage(device, "value", n as u64 * 4);
         let counters = storage(device, "pass counters", (COUNT_SLOT as u64 + 1) * 4);
         let changed = storage(device, "block changed", 2 * nblocks as u64 * 4);
+        // The passes before the batch (written before each submission).
+        let batch_done = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("passes done"),
+            size: 16,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
         let room = self.max_path + 1;
         let path = storage(device, "path", room as u64 * 4);
         let params = uniform(device, &base);
@@ -320,6 +325,7 @@ impl ValuePipelines {
                 (3, &value),
                 (4, &counters),
                 (8, &changed),
+                (9, &batch_done),
             ],
         );
         let init_bg = bind(
@@ -355,10 +361,9 @@ impl ValuePipelines {
         // every block that could change at least once.
         let limit = n.max(2) as u32;
         let mut done = 0u32;
-        let mut batch = (2 * bx.max(by).max(bz) as usize + 4)
-            .next_multiple_of(2)
-            .min(self.batch_cap);
+        let mut batch = (2 * bx.max(by).max(bz) as usize + 4).min(self.batch_cap);
         loop {
+            queue.write_buffer(&batch_done, 0, bytemuck::bytes_of(&[done, 0, 0, 0]));
             let mut enc =
                 device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
             enc.clear_buffer(&counters, 0, None);
@@ -371,7 +376,8 @@ impl ValuePipelines {
                 pass.set_bind_group(0, &relax, &[]);
                 for pg in &self.pass_groups[planar][..batch] {
                     pass.set_bind_group(1, pg, &[]);
-                    pass.dispatch_workgroups(bx, by, bz);
+                    // Workgroup x (fastest in dispatch order) is the block's z.
+                    pass.dispatch_workgroups(bz, by, bx);
                 }
             }
             if descend {

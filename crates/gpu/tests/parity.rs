@@ -77,10 +77,10 @@ fn pipes() -> &'static Pipes {
             cost_tiled: CostPipelines::with_gaussian(d, GaussianKernel::Tiled),
             value: ValuePipelines::new(d),
             value_one_round: {
-                // One round a pass, two passes a submission: the slowest way to the same
-                // fixed point.
+                // One round a pass, one pass a submission: the slowest way to the same
+                // fixed point, through every batch boundary.
                 let mut v = ValuePipelines::with_local_iters(d, 1);
-                v.limit_batch(2);
+                v.limit_batch(1);
                 v
             },
             mppi: MppiPipelines::new(d),
