@@ -33,9 +33,9 @@ impl Plugin for PanelPlugin {
 }
 
 /// The panel's two typefaces, from egui's own: Ubuntu Light for text and Hack for programs,
-/// cut down by the build script to the Latin, Greek, punctuation, arrow and mathematical
-/// characters (egui's `default_fonts` would add two emoji fonts, 0.7 MB of the bundle the panel
-/// never shows, and the whole of both fonts, 0.67 MB more).
+/// cut down by the build script (`build.rs`) to the Latin, Greek, punctuation, symbol, arrow
+/// and mathematical characters: 0.19 MB of the bundle instead of 0.67 MB. (egui's
+/// `default_fonts` would also add two emoji fonts, 0.7 MB the panel never shows.)
 fn font_definitions() -> egui::FontDefinitions {
     use egui::{FontData, FontFamily};
     let mut fonts = egui::FontDefinitions::empty();
