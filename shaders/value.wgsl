@@ -73,6 +73,9 @@ struct Batch {
 }
 
 const INF_BITS: u32 = 0x7f800000u;
+// The counter every block that runs (loads its tile) increments: the work of a batch, in
+// blocks (value.rs's RUNS_SLOT).
+const RUNS_SLOT: u32 = 65u;
 const TARGET: u32 = 1u;
 const BLOCKED: u32 = 2u;
 const SQRT2: f32 = 1.41421356;
@@ -229,6 +232,9 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
             block_changed[half * prm.nblocks + blk] = 0u;
         }
         return;
+    }
+    if lid == 0u {
+        atomicAdd(&counters[RUNS_SLOT], 1u);
     }
 
     // Load the block and its halo; voxels outside the grid are +infinity and flagged.

@@ -344,8 +344,9 @@ mod native {
                 "wall",
                 cpu_v,
                 format!(
-                    "{} block passes; V(start) {vs:.3}; CPU: Dijkstra over the grid",
-                    v.passes
+                    "{} block passes, {} block runs; V(start) {vs:.3}; CPU: Dijkstra over \
+                     the grid",
+                    v.passes, v.block_runs
                 ),
             ));
             let (gpu_plan, gplan) = time(opt.reps, || valuep.plan_resident(dev, q, &gp, &p))?;

@@ -26,6 +26,10 @@ const BLOCK: usize = 8;
 const MAX_BATCH: usize = 64;
 /// The counter slot `count_finite` adds to.
 const COUNT_SLOT: usize = MAX_BATCH;
+/// The counter slot every block that runs adds 1 to (`value.wgsl`'s `RUNS_SLOT`).
+const RUNS_SLOT: usize = MAX_BATCH + 1;
+/// Counters per batch: one per pass, the count's and the runs'.
+const COUNTERS: usize = RUNS_SLOT + 1;
 /// In-block relaxation rounds per pass by default (`value.wgsl`'s `LOCAL_ITERS`).
 pub(crate) const LOCAL_ITERS: u32 = 16;
 /// Most voxels of a path the GPU descends; a longer one is descended on the host.
@@ -111,6 +115,9 @@ pub struct GpuValue {
     pub value: Vec<f32>,
     /// Block passes run (including the final one that proved the fixed point).
     pub passes: u32,
+    /// Blocks that ran (loaded their tile and relaxed it), summed over the passes: the
+    /// work, where `passes` is the latency.
+    pub block_runs: u64,
 }
 
 /// The compiled value-iteration kernels.
@@ -137,6 +144,8 @@ struct Run {
     value: wgpu::Buffer,
     /// Block passes run, including the one that changed nothing.
     passes: u32,
+    /// Blocks that ran, summed over the passes.
+    block_runs: u64,
     /// With the descent: the voxels with a finite `V`, and `path[]` as `descend` wrote it.
     descent: Option<(usize, Vec<u32>)>,
 }
@@ -302,7 +311,7 @@ impl ValuePipelines {
         let [bx, by, bz] = Self::blocks(&g).map(|b| b as u32);
         let nblocks = base.nblocks as usize;
         let value = storage(device, "value", n as u64 * 4);
-        let counters = storage(device, "pass counters", (COUNT_SLOT as u64 + 1) * 4);
+        let counters = storage(device, "pass counters", COUNTERS as u64 * 4);
         let changed = storage(device, "block changed", 2 * nblocks as u64 * 4);
         // The passes before the batch (written before each submission).
         let batch_done = device.create_buffer(&wgpu::BufferDescriptor {
@@ -361,6 +370,7 @@ impl ValuePipelines {
         // every block that could change at least once.
         let limit = n.max(2) as u32;
         let mut done = 0u32;
+        let mut block_runs = 0u64;
         let mut batch = (2 * bx.max(by).max(bz) as usize + 4).min(self.batch_cap);
         loop {
             queue.write_buffer(&batch_done, 0, bytemuck::bytes_of(&[done, 0, 0, 0]));
@@ -400,27 +410,29 @@ impl ValuePipelines {
                 let parts = util::read_many(
                     device,
                     queue,
-                    &[
-                        (&counters, (COUNT_SLOT as u64 + 1) * 4),
-                        (&path, room as u64 * 4),
-                    ],
+                    &[(&counters, COUNTERS as u64 * 4), (&path, room as u64 * 4)],
                 )
                 .await?;
                 let mut parts = parts.into_iter();
                 let counts = parts.next().unwrap_or_default();
                 let path = parts.next().unwrap_or_default();
-                if counts.len() <= COUNT_SLOT || path.len() < room {
+                if counts.len() < COUNTERS || path.len() < room {
                     return Err(GpuError::Map("a read-back came back short".into()));
                 }
                 let expanded = counts[COUNT_SLOT] as usize;
                 (counts, Some((expanded, path)))
             } else {
-                (util::read(device, queue, &counters, batch).await?, None)
+                (util::read(device, queue, &counters, COUNTERS).await?, None)
             };
+            if counts.len() < COUNTERS {
+                return Err(GpuError::Map("a read-back came back short".into()));
+            }
+            block_runs += u64::from(counts[RUNS_SLOT]);
             if let Some(first_clean) = counts[..batch].iter().position(|&c| c == 0) {
                 return Ok(Run {
                     value,
                     passes: done + first_clean as u32 + 1,
+                    block_runs,
                     descent,
                 });
             }
@@ -446,6 +458,7 @@ impl ValuePipelines {
         Ok(GpuValue {
             value: bits.into_iter().map(f32::from_bits).collect(),
             passes: run.passes,
+            block_runs: run.block_runs,
         })
     }
 

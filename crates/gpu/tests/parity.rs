@@ -316,6 +316,21 @@ fn cost_to_go_matches_cpu() {
                 .value
                 .cost_to_go(&c.device, &c.queue, &gp)
                 .unwrap_or_else(|e| panic!("{e}"));
+            // Every block runs in the first pass; none runs more than once a pass.
+            let nblocks = sc
+                .grid
+                .size
+                .iter()
+                .map(|s| s.div_ceil(8))
+                .product::<usize>() as u64;
+            for (v, what) in [(&got, "default"), (&one, "one round a pass")] {
+                assert!(
+                    (nblocks..=u64::from(v.passes) * nblocks).contains(&v.block_runs),
+                    "{size:?} planar {planar} ({what}): {} block runs in {} passes of {nblocks} blocks",
+                    v.block_runs,
+                    v.passes
+                );
+            }
             for (j, (w, g)) in want.iter().zip(&got.value).enumerate() {
                 assert_eq!(
                     w.is_finite(),
@@ -360,8 +375,9 @@ fn cost_to_go_matches_cpu() {
                 assert_eq!(plan.search_path, vec![sc.start]);
             }
             eprintln!(
-                "{size:?} planar {planar}: {} passes ({} with one round a pass)",
-                got.passes, one.passes
+                "{size:?} planar {planar}: {} passes, {} block runs ({} and {} with one round \
+                 a pass)",
+                got.passes, got.block_runs, one.passes, one.block_runs
             );
         }
     }
