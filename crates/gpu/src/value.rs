@@ -416,17 +416,14 @@ impl ValuePipelines {
                 let mut parts = parts.into_iter();
                 let counts = parts.next().unwrap_or_default();
                 let path = parts.next().unwrap_or_default();
-                if counts.len() < COUNTERS || path.len() < room {
-                    return Err(GpuError::Map("a read-back came back short".into()));
-                }
-                let expanded = counts[COUNT_SLOT] as usize;
-                (counts, Some((expanded, path)))
+                (counts, Some(path))
             } else {
                 (util::read(device, queue, &counters, COUNTERS).await?, None)
             };
-            if counts.len() < COUNTERS {
+            if counts.len() < COUNTERS || descent.as_ref().is_some_and(|p| p.len() < room) {
                 return Err(GpuError::Map("a read-back came back short".into()));
             }
+            let descent = descent.map(|path| (counts[COUNT_SLOT] as usize, path));
             block_runs += u64::from(counts[RUNS_SLOT]);
             if let Some(first_clean) = counts[..batch].iter().position(|&c| c == 0) {
                 return Ok(Run {
