@@ -176,7 +176,7 @@ fn body_for(
     }
     let raw = std::fs::read(path)?;
     let data = Arc::new(if enc == "br" {
-        compress_brotli(&raw, 5)
+        compress_brotli(&raw, 5).map_err(std::io::Error::other)?
     } else {
         compress_gzip(&raw, 6)
     });
