@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::{cargo, root, run, target_dir, tools};
+use crate::{cargo, root, run, shaders, target_dir, tools};
 
 /// Sizes of one bundle, bytes.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +55,10 @@ pub fn web_cargo(sub: &str, backend: &str) -> Command {
     c
 }
 
+/// Names what happens to cargo's output after the build, in the bundle's stamp: a bundle
+/// made by an older xtask is remade even when cargo's output did not change.
+const POST_PROCESS: &str = "bindgen+wgsl-comments";
+
 /// Builds every bundle (see [`BACKENDS`]); returns each one's sizes.
 pub fn build(dev: bool) -> Result<Vec<(&'static str, Sizes)>, String> {
     let mut out = Vec::new();
@@ -82,7 +86,7 @@ pub fn build_one(backend: &'static str, dev: bool) -> Result<Sizes, String> {
     let out = pkg_dir(backend);
     std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
     // Skip wasm-bindgen, wasm-opt and compression when cargo's output did not change.
-    let stamp = stamp_of(&wasm, &format!("{profile} {backend}"))?;
+    let stamp = stamp_of(&wasm, &format!("{profile} {backend} {POST_PROCESS}"))?;
     let stamp_path = out.join("build.stamp");
     if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str())
         && let Some(sizes) = read_sizes(&out.join("size.json"))
@@ -101,10 +105,34 @@ pub fn build_one(backend: &'static str, dev: bool) -> Result<Sizes, String> {
         .debug(false)
         .keep_debug(false)
         .remove_producers_section(true);
-    bg.web(true)
+    let mut generated = bg
+        .web(true)
         .map_err(|e| format!("wasm-bindgen: {e}"))?
-        .generate(&out)
+        .generate_output()
         .map_err(|e| format!("wasm-bindgen on {}: {e:#}", wasm.display()))?;
+    // The embedded WGSL's comments as spaces, as naga_oil's preprocessor sees them.
+    let sources = shaders::sources()?;
+    let module = generated.wasm_mut();
+    let ids: Vec<_> = module.data.iter().map(|d| d.id()).collect();
+    let mut segments: Vec<Vec<u8>> = ids
+        .iter()
+        .map(|id| std::mem::take(&mut module.data.get_mut(*id).value))
+        .collect();
+    let blanked = shaders::blank_comments(segments.iter_mut(), &sources);
+    for (id, data) in ids.into_iter().zip(segments) {
+        module.data.get_mut(id).value = data;
+    }
+    eprintln!(
+        "WGSL comments blanked: {} bytes in {} copies of {} of {} sources ({} bytes of WGSL)",
+        blanked.blanked,
+        blanked.copies,
+        blanked.files,
+        sources.len(),
+        blanked.bytes
+    );
+    generated
+        .emit(&out)
+        .map_err(|e| format!("writing wasm-bindgen's output to {}: {e:#}", out.display()))?;
     let bundle = out.join("valuescape_web_bg.wasm");
     let raw = size(&bundle)?;
     if !dev {
@@ -152,7 +180,8 @@ pub fn build_one(backend: &'static str, dev: bool) -> Result<Sizes, String> {
         gzip,
     };
     let report = format!(
-        "{{\n  \"backend\": \"{backend}\",\n  \"profile\": \"{profile}\",\n  \"wasm_raw\": {raw},\n  \"wasm_opt\": {opt},\n  \"wasm_brotli\": {brotli},\n  \"wasm_gzip\": {gzip}\n}}\n"
+        "{{\n  \"backend\": \"{backend}\",\n  \"profile\": \"{profile}\",\n  \"wasm_raw\": {raw},\n  \"wasm_opt\": {opt},\n  \"wasm_brotli\": {brotli},\n  \"wasm_gzip\": {gzip},\n  \"wgsl_comment_bytes_blanked\": {}\n}}\n",
+        blanked.blanked
     );
     write(&out.join("size.json"), report.as_bytes())?;
     write(&stamp_path, stamp.as_bytes())?;

@@ -14,6 +14,7 @@
 
 mod build;
 mod serve;
+mod shaders;
 mod tools;
 
 use std::path::{Path, PathBuf};
