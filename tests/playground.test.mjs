@@ -222,15 +222,34 @@ describe("playground", () => {
     assert.equal((await page.evaluate(() => window.valuescape.state())).instruction, typed);
   });
 
-  test("a hash that does not decode shows a message and falls back to the default", async () => {
+  test("a hash that does not decode shows a message, keeps the link and loses nothing typed", async () => {
+    const bad = "#v1.this-is-not-a-state";
     const other = await newPage();
-    await other.goto(BASE + "#v1.this-is-not-a-state", { waitUntil: "load" });
+    await other.goto(BASE + bad, { waitUntil: "load" });
     const notice = await waitEvent(other, ["notice"]);
     assert.match(notice.detail.message, /could not be read/);
     const ev = await waitEvent(other, ["plan", "error"]);
     assert.equal(ev.name, "plan", describePlanEvent(ev));
     const status = await other.evaluate(() => window.valuescape.status());
     assert.match(status.notice ?? "", /could not be read/);
+    // The address keeps the link as given (it can be corrected there).
+    assert.equal(await other.evaluate(() => location.hash), bad);
+    // Text typed into the box and not submitted survives a planner change...
+    const typed = "typed here, not submitted";
+    await other.evaluate((t) => window.valuescape.setDraft(t), typed);
+    const greedy = await planWith(other, { planner: "greedy" });
+    assert.equal(greedy.name, "plan", describePlanEvent(greedy));
+    assert.equal((await other.evaluate(() => window.valuescape.status())).draft, typed);
+    // ...and another unreadable link, which leaves the view as it was.
+    const before = await other.evaluate(() => JSON.stringify(window.valuescape.state()));
+    const notices = await count(other, ["notice"]);
+    await other.evaluate(() => {
+      location.hash = "#v1.still-not-a-state";
+    });
+    const again = await waitEvent(other, ["notice"], notices);
+    assert.match(again.detail.message, /could not be read.*unchanged/);
+    assert.equal(await other.evaluate(() => JSON.stringify(window.valuescape.state())), before);
+    assert.equal((await other.evaluate(() => window.valuescape.status())).draft, typed);
     await other.close();
   });
 

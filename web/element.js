@@ -53,7 +53,8 @@ export class ValuePlayground extends HTMLElement {
     status.setAttribute("role", "status");
     status.setAttribute("aria-live", "polite");
     status.style.cssText =
-      "position:absolute;right:8px;bottom:8px;max-width:60%;padding:4px 8px;" +
+      "position:absolute;right:8px;bottom:8px;max-width:60%;max-height:30%;overflow:hidden;" +
+      "padding:4px 8px;" +
       "font:13px system-ui,sans-serif;color:#eee;background:rgba(0,0,0,.55);border-radius:4px;" +
       "pointer-events:none;white-space:pre-wrap";
     status.textContent = "loading...";

@@ -154,15 +154,29 @@ fn tokenize(s: &str) -> Vec<Tok> {
     let mut i = 0;
     while i < chars.len() {
         let (b, c) = chars[i];
-        if c.is_ascii_digit()
-            || (c == '.' && chars.get(i + 1).is_some_and(|(_, d)| d.is_ascii_digit()))
-        {
-            let mut j = i;
+        let starts_number = |k: usize| {
+            chars.get(k).is_some_and(|(_, d)| d.is_ascii_digit())
+                || (chars.get(k).is_some_and(|(_, d)| *d == '.')
+                    && chars.get(k + 1).is_some_and(|(_, d)| d.is_ascii_digit()))
+        };
+        // A minus sign (or U+2212) before a number, not inside a word: the number is negative
+        // (which `compile` refuses, rather than dropping the sign).
+        let negative = matches!(c, '-' | '\u{2212}')
+            && starts_number(i + 1)
+            && !(i > 0 && chars[i - 1].1.is_alphanumeric());
+        if negative || starts_number(i) {
+            let mut j = if negative { i + 1 } else { i };
             while j < chars.len() && (chars[j].1.is_ascii_digit() || chars[j].1 == '.') {
                 j += 1;
             }
             let e = chars.get(j).map_or(s.len(), |x| x.0);
-            push(s[b..e].trim_end_matches('.').to_string(), (b, e));
+            let digits = s[b..e].trim_end_matches('.');
+            let text = if negative {
+                format!("-{}", &digits[c.len_utf8()..])
+            } else {
+                digits.to_string()
+            };
+            push(text, (b, e));
             i = j;
         } else if c.is_alphabetic() {
             let mut j = i;
@@ -1588,7 +1602,15 @@ impl<'w> Parser<'w> {
                 ),
             );
         }
-        let words: Vec<&str> = unknown.iter().map(|&i| self.word(i)).collect();
+        // Each word once, and at most a few (a long instruction repeats them).
+        let mut words: Vec<&str> = Vec::new();
+        for &i in &unknown {
+            if !words.contains(&self.word(i)) {
+                words.push(self.word(i));
+            }
+        }
+        let more = words.len().saturating_sub(MAX_WORDS_SHOWN);
+        words.truncate(MAX_WORDS_SHOWN);
         let mut hints: Vec<String> = Vec::new();
         for w in &words {
             let best = VERBS
@@ -1609,12 +1631,17 @@ impl<'w> Parser<'w> {
             .map(|(e, _)| e.name.clone())
             .collect();
         let mut msg = format!(
-            "could not place the words {} in {:?}",
+            "could not place the words {}{} in {:?}",
             words
                 .iter()
                 .map(|w| format!("{w:?}"))
                 .collect::<Vec<_>>()
                 .join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            },
             self.clause_text(start, end)
         );
         if !hints.is_empty() {
@@ -1631,13 +1658,24 @@ impl<'w> Parser<'w> {
         self.err_at(first..last + 1, msg)
     }
 
+    /// The clause's text for a message; a long one is cut to its first
+    /// [`MAX_QUOTE_CHARS`] characters and "...".
     fn clause_text(&self, start: usize, end: usize) -> String {
-        match (self.toks.get(start), self.toks.get(end.saturating_sub(1))) {
-            (Some(a), Some(b)) if b.span.1 >= a.span.0 => self.src[a.span.0..b.span.1].to_string(),
-            _ => String::new(),
+        let text = match (self.toks.get(start), self.toks.get(end.saturating_sub(1))) {
+            (Some(a), Some(b)) if b.span.1 >= a.span.0 => &self.src[a.span.0..b.span.1],
+            _ => "",
+        };
+        match text.char_indices().nth(MAX_QUOTE_CHARS) {
+            Some((cut, _)) => format!("{}...", &text[..cut]),
+            None => text.to_string(),
         }
     }
 }
+
+/// Unknown words an error lists at most.
+const MAX_WORDS_SHOWN: usize = 8;
+/// Characters of a clause an error quotes at most.
+const MAX_QUOTE_CHARS: usize = 120;
 
 fn singular(w: &str) -> String {
     query::singular(w).to_string()
@@ -1763,6 +1801,20 @@ pub fn compile(instruction: &str, world: &World) -> Result<Vec<StepSpec>, Compil
         });
     }
     let mut p = Parser::new(instruction, world);
+    if let Some(i) = p.toks.iter().position(|t| t.num.is_some_and(|n| n < 0.0)) {
+        let unit =
+            usize::from(p.toks.get(i + 1).is_some_and(|t| {
+                matches!(t.text.as_str(), "cm" | "m" | "mm" | "degrees" | "percent")
+            }));
+        return Err(p.err_at(
+            i..i + 1 + unit,
+            format!(
+                "the number {} is negative; give the direction in words instead (e.g. \
+                 \"5cm below\" rather than \"-5cm above\")",
+                p.toks[i].text
+            ),
+        ));
+    }
     let mut subs = Vec::new();
     for (a, b) in clauses(&p.toks) {
         // "the green one": a clause's "one" refers back by colour; handled by the resolver.

@@ -423,3 +423,66 @@ fn instructions_it_cannot_place_say_which_words_and_where() {
         e.message
     );
 }
+
+/// A minus sign is never dropped: a negative number is refused at its span (with the unit),
+/// while hyphens inside words and numbers without a sign still work.
+#[test]
+fn negative_numbers_are_refused_where_they_stand() {
+    let w = world("rubbish_in_bin");
+    for (text, span) in [
+        ("move to -5cm above the bin", (8, 12)),
+        ("move up by \u{2212}10 cm", (11, 19)),
+        ("move to -.5 m above the bin", (8, 13)),
+    ] {
+        let e = RuleCompiler
+            .compile(text, &w)
+            .err()
+            .unwrap_or_else(|| panic!("{text} should fail"));
+        assert!(e.message.contains("negative"), "{text}: {}", e.message);
+        assert_eq!(e.span, Some(span), "{text}: {}", e.message);
+    }
+    // The same instructions without the sign compile, and so does a hyphenated word.
+    for text in [
+        "move to 5cm above the bin",
+        "move up by 10 cm",
+        "move up by 10 cm while avoiding the bin",
+    ] {
+        assert!(RuleCompiler.compile(text, &w).is_ok(), "{text}");
+    }
+    let hyphen = RuleCompiler.compile("move to 5cm above the bin-5", &w);
+    assert!(
+        hyphen
+            .as_ref()
+            .err()
+            .is_none_or(|e| !e.message.contains("negative")),
+        "a hyphen inside a word is not a sign: {hyphen:?}"
+    );
+}
+
+/// A long instruction's error names each unknown word once, a few at most, and quotes the
+/// clause cut short, so the message stays readable; the span still covers the words.
+#[test]
+fn errors_on_long_instructions_stay_short() {
+    let w = world("rubbish_in_bin");
+    let text = format!("move to 10cm above the bin {}", "very ".repeat(390));
+    let e = RuleCompiler
+        .compile(&text, &w)
+        .err()
+        .unwrap_or_else(|| panic!("should fail"));
+    assert_eq!(e.message.matches("\"very\"").count(), 1, "{}", e.message);
+    assert!(
+        e.message.len() < 1500,
+        "{} bytes: {}",
+        e.message.len(),
+        e.message
+    );
+    assert!(e.message.contains("..."), "{}", e.message);
+    let many =
+        "move to 10cm above the bin alpha bravo charlie delta echo foxtrot golf hotel india juliet";
+    let e = RuleCompiler
+        .compile(many, &w)
+        .err()
+        .unwrap_or_else(|| panic!("should fail"));
+    assert!(e.message.contains("and 2 more"), "{}", e.message);
+    assert_eq!(e.span.map(|s| s.1), Some(many.len()), "{}", e.message);
+}

@@ -128,8 +128,8 @@ impl Playground {
         Ok(())
     }
 
-    /// Applies a URL hash (`#v1....`); one that does not decode shows a message and falls
-    /// back to the default state.
+    /// Applies a URL hash (`#v1....`); one that does not decode shows a message and changes
+    /// nothing (the view stays as it was).
     #[wasm_bindgen(js_name = setHash)]
     pub fn set_hash(&self, hash: &str) {
         self.bridge.send(Command::SetHash(hash.to_string()));

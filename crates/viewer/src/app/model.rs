@@ -79,6 +79,9 @@ pub struct Model {
     pub gpu_maps: Vec<valuescape_gpu::ComposedMap>,
     /// Draw maps as the CPU mesh even where a GPU buffer could be drawn (a test hook).
     pub mesh_only: bool,
+    /// The state shown after a link that could not be read: while it is unchanged, the
+    /// address keeps that link as given (so it can be corrected) instead of this state's.
+    pub unread_link: Option<ViewState>,
 }
 
 /// The outcome of a plan.
@@ -104,6 +107,7 @@ impl Model {
     /// otherwise only the view is refreshed.
     pub fn apply_state(&mut self, new: ViewState) {
         let replan = self.scene.is_none() || self.state.plan_inputs_differ(&new);
+        let shown_before = self.shown_instruction();
         let scene_changed = self.scene.is_none()
             || self.state.scene != new.scene
             || self.state.positions != new.positions;
@@ -115,8 +119,14 @@ impl Model {
             self.rebuild_scene();
         }
         if replan {
-            self.instruction_buf = self.shown_instruction();
-            self.draft_dirty = false;
+            // The box follows the instruction, but text typed into it and not submitted
+            // stays while the instruction itself is unchanged (a planner or grid change, a
+            // moved object).
+            let shown = self.shown_instruction();
+            if !self.draft_dirty || shown != shown_before {
+                self.instruction_buf = shown;
+                self.draft_dirty = false;
+            }
             self.request_plan();
         }
         self.map_gen += 1;
@@ -163,14 +173,16 @@ impl Model {
             self.state.scene = scene.name.clone();
         }
         let mut bad = Vec::new();
+        let mut applied = Vec::new();
         for (obj, pos) in &self.state.positions {
             let Some(cur) = scene.object(obj).map(|o| o.position) else {
                 bad.push(format!("no object {obj:?}"));
                 continue;
             };
             let delta = [0, 1, 2].map(|a| pos[a] - cur[a]);
-            if let Err(e) = scene.move_object(obj, delta) {
-                bad.push(e.to_string());
+            match scene.move_object(obj, delta) {
+                Ok(()) => applied.push(obj.clone()),
+                Err(e) => bad.push(e.to_string()),
             }
         }
         if !bad.is_empty() {
@@ -178,14 +190,8 @@ impl Model {
                 "some moved objects were not applied: {}",
                 bad.join("; ")
             ));
-            let keep: Vec<String> = self
-                .state
-                .positions
-                .keys()
-                .filter(|k| scene.object(k).is_some())
-                .cloned()
-                .collect();
-            self.state.positions.retain(|k, _| keep.contains(k));
+            // The state (and the link) keeps only the moves the scene shows.
+            self.state.positions.retain(|k, _| applied.contains(k));
         }
         self.scene = Some(scene);
         self.scene_gen += 1;
@@ -493,15 +499,20 @@ fn init_model(mut model: ResMut<Model>, hash: Res<InitialHash>, bridge: Res<Brid
     apply_hash(&mut model, &hash.0, &bridge.0);
 }
 
-/// Applies a URL hash; a bad one shows why and falls back to the default state.
+/// Applies a URL hash. A bad one shows why and changes nothing: the view stays as it was (the
+/// default state when the page opens with it), and the address keeps the link as given.
 fn apply_hash(model: &mut Model, hash: &str, bridge: &crate::Bridge) {
     match ViewState::from_hash(hash) {
         Ok(s) => model.apply_state(s.unwrap_or_default()),
         Err(e) => {
-            let msg =
-                format!("This link's state could not be read ({e}); showing the default instead.");
+            let msg = if model.scene.is_some() {
+                format!("This link's state could not be read ({e}); the view is unchanged.")
+            } else {
+                model.apply_state(ViewState::default());
+                format!("This link's state could not be read ({e}); showing the default instead.")
+            };
+            model.unread_link = Some(model.state.clone());
             bridge.emit(Outgoing::Notice(msg.clone()));
-            model.apply_state(ViewState::default());
             model.notice = Some(msg);
         }
     }
@@ -626,7 +637,9 @@ fn publish_state(model: Res<Model>, mut p: ResMut<Published>, bridge: Res<Bridge
     }
     if p.state.as_ref() != Some(&model.state) {
         bridge.0.publish_state(&model.state);
-        bridge.0.emit(Outgoing::State(model.state.to_hash()));
+        if model.unread_link.as_ref() != Some(&model.state) {
+            bridge.0.emit(Outgoing::State(model.state.to_hash()));
+        }
         p.state = Some(model.state.clone());
     }
 }

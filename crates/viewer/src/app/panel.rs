@@ -246,6 +246,7 @@ fn contents(
         let mut p = model.state.planner;
         ui.radio_value(&mut p, PlannerKind::Value, "value");
         ui.radio_value(&mut p, PlannerKind::Greedy, "greedy");
+        ui.radio_value(&mut p, PlannerKind::Mppi, "MPPI");
         if p != model.state.planner {
             model.state.planner = p;
             model.request_plan();
