@@ -2,7 +2,6 @@
 //! `valuescape_core::plan::mppi` (same noise, same scores, same update).
 
 use bytemuck::{Pod, Zeroable};
-use valuescape_core::plan::STEP_COST;
 use valuescape_core::plan::mppi::{self, MppiConfig, RoundState};
 #[cfg(not(target_arch = "wasm32"))]
 use valuescape_core::plan::{PathPlan, Problem};
@@ -100,7 +99,7 @@ impl MppiPipelines {
             smoothing: cfg.noise_smoothing,
             gain: mppi::innovation_gain(cfg.noise_smoothing),
             max_step: cfg.max_step,
-            step_cost: STEP_COST,
+            step_cost: cfg.length_weight,
             collision_w: cfg.collision_weight,
             smooth_w: cfg.smooth_weight,
             terminal_w: cfg.terminal_weight,
