@@ -9,6 +9,9 @@
 //! (weights `exp(-(S_k - min S) / temperature)`). Then the first `execute_steps` of the
 //! nominal are executed, `U` is shifted (warm start) and the next round plans from there
 //! (receding horizon), until a target is within [`REACH_TOLERANCE`] or `max_rounds` pass.
+//! Each round starts from [`descent_controls`] (the cost followed downhill from the current
+//! position) unless the warm-started nominal scores better without noise; this host-side
+//! choice is shared by the CPU and GPU optimisers.
 //!
 //! **Noise.** Sample `(seed, round, iteration, rollout, step, axis)` hashes with PCG into two
 //! 32-bit words, whose four 16-bit halves are summed (Irwin-Hall, n = 4) and centred and
