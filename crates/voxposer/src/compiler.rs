@@ -1815,6 +1815,29 @@ pub fn compile(instruction: &str, world: &World) -> Result<Vec<StepSpec>, Compil
             ),
         ));
     }
+    // A distance longer than the workspace's diagonal names no point in it (the programs
+    // would clamp it to the boundary and report the target reached).
+    let g = &world.grid;
+    let diagonal_cm = 100.0
+        * (0..3)
+            .map(|a| (g.max[a] - g.min[a]).powi(2))
+            .sum::<f64>()
+            .sqrt();
+    if let Some((i, cm)) = (0..p.toks.len()).find_map(|i| {
+        p.distance(i)
+            .map(|(cm, _)| (i, cm))
+            .filter(|x| x.1 > diagonal_cm)
+    }) {
+        return Err(p.err_at(
+            i..i + 2,
+            format!(
+                "{}cm is farther than anywhere in the workspace ({}cm corner to corner); \
+                 give a smaller distance",
+                fmt_num(cm),
+                fmt_num(diagonal_cm.floor())
+            ),
+        ));
+    }
     let mut subs = Vec::new();
     for (a, b) in clauses(&p.toks) {
         // "the green one": a clause's "one" refers back by colour; handled by the resolver.

@@ -486,3 +486,26 @@ fn errors_on_long_instructions_stay_short() {
     assert!(e.message.contains("and 2 more"), "{}", e.message);
     assert_eq!(e.span.map(|s| s.1), Some(many.len()), "{}", e.message);
 }
+
+/// A distance longer than the workspace's diagonal is refused at its span instead of being
+/// clamped to the boundary (where the plan would report the target reached).
+#[test]
+fn distances_beyond_the_workspace_are_refused() {
+    let w = world("rubbish_in_bin");
+    for (text, span) in [
+        ("move to 1000cm above the bin", (8, 14)),
+        ("move up by 10 m", (11, 15)),
+    ] {
+        let e = RuleCompiler
+            .compile(text, &w)
+            .err()
+            .unwrap_or_else(|| panic!("{text} should fail"));
+        assert!(e.message.contains("workspace"), "{text}: {}", e.message);
+        assert_eq!(e.span, Some(span), "{text}: {}", e.message);
+    }
+    assert!(
+        RuleCompiler
+            .compile("move to 30cm above the bin", &w)
+            .is_ok()
+    );
+}
