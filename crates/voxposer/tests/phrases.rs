@@ -424,23 +424,32 @@ fn instructions_it_cannot_place_say_which_words_and_where() {
     );
 }
 
+/// Each instruction fails to compile, with `needle` in the message and the error at `span`.
+fn assert_refused(w: &World, cases: &[(&str, (usize, usize))], needle: &str) {
+    for &(text, span) in cases {
+        let e = RuleCompiler
+            .compile(text, w)
+            .err()
+            .unwrap_or_else(|| panic!("{text} should fail"));
+        assert!(e.message.contains(needle), "{text}: {}", e.message);
+        assert_eq!(e.span, Some(span), "{text}: {}", e.message);
+    }
+}
+
 /// A minus sign is never dropped: a negative number is refused at its span (with the unit),
 /// while hyphens inside words and numbers without a sign still work.
 #[test]
 fn negative_numbers_are_refused_where_they_stand() {
     let w = world("rubbish_in_bin");
-    for (text, span) in [
-        ("move to -5cm above the bin", (8, 12)),
-        ("move up by \u{2212}10 cm", (11, 19)),
-        ("move to -.5 m above the bin", (8, 13)),
-    ] {
-        let e = RuleCompiler
-            .compile(text, &w)
-            .err()
-            .unwrap_or_else(|| panic!("{text} should fail"));
-        assert!(e.message.contains("negative"), "{text}: {}", e.message);
-        assert_eq!(e.span, Some(span), "{text}: {}", e.message);
-    }
+    assert_refused(
+        &w,
+        &[
+            ("move to -5cm above the bin", (8, 12)),
+            ("move up by \u{2212}10 cm", (11, 19)),
+            ("move to -.5 m above the bin", (8, 13)),
+        ],
+        "negative",
+    );
     // The same instructions without the sign compile, and so does a hyphenated word.
     for text in [
         "move to 5cm above the bin",
@@ -492,17 +501,14 @@ fn errors_on_long_instructions_stay_short() {
 #[test]
 fn distances_beyond_the_workspace_are_refused() {
     let w = world("rubbish_in_bin");
-    for (text, span) in [
-        ("move to 1000cm above the bin", (8, 14)),
-        ("move up by 10 m", (11, 15)),
-    ] {
-        let e = RuleCompiler
-            .compile(text, &w)
-            .err()
-            .unwrap_or_else(|| panic!("{text} should fail"));
-        assert!(e.message.contains("workspace"), "{text}: {}", e.message);
-        assert_eq!(e.span, Some(span), "{text}: {}", e.message);
-    }
+    assert_refused(
+        &w,
+        &[
+            ("move to 1000cm above the bin", (8, 14)),
+            ("move up by 10 m", (11, 15)),
+        ],
+        "workspace",
+    );
     assert!(
         RuleCompiler
             .compile("move to 30cm above the bin", &w)
