@@ -392,19 +392,15 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
     let start_distance = cm.target_distance[s];
     // The maps move into the result: nothing reads them after this (a copy was about 40 MB
     // of memory traffic per step at 100^3).
-    let kept = if keep_maps {
-        Some(StepMaps {
-            affordance: maps.affordance,
-            avoidance: maps.avoidance,
-            velocity: maps.velocity,
-            gripper: maps.gripper,
-            rotation: maps.rotation,
-            obstacle: cm.obstacle,
-            cost: cm.cost,
-        })
-    } else {
-        None
-    };
+    let kept = keep_maps.then_some(StepMaps {
+        affordance: maps.affordance,
+        avoidance: maps.avoidance,
+        velocity: maps.velocity,
+        gripper: maps.gripper,
+        rotation: maps.rotation,
+        obstacle: cm.obstacle,
+        cost: cm.cost,
+    });
     let result = StepResult {
         instruction: spec.instruction.clone(),
         movable: spec.movable.clone(),
