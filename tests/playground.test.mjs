@@ -253,6 +253,26 @@ describe("playground", () => {
     await other.close();
   });
 
+  test("a grid the CPU tier does not plan, or a step the plan lacks, is corrected and said", async () => {
+    const before = await page.evaluate(() => window.valuescape.state());
+    // 256^3 on the page's one thread held it for about ten seconds: planned at 128, and told.
+    const notices = await count(page, ["notice"]);
+    const ev = await planWith(page, { grid: 256 });
+    assert.equal(ev.name, "plan", describePlanEvent(ev));
+    assert.equal(ev.detail.grid, 128);
+    const capped = await waitEvent(page, ["notice"], notices);
+    assert.match(capped.detail.message, /Grid 256 .*128/);
+    assert.equal((await page.evaluate(() => window.valuescape.state())).grid, 128);
+    // A step the plan does not have: step 0 is shown, and the message says why.
+    const n2 = await count(page, ["notice"]);
+    await page.evaluate(() => window.valuescape.setState({ step: 1000 }));
+    const step = await waitEvent(page, ["notice"], n2);
+    assert.match(step.detail.message, /no step 1000/);
+    assert.equal((await page.evaluate(() => window.valuescape.state())).step, 0);
+    const back = await planWith(page, { grid: before.grid });
+    assert.equal(back.name, "plan", describePlanEvent(back));
+  });
+
   test("a bad instruction shows its error in the panel and the page keeps working", async () => {
     const ev = await planWith(page, { scene: presets[0].name, instruction: "xyzzy plugh frobnicate the quux" });
     assert.equal(ev.name, "error", "a nonsense instruction should not plan");

@@ -201,10 +201,12 @@ impl ViewState {
     pub fn from_json(text: &str) -> Result<ViewState, String> {
         let mut v: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("the state is not valid JSON: {e}"))?;
-        if let serde_json::Value::Object(m) = &mut v {
-            for k in REPORTED_FIELDS {
-                m.remove(k);
-            }
+        // Said the same way as `patched` says it (serde would say "invalid type: integer").
+        let serde_json::Value::Object(m) = &mut v else {
+            return Err("the state must be a JSON object".into());
+        };
+        for k in REPORTED_FIELDS {
+            m.remove(k);
         }
         let s: ViewState =
             serde_json::from_value(v).map_err(|e| format!("the state is not valid: {e}"))?;
@@ -244,6 +246,32 @@ impl ViewState {
         Self::from_json(&serde_json::Value::Object(cur).to_string())
     }
 
+    /// Resets a step that a plan of `steps` steps does not have to 0, and says so (the state
+    /// and the link then hold the step shown). `None` when the step is in range.
+    pub fn clamp_step(&mut self, steps: usize) -> Option<String> {
+        if self.step < steps {
+            return None;
+        }
+        let asked = std::mem::take(&mut self.step);
+        (asked != 0).then(|| {
+            let last = steps.saturating_sub(1);
+            format!("This plan has no step {asked} (its steps are 0 to {last}); showing step 0.")
+        })
+    }
+
+    /// Caps the grid at `limit` ([`CPU_BROWSER_MAX_GRID`] where the browser plans on the
+    /// CPU), and says so. `None` when it is within.
+    pub fn cap_grid(&mut self, limit: usize) -> Option<String> {
+        if self.grid <= limit {
+            return None;
+        }
+        let asked = std::mem::replace(&mut self.grid, limit);
+        Some(format!(
+            "Grid {asked} is planned on the GPU only; this browser plans on the CPU, on the \
+             page's thread, so the grid is {limit}."
+        ))
+    }
+
     /// Checks ranges that serde cannot.
     pub fn validate(&self) -> Result<(), String> {
         if !(valuescape_core::grid::MIN_SIZE..=valuescape_core::grid::MAX_SIZE).contains(&self.grid)
@@ -275,6 +303,11 @@ impl ViewState {
         Ok(())
     }
 }
+
+/// The largest grid planned on the CPU in the browser: planning runs on the page's one
+/// thread, where a 256^3 plan held the page for about ten seconds. The panel offers no more;
+/// a link or `setState` asking for more is planned at this size, and told so.
+pub const CPU_BROWSER_MAX_GRID: usize = 128;
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -442,9 +475,46 @@ mod tests {
             p, s,
             "re-stating the same scene and instruction keeps everything"
         );
-        assert!(s.patched("[1]").is_err());
+        for not_object in ["[1]", "3", "\"x\"", "null"] {
+            let e = s.patched(not_object).expect_err(not_object);
+            assert_eq!(e, "the state must be a JSON object", "patch {not_object}");
+            let e = ViewState::from_json(not_object).expect_err(not_object);
+            assert_eq!(e, "the state must be a JSON object", "replace {not_object}");
+            let h = format!("#v1.{}", base64url_encode(not_object.as_bytes()));
+            let e = ViewState::from_hash(&h).expect_err(not_object);
+            assert_eq!(e, "the state must be a JSON object", "hash {not_object}");
+        }
         assert!(s.patched(r#"{"grid":2}"#).is_err());
         assert!(s.patched(r#"{"bogus":2}"#).is_err());
+    }
+
+    #[test]
+    fn steps_past_the_plan_are_reset_and_said() {
+        let mut s = ViewState {
+            step: 7,
+            ..ViewState::default()
+        };
+        let msg = s.clamp_step(3).expect("said");
+        assert_eq!(s.step, 0);
+        assert!(msg.contains("no step 7") && msg.contains("0 to 2"), "{msg}");
+        s.step = 2;
+        assert_eq!((s.clamp_step(3), s.step), (None, 2));
+        // Step 0 of a plan without steps (a failed one) is nothing to say.
+        s.step = 0;
+        assert_eq!((s.clamp_step(0), s.step), (None, 0));
+    }
+
+    #[test]
+    fn grids_above_the_limit_are_capped_and_said() {
+        let mut s = ViewState {
+            grid: 256,
+            ..ViewState::default()
+        };
+        let msg = s.cap_grid(CPU_BROWSER_MAX_GRID).expect("capped");
+        assert_eq!(s.grid, CPU_BROWSER_MAX_GRID);
+        assert!(msg.contains("Grid 256") && msg.contains("128"), "{msg}");
+        s.grid = 100;
+        assert_eq!((s.cap_grid(CPU_BROWSER_MAX_GRID), s.grid), (None, 100));
     }
 
     #[test]

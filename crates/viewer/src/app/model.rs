@@ -11,7 +11,7 @@ use super::compute::Compute;
 
 use super::BridgeRes;
 use crate::bridge::{Command, Outgoing};
-use crate::state::{ProgramEdit, ShownMap, ViewState};
+use crate::state::{CPU_BROWSER_MAX_GRID, ProgramEdit, ShownMap, ViewState};
 
 /// The URL hash the app started with.
 #[derive(Resource, Clone, Debug, Default)]
@@ -118,6 +118,13 @@ impl Model {
         if scene_changed {
             self.rebuild_scene();
         }
+        if !replan && let Some(n) = self.result.as_ref().map(|r| r.steps.len()) {
+            // Only the view changed: a step the plan shown does not have is said at once
+            // (after a replan, the new plan's steps decide).
+            if let Some(msg) = self.state.clamp_step(n) {
+                self.notice = Some(msg);
+            }
+        }
         if replan {
             // The box follows the instruction, but text typed into it and not submitted
             // stays while the instruction itself is unchanged (a planner or grid change, a
@@ -130,6 +137,17 @@ impl Model {
             self.request_plan();
         }
         self.map_gen += 1;
+    }
+
+    /// On the CPU in the browser, caps the grid (see [`CPU_BROWSER_MAX_GRID`]).
+    fn cap_grid_for_cpu(&mut self, bridge: &crate::Bridge) {
+        if !cfg!(target_arch = "wasm32") {
+            return;
+        }
+        if let Some(msg) = self.state.cap_grid(CPU_BROWSER_MAX_GRID) {
+            bridge.emit(Outgoing::Notice(msg.clone()));
+            self.notice = Some(msg);
+        }
     }
 
     /// The instruction that will be planned: the state's, or the scene's first.
@@ -272,6 +290,11 @@ impl Model {
             self.start_gpu_job(req, compute);
             return;
         }
+        self.cap_grid_for_cpu(bridge);
+        let req = PlanRequest {
+            grid_size: self.state.grid,
+            ..req
+        };
         let t0 = now_ms();
         let out = plan(&req);
         self.last_call_ms = now_ms() - t0;
@@ -369,6 +392,11 @@ impl Model {
     /// plans the same request, the GPU was at fault and planning stays on the CPU from now on.
     fn poll_job(&mut self, bridge: &crate::Bridge, compute: &mut Compute) {
         if let Some(req) = self.cpu_rerun.take() {
+            self.cap_grid_for_cpu(bridge);
+            let req = PlanRequest {
+                grid_size: req.grid_size.min(self.state.grid),
+                ..req
+            };
             let t0 = now_ms();
             let out = plan(&req);
             self.last_call_ms = now_ms() - t0;
@@ -423,8 +451,9 @@ impl Model {
                         self.program_bufs.insert((i, *k), text.clone());
                     }
                 }
-                if self.state.step >= r.steps.len() {
-                    self.state.step = 0;
+                if let Some(msg) = self.state.clamp_step(r.steps.len()) {
+                    bridge.emit(Outgoing::Notice(msg.clone()));
+                    self.notice = Some(msg);
                 }
                 if !self.draft_dirty {
                     self.instruction_buf = r.instruction.clone();
@@ -518,6 +547,14 @@ fn apply_hash(model: &mut Model, hash: &str, bridge: &crate::Bridge) {
     }
 }
 
+/// Sends the model's notice as an event (after a state was applied, which clears it first:
+/// a notice then is that state's, e.g. a step the plan shown does not have).
+fn emit_notice(model: &Model, bridge: &crate::Bridge) {
+    if let Some(n) = &model.notice {
+        bridge.emit(Outgoing::Notice(n.clone()));
+    }
+}
+
 fn apply_commands(
     mut model: ResMut<Model>,
     bridge: Res<BridgeRes>,
@@ -530,6 +567,7 @@ fn apply_commands(
                 Ok(()) => {
                     model.notice = None;
                     model.apply_state(*s);
+                    emit_notice(&model, &bridge.0);
                 }
                 Err(e) => {
                     let msg = format!("state not applied: {e}");
@@ -541,6 +579,7 @@ fn apply_commands(
                 Ok(s) => {
                     model.notice = None;
                     model.apply_state(s);
+                    emit_notice(&model, &bridge.0);
                 }
                 Err(e) => {
                     let msg = format!("state not applied: {e}");
@@ -641,5 +680,79 @@ fn publish_state(model: Res<Model>, mut p: ResMut<Published>, bridge: Res<Bridge
             bridge.0.emit(Outgoing::State(model.state.to_hash()));
         }
         p.state = Some(model.state.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notices(bridge: &crate::Bridge) -> Vec<String> {
+        bridge
+            .take_events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Outgoing::Notice(m) => Some(m),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_step_the_plan_lacks_is_reset_and_said_whichever_way_it_came() {
+        let bridge = crate::Bridge::new();
+        let compute = Compute::default();
+        let mut m = Model::default();
+        // Through a replan (a link, or `setState` with plan inputs).
+        m.apply_state(ViewState {
+            grid: 32,
+            step: 7,
+            ..ViewState::default()
+        });
+        m.run_plan(&bridge, &compute);
+        let steps = m
+            .result
+            .as_ref()
+            .expect("the default preset plans")
+            .steps
+            .len();
+        assert!(steps < 7, "{steps} steps");
+        assert_eq!(m.state.step, 0);
+        let said = notices(&bridge);
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("no step 7"), "{}", said[0]);
+        assert_eq!(m.notice.as_deref(), Some(said[0].as_str()));
+
+        // Through a view-only change (`setState({step})`): no replan, the same message.
+        m.notice = None;
+        let mut s = m.state.clone();
+        s.step = 1000;
+        m.apply_state(s);
+        assert_eq!(m.status, PlanStatus::Idle, "a step alone does not replan");
+        assert_eq!(m.state.step, 0);
+        assert!(
+            m.notice
+                .as_deref()
+                .is_some_and(|n| n.contains("no step 1000")),
+            "{:?}",
+            m.notice
+        );
+
+        // A step the plan has is kept, silently.
+        m.notice = None;
+        let mut s = m.state.clone();
+        s.step = steps - 1;
+        m.apply_state(s);
+        assert_eq!((m.state.step, m.notice.as_deref()), (steps - 1, None));
+    }
+
+    #[test]
+    fn natively_the_cpu_plans_any_grid() {
+        let bridge = crate::Bridge::new();
+        let mut m = Model::default();
+        m.state.grid = 256;
+        m.cap_grid_for_cpu(&bridge);
+        assert_eq!(m.state.grid, 256);
+        assert!(notices(&bridge).is_empty());
     }
 }
