@@ -7,7 +7,8 @@
 //   state    x_{h+1} = clamp(x_h + v_h, 0, size - 1)
 //   score    per step: mean trilinear cost over `substeps` samples + STEP_COST * |step|;
 //            collisions (nearest voxel blocked after a free voxel was seen) * collision_w;
-//            smooth_w * |v_h - v_{h-1}|^2; terminal_w * cost(x_H)
+//            smooth_w * |v_h - v_{h-1}|^2; terminal_w * T(x_H), T the terminal field
+//            (the cost-to-go, capped where no target is reachable), trilinear like the cost
 // and writes the score and the applied perturbation v_h - U_h per step.
 
 struct Params {
@@ -47,6 +48,7 @@ const WG: u32 = 64u;
 @group(0) @binding(3) var<storage, read> nominal: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> deltas: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> scores: array<f32>;
+@group(0) @binding(6) var<storage, read> terminal: array<f32>;
 
 fn pcg_hash(x: u32) -> u32 {
     let state = x * 747796405u + 2891336453u;
@@ -69,8 +71,12 @@ fn standard_noise(key: u32) -> f32 {
     return (f32(sum) * (1.0 / 65536.0) - 2.0) * SQRT3;
 }
 
-fn at(i: u32, j: u32, k: u32) -> f32 {
-    return cost[(i * prm.ny + j) * prm.nz + k];
+fn at(i: u32, j: u32, k: u32, field: u32) -> f32 {
+    let idx = (i * prm.ny + j) * prm.nz + k;
+    if field == 0u {
+        return cost[idx];
+    }
+    return terminal[idx];
 }
 
 // a + (b - a) t, the CPU's operation order (WGSL's mix is a (1 - t) + b t).
@@ -78,16 +84,17 @@ fn lerp(a: f32, b: f32, t: f32) -> f32 {
     return a + (b - a) * t;
 }
 
-fn trilinear(q: vec3<f32>) -> f32 {
+// Trilinear interpolation of the cost (field 0) or the terminal field (1).
+fn trilinear(q: vec3<f32>, field: u32) -> f32 {
     let hi = vec3<f32>(f32(prm.nx - 1u), f32(prm.ny - 1u), f32(prm.nz - 1u));
     let x = clamp(q, vec3<f32>(0.0), hi);
     let f = max(min(floor(x), hi - 1.0), vec3<f32>(0.0));
     let i = vec3<u32>(f);
     let t = x - f;
-    let c00 = lerp(at(i.x, i.y, i.z), at(i.x, i.y, i.z + 1u), t.z);
-    let c01 = lerp(at(i.x, i.y + 1u, i.z), at(i.x, i.y + 1u, i.z + 1u), t.z);
-    let c10 = lerp(at(i.x + 1u, i.y, i.z), at(i.x + 1u, i.y, i.z + 1u), t.z);
-    let c11 = lerp(at(i.x + 1u, i.y + 1u, i.z), at(i.x + 1u, i.y + 1u, i.z + 1u), t.z);
+    let c00 = lerp(at(i.x, i.y, i.z, field), at(i.x, i.y, i.z + 1u, field), t.z);
+    let c01 = lerp(at(i.x, i.y + 1u, i.z, field), at(i.x, i.y + 1u, i.z + 1u, field), t.z);
+    let c10 = lerp(at(i.x + 1u, i.y, i.z, field), at(i.x + 1u, i.y, i.z + 1u, field), t.z);
+    let c11 = lerp(at(i.x + 1u, i.y + 1u, i.z, field), at(i.x + 1u, i.y + 1u, i.z + 1u, field), t.z);
     let c0 = lerp(c00, c01, t.y);
     let c1 = lerp(c10, c11, t.y);
     return lerp(c0, c1, t.x);
@@ -141,7 +148,7 @@ fn rollout(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
         for (var s: u32 = 1u; s <= m; s = s + 1u) {
             let t = f32(s) * inv_m;
             let q = x + seg * t;
-            acc = acc + trilinear(q);
+            acc = acc + trilinear(q, 0u);
             if blocked_at(q) {
                 if free_seen {
                     collisions = collisions + 1u;
@@ -158,5 +165,5 @@ fn rollout(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
         v_prev = v;
         x = xn;
     }
-    scores[k] = score + prm.terminal_w * trilinear(x) + prm.collision_w * f32(collisions);
+    scores[k] = score + prm.terminal_w * trilinear(x, 1u) + prm.collision_w * f32(collisions);
 }

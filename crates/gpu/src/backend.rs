@@ -268,11 +268,19 @@ impl GpuBackend {
         }
     }
 
+    /// MPPI on a resident problem: the cost-to-go by value iteration on the GPU, read back
+    /// once (the host's descent guesses follow it), capped into the terminal field and
+    /// uploaded for the rollouts.
     async fn mppi_on(&self, gp: &GpuProblem, problem: &Problem<'_>) -> Result<PathPlan, GpuError> {
         let (d, q) = (&self.device, &self.queue);
         let cfg = MppiConfig::default();
-        mppi::plan_with_async(problem, &cfg, async |st, u: &mut [[f32; 3]]| {
-            self.mppi.optimise_round_async(d, q, gp, &cfg, st, u).await
+        let v = self.value.cost_to_go_async(d, q, gp).await?;
+        let terminal = mppi::terminal_field(&v.value);
+        let tb = MppiPipelines::upload_terminal(d, gp, &terminal)?;
+        mppi::plan_with_async(problem, &cfg, &terminal, async |st, u: &mut [[f32; 3]]| {
+            self.mppi
+                .optimise_round_async(d, q, gp, &tb, &cfg, st, u)
+                .await
         })
         .await
     }

@@ -441,16 +441,19 @@ mod native {
                 start_free: true,
             };
             let gpm = GpuProblem::upload(dev, &p)?;
+            // Scored at the horizon by the cost-to-go measured above, as the planner does.
+            let terminal = mppi::terminal_field(&v.value);
+            let tb = MppiPipelines::upload_terminal(dev, &gpm, &terminal)?;
             let nominal = vec![[0f32; 3]; cfg.horizon as usize];
             let (gpu_m, _) = time(opt.reps, || {
                 let mut u = nominal.clone();
-                mppip.optimise_round(dev, q, &gpm, &cfg, &st, &mut u)?;
+                mppip.optimise_round(dev, q, &gpm, &tb, &cfg, &st, &mut u)?;
                 Ok(u)
             })?;
             let cpu_m = if cpu_on {
                 time(opt.reps, || {
                     let mut u = nominal.clone();
-                    mppi::optimise_round(&p, &cfg, &st, &mut u);
+                    mppi::optimise_round(&p, &cfg, &st, &terminal, &mut u);
                     Ok(u)
                 })?
                 .0

@@ -120,11 +120,23 @@ impl MppiPipelines {
         util::check_size(device, cfg.rollouts as u64 * cfg.horizon as u64 * 16)
     }
 
+    /// Uploads the terminal field (`mppi::terminal_field`, one value per voxel of `gp`).
+    pub fn upload_terminal(
+        device: &wgpu::Device,
+        gp: &GpuProblem,
+        terminal: &[f32],
+    ) -> Result<wgpu::Buffer, GpuError> {
+        util::check_len("the terminal field", gp.grid.len(), terminal.len())?;
+        Ok(storage_init(device, "mppi terminal", terminal))
+    }
+
     /// The rollout kernel's bindings: parameters, the problem, the nominal and the outputs.
+    #[allow(clippy::too_many_arguments)]
     fn rollout_bind_group(
         &self,
         device: &wgpu::Device,
         gp: &GpuProblem,
+        terminal: &wgpu::Buffer,
         params: &wgpu::Buffer,
         nominal: &wgpu::Buffer,
         deltas: &wgpu::Buffer,
@@ -140,18 +152,21 @@ impl MppiPipelines {
                 (3, nominal),
                 (4, deltas),
                 (5, scores),
+                (6, terminal),
             ],
         )
     }
 
     /// Runs one round's `iterations` (rollouts, then the update) on the GPU and returns the
-    /// improved nominal in `nominal`: the GPU form of `mppi::optimise_round`.
+    /// improved nominal in `nominal`: the GPU form of `mppi::optimise_round`. `terminal` is
+    /// from [`MppiPipelines::upload_terminal`].
     #[allow(clippy::too_many_arguments)]
     pub async fn optimise_round_async(
         &self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         gp: &GpuProblem,
+        terminal: &wgpu::Buffer,
         cfg: &MppiConfig,
         st: &RoundState,
         nominal: &mut [[f32; 3]],
@@ -182,7 +197,7 @@ impl MppiPipelines {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
             for it in 0..cfg.iterations {
                 let u = uniform(device, &Self::rollout_params(gp, cfg, st, it));
-                let bg = self.rollout_bind_group(device, gp, &u, &nom, &deltas, &scores);
+                let bg = self.rollout_bind_group(device, gp, terminal, &u, &nom, &deltas, &scores);
                 dispatch(&mut pass, &self.rollout, &bg, groups(k_n, 64));
                 dispatch(&mut pass, &self.update, &up_bg, (cfg.horizon, 3));
             }
@@ -203,6 +218,7 @@ impl MppiPipelines {
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         gp: &GpuProblem,
+        terminal: &wgpu::Buffer,
         cfg: &MppiConfig,
         st: &RoundState,
         iteration: u32,
@@ -214,7 +230,7 @@ impl MppiPipelines {
         let deltas = storage(device, "deltas", (k_n * h_n * 16) as u64);
         let scores = storage(device, "scores", (k_n * 4) as u64);
         let u = uniform(device, &Self::rollout_params(gp, cfg, st, iteration));
-        let bg = self.rollout_bind_group(device, gp, &u, &nom, &deltas, &scores);
+        let bg = self.rollout_bind_group(device, gp, terminal, &u, &nom, &deltas, &scores);
         util::submit_one(device, queue, &self.rollout, &bg, groups(k_n, 64));
         let scores: Vec<f32> = util::read(device, queue, &scores, k_n).await?;
         let d: Vec<[f32; 4]> = util::read(device, queue, &deltas, k_n * h_n).await?;
@@ -226,16 +242,18 @@ impl MppiPipelines {
 
     /// Blocking [`MppiPipelines::optimise_round_async`].
     #[cfg(not(target_arch = "wasm32"))]
+    #[allow(clippy::too_many_arguments)]
     pub fn optimise_round(
         &self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         gp: &GpuProblem,
+        terminal: &wgpu::Buffer,
         cfg: &MppiConfig,
         st: &RoundState,
         nominal: &mut [[f32; 3]],
     ) -> Result<(), GpuError> {
-        util::block_on(self.optimise_round_async(device, queue, gp, cfg, st, nominal))
+        util::block_on(self.optimise_round_async(device, queue, gp, terminal, cfg, st, nominal))
     }
 
     /// Blocking [`MppiPipelines::rollouts_async`].
@@ -246,18 +264,21 @@ impl MppiPipelines {
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         gp: &GpuProblem,
+        terminal: &wgpu::Buffer,
         cfg: &MppiConfig,
         st: &RoundState,
         iteration: u32,
         nominal: &[[f32; 3]],
     ) -> Result<RolloutBatch, GpuError> {
-        util::block_on(self.rollouts_async(device, queue, gp, cfg, st, iteration, nominal))
+        util::block_on(
+            self.rollouts_async(device, queue, gp, terminal, cfg, st, iteration, nominal),
+        )
     }
 
     /// Plans with MPPI, the rounds optimised on the GPU and the receding-horizon loop on
-    /// the host (`mppi::plan_with`, shared with the CPU planner). Blocking; native only
-    /// (in the browser, drive `mppi::plan_with`'s steps with
-    /// [`MppiPipelines::optimise_round_async`]).
+    /// the host (`mppi::plan_with`, shared with the CPU planner), with the given terminal
+    /// field (`mppi::terminal_field`). Blocking; native only (in the browser, drive
+    /// `mppi::plan_with_async`'s steps with [`MppiPipelines::optimise_round_async`]).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn plan(
         &self,
@@ -265,10 +286,12 @@ impl MppiPipelines {
         queue: &wgpu::Queue,
         p: &Problem<'_>,
         cfg: &MppiConfig,
+        terminal: &[f32],
     ) -> Result<PathPlan, GpuError> {
         let gp = GpuProblem::upload(device, p)?;
-        mppi::plan_with(p, cfg, |st, u| {
-            self.optimise_round(device, queue, &gp, cfg, st, u)
+        let tb = Self::upload_terminal(device, &gp, terminal)?;
+        mppi::plan_with(p, cfg, terminal, |st, u| {
+            self.optimise_round(device, queue, &gp, &tb, cfg, st, u)
         })
     }
 }

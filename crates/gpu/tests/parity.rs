@@ -488,15 +488,22 @@ fn mppi_rollouts_match_cpu() {
                 })
                 .collect();
             let gp = GpuProblem::upload(&c.device, &prob).unwrap_or_else(|e| panic!("{e}"));
+            // The planner's terminal field: the cost-to-go, unlike the cost anywhere but at
+            // the targets, so a kernel that read one for the other would fail below.
+            let terminal = mppi::terminal_field(&field_value::cost_to_go(&prob));
+            let tb = MppiPipelines::upload_terminal(&c.device, &gp, &terminal)
+                .unwrap_or_else(|e| panic!("{e}"));
             let got = p
                 .mppi
-                .rollouts(&c.device, &c.queue, &gp, &cfg, &st, 2, &nominal)
+                .rollouts(&c.device, &c.queue, &gp, &tb, &cfg, &st, 2, &nominal)
                 .unwrap_or_else(|e| panic!("{e}"));
             let h = cfg.horizon as usize;
             let mut delta = vec![[0f32; 3]; h];
             let mut worst = 0f32;
             for k in 0..cfg.rollouts as usize {
-                let s = mppi::rollout(&prob, &cfg, &st, 2, k as u32, &nominal, &mut delta);
+                let s = mppi::rollout(
+                    &prob, &cfg, &st, 2, k as u32, &nominal, &terminal, &mut delta,
+                );
                 let g = got.scores[k];
                 worst = worst.max((s - g).abs() / s.abs().max(1.0));
                 assert!(
@@ -530,9 +537,12 @@ fn mppi_plan_matches_cpu() {
             ..MppiConfig::default()
         };
         let cpu = mppi::plan(&prob, &cfg);
+        // The CPU's terminal field on both: this compares the MPPI kernels (the GPU's
+        // cost-to-go is compared with the CPU's above).
+        let terminal = mppi::terminal_field(&field_value::cost_to_go(&prob));
         let gpu = p
             .mppi
-            .plan(&c.device, &c.queue, &prob, &cfg)
+            .plan(&c.device, &c.queue, &prob, &cfg, &terminal)
             .unwrap_or_else(|e| panic!("{e}"));
         eprintln!(
             "{size:?}: CPU {} points reached {}, GPU {} points reached {}",

@@ -9,9 +9,17 @@
 //! (weights `exp(-(S_k - min S) / temperature)`). Then the first `execute_steps` of the
 //! nominal are executed, `U` is shifted (warm start) and the next round plans from there
 //! (receding horizon), until a target is within [`REACH_TOLERANCE`] or `max_rounds` pass.
-//! Each round starts from [`descent_controls`] (the cost followed downhill from the current
-//! position) unless the warm-started nominal scores better without noise; this host-side
-//! choice is shared by the CPU and GPU optimisers.
+//! Each round starts from [`descent_controls`] (the terminal field followed downhill from the
+//! current position) unless the warm-started nominal scores better without noise; this
+//! host-side choice is shared by the CPU and GPU optimisers.
+//!
+//! **Terminal field.** The end of each rollout is scored by the exact cost-to-go `V` (the
+//! value planner's value function, [`super::field_value::cost_to_go`]; on the GPU, its value
+//! iteration), capped where no target is reachable ([`terminal_field`]). A finite horizon
+//! (16 steps of at most 2 voxels) cannot see a target beyond it, and the cost alone misleads:
+//! where an avoidance map overlaps the target ("5cm behind the mug"), the cost's minimum is
+//! off the target, and scored by the cost MPPI settled there. `V` has no minimum but the
+//! targets, and it prices the way around obstacles.
 //!
 //! **Noise.** Sample `(seed, round, iteration, rollout, step, axis)` hashes with PCG into two
 //! 32-bit words, whose four 16-bit halves are summed (Irwin-Hall, n = 4) and centred and
@@ -26,7 +34,7 @@
 //! and long detours cost); a sample in a blocked voxel (nearest voxel) after a free voxel has
 //! been seen counts as a collision (the value planner's rule: a path may leave a blocked
 //! region it starts in); `smooth_weight * |v_h - v_{h-1}|^2` penalises jerks; the final
-//! position adds `terminal_weight * cost`.
+//! position adds `terminal_weight * T`, `T` the terminal field (trilinear, like the cost).
 
 use super::{PathPlan, Problem, REACH_TOLERANCE, densify};
 use crate::grid::Voxel;
@@ -174,7 +182,9 @@ pub fn innovation_gain(a: f32) -> f32 {
 }
 
 /// Integrates and scores rollout `k` of `iteration`; writes its applied velocity minus the
-/// nominal, per step, into `delta` (`horizon` long). Returns the score.
+/// nominal, per step, into `delta` (`horizon` long). Returns the score. `terminal` is the
+/// field scored at the end of the horizon ([`terminal_field`]).
+#[allow(clippy::too_many_arguments)]
 pub fn rollout(
     p: &Problem<'_>,
     cfg: &MppiConfig,
@@ -182,6 +192,7 @@ pub fn rollout(
     iteration: u32,
     k: u32,
     nominal: &[[f32; 3]],
+    terminal: &[f32],
     delta: &mut [[f32; 3]],
 ) -> f32 {
     let size = p.grid.size;
@@ -237,7 +248,7 @@ pub fn rollout(
         x = xn;
     }
     score
-        + cfg.terminal_weight * trilinear(size, p.cost, x)
+        + cfg.terminal_weight * trilinear(size, terminal, x)
         + cfg.collision_weight * collisions as f32
 }
 
@@ -265,6 +276,7 @@ pub fn optimise_round(
     p: &Problem<'_>,
     cfg: &MppiConfig,
     st: &RoundState,
+    terminal: &[f32],
     nominal: &mut [[f32; 3]],
 ) {
     let k_n = cfg.rollouts as usize;
@@ -277,7 +289,7 @@ pub fn optimise_round(
             .zip(deltas.chunks_exact_mut(h_n))
             .enumerate()
         {
-            *s = rollout(p, cfg, st, it, k as u32, nominal, d);
+            *s = rollout(p, cfg, st, it, k as u32, nominal, terminal, d);
         }
         update(cfg, &scores, &deltas, nominal);
     }
@@ -305,11 +317,16 @@ pub fn nominal_positions(
         .collect()
 }
 
-/// Controls that follow the cost downhill from `start` for the horizon: each step goes
-/// `max_step` voxels (less near the target) against the cost's gradient (central
-/// differences of the trilinear cost), or, where the cost is flat, against the gradient of
-/// the distance to the target. Zero where both are flat.
-pub fn descent_controls(p: &Problem<'_>, cfg: &MppiConfig, start: [f32; 3]) -> Vec<[f32; 3]> {
+/// Controls that follow the terminal field (the cost-to-go) downhill from `start` for the
+/// horizon: each step goes `max_step` voxels (less near the target) against its gradient
+/// (central differences of the trilinear field), or, where it is flat, against the gradient
+/// of the distance to the target. Zero where both are flat.
+pub fn descent_controls(
+    p: &Problem<'_>,
+    cfg: &MppiConfig,
+    terminal: &[f32],
+    start: [f32; 3],
+) -> Vec<[f32; 3]> {
     let size = p.grid.size;
     let hi = size.map(|n| (n - 1) as f32);
     let dist = |q: [f32; 3]| p.target_distance[nearest(size, q)];
@@ -326,11 +343,11 @@ pub fn descent_controls(p: &Problem<'_>, cfg: &MppiConfig, start: [f32; 3]) -> V
             }
         })
     };
-    let cost = |q: [f32; 3]| trilinear(size, p.cost, q);
+    let field = |q: [f32; 3]| trilinear(size, terminal, q);
     let mut x = start;
     let mut out = Vec::with_capacity(cfg.horizon as usize);
     for _ in 0..cfg.horizon.max(1) {
-        let mut g = gradient(&cost, x);
+        let mut g = gradient(&field, x);
         if p.planar {
             g[2] = 0.0;
         }
@@ -354,10 +371,27 @@ pub fn descent_controls(p: &Problem<'_>, cfg: &MppiConfig, start: [f32; 3]) -> V
     out
 }
 
-/// Plans with MPPI on the CPU.
+/// The terminal field from a cost-to-go `v` ([`super::field_value::cost_to_go`], or the GPU's
+/// value iteration): `v` where it is finite; elsewhere (no target reachable) one more than its
+/// largest finite value, so that interpolating towards such voxels stays finite and uphill.
+/// All zero when no voxel reaches a target.
+pub fn terminal_field(v: &[f32]) -> Vec<f32> {
+    let top = v
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .fold(f32::NEG_INFINITY, f32::max);
+    let cap = if top.is_finite() { top + 1.0 } else { 0.0 };
+    v.iter()
+        .map(|&x| if x.is_finite() { x } else { cap })
+        .collect()
+}
+
+/// Plans with MPPI on the CPU, scoring the end of each rollout by the exact cost-to-go.
 pub fn plan(p: &Problem<'_>, cfg: &MppiConfig) -> PathPlan {
-    let r: Result<PathPlan, std::convert::Infallible> = plan_with(p, cfg, |st, u| {
-        optimise_round(p, cfg, st, u);
+    let terminal = terminal_field(&super::field_value::cost_to_go(p));
+    let r: Result<PathPlan, std::convert::Infallible> = plan_with(p, cfg, &terminal, |st, u| {
+        optimise_round(p, cfg, st, &terminal, u);
         Ok(())
     });
     match r {
@@ -372,11 +406,15 @@ pub fn plan(p: &Problem<'_>, cfg: &MppiConfig) -> PathPlan {
 pub fn plan_with<E>(
     p: &Problem<'_>,
     cfg: &MppiConfig,
+    terminal: &[f32],
     mut optimise: impl FnMut(&RoundState, &mut [[f32; 3]]) -> Result<(), E>,
 ) -> Result<PathPlan, E> {
-    let fut = plan_with_async(p, cfg, async |st: &RoundState, u: &mut [[f32; 3]]| {
-        optimise(st, u)
-    });
+    let fut = plan_with_async(
+        p,
+        cfg,
+        terminal,
+        async |st: &RoundState, u: &mut [[f32; 3]]| optimise(st, u),
+    );
     match crate::ready_now(fut) {
         Some(r) => r,
         // The closure above never waits, so neither does the loop.
@@ -389,6 +427,7 @@ pub fn plan_with<E>(
 pub async fn plan_with_async<E>(
     p: &Problem<'_>,
     cfg: &MppiConfig,
+    terminal: &[f32],
     mut optimise: impl AsyncFnMut(&RoundState, &mut [[f32; 3]]) -> Result<(), E>,
 ) -> Result<PathPlan, E> {
     let g = p.grid;
@@ -408,13 +447,13 @@ pub async fn plan_with_async<E>(
             start,
             start_free: !p.blocked[nearest(size, start)],
         };
-        // The round starts from a descent of the cost from here unless the warm-started
-        // nominal scores better (noise-free). Without it a far or shallow target is never
-        // approached: the cost falls by under 0.01 a voxel at 100^3, while noisy rollouts
-        // pay for their wiggles, so standing still won every softmax.
-        let guess = descent_controls(p, cfg, start);
-        if rollout(p, cfg, &st, 0, 0, &guess, &mut scratch)
-            <= rollout(p, cfg, &st, 0, 0, &nominal, &mut scratch)
+        // The round starts from a descent of the terminal field from here unless the
+        // warm-started nominal scores better (noise-free). Without it a far or shallow
+        // target was never approached: the cost falls by under 0.01 a voxel at 100^3, while
+        // noisy rollouts pay for their wiggles, so standing still won every softmax.
+        let guess = descent_controls(p, cfg, terminal, start);
+        if rollout(p, cfg, &st, 0, 0, &guess, terminal, &mut scratch)
+            <= rollout(p, cfg, &st, 0, 0, &nominal, terminal, &mut scratch)
         {
             nominal = guess;
         }
@@ -565,6 +604,16 @@ mod tests {
             plan.points.last(),
             plan.points.len()
         );
+    }
+
+    #[test]
+    fn terminal_field_caps_unreachable_voxels() {
+        let inf = f32::INFINITY;
+        assert_eq!(
+            terminal_field(&[0.0, 2.5, inf, 1.0, inf]),
+            [0.0, 2.5, 3.5, 1.0, 3.5]
+        );
+        assert_eq!(terminal_field(&[inf, inf]), [0.0, 0.0]);
     }
 
     #[test]
