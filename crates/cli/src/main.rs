@@ -303,6 +303,9 @@ fn print_plan(r: &PlanResult) {
             ))
             .unwrap_or_default()
         );
+        for w in &s.warnings {
+            println!("-- warning: {w}");
+        }
     }
     let t = &r.timing_ms;
     println!(

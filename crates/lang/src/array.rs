@@ -1138,6 +1138,32 @@ pub(crate) fn resolve_int(
     Ok(j as usize)
 }
 
+/// Resolves a scalar index item, recording in `budget` a forgiving one that was clamped.
+fn resolve_noting(
+    item: &IndexItem,
+    size: usize,
+    axis: usize,
+    forgiving: bool,
+    budget: &mut Budget,
+) -> R<usize> {
+    let i = resolve_int_item(item, size, axis, forgiving)?;
+    if forgiving {
+        let given = match item {
+            IndexItem::Int(v) => *v as f64,
+            IndexItem::Float(x) => x.round_ties_even(),
+            _ => i as f64,
+        };
+        if given != i as f64 {
+            budget.note_clamp(crate::ClampedIndex {
+                axis,
+                index: given,
+                size,
+            });
+        }
+    }
+    Ok(i)
+}
+
 fn resolve_int_item(item: &IndexItem, size: usize, axis: usize, forgiving: bool) -> R<usize> {
     match item {
         IndexItem::Int(i) => {
@@ -1257,7 +1283,7 @@ pub(crate) fn select(
         match item {
             IndexItem::Int(_) | IndexItem::Float(_) => {
                 let size = shape.get(axis).copied().unwrap_or(0);
-                let i = resolve_int_item(item, size, axis, forgiving)?;
+                let i = resolve_noting(item, size, axis, forgiving, budget)?;
                 offset += i * strides.get(axis).copied().unwrap_or(0);
                 axis += 1;
             }
@@ -1289,7 +1315,6 @@ pub(crate) fn select(
     if dims.len() > MAX_NDIM {
         return Err(index_err("too many dimensions in index result"));
     }
-    let _ = budget;
     Ok(Selection::View { offset, dims })
 }
 
@@ -1399,7 +1424,7 @@ fn select_advanced(
                 }
             }
             other => {
-                let i = resolve_int_item(other, size, ax, forgiving)?;
+                let i = resolve_noting(other, size, ax, forgiving, budget)?;
                 for slot in offsets.iter_mut() {
                     *slot += i * stride;
                 }

@@ -46,10 +46,31 @@ impl Limits {
     }
 }
 
+/// A forgiving index (see [`crate::NdArray::forgiving`]) outside its axis, clamped into it
+/// as VoxPoser's maps do. Recorded so that a host can say so: the program's arithmetic
+/// pointed outside the grid, and what it painted or read lies on the grid's edge instead.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClampedIndex {
+    /// The axis.
+    pub axis: usize,
+    /// The index as the program gave it (after rounding a float).
+    pub index: f64,
+    /// The axis's length (the index used is 0 or `size - 1`).
+    pub size: usize,
+}
+
+impl ClampedIndex {
+    /// How many distinct clamped indices a run keeps.
+    pub const KEPT: usize = 8;
+}
+
 /// The work and allocation budget of a running program. Host functions
 /// receive it so that their own work counts against the same limits.
 #[derive(Debug, Clone)]
 pub struct Budget {
+    /// The first few forgiving indices that were clamped into range, and how many were.
+    clamped: Vec<ClampedIndex>,
+    clamped_count: u64,
     ops: u64,
     max_ops: u64,
     allocated: u64,
@@ -62,6 +83,8 @@ impl Budget {
     /// A fresh budget for `limits`.
     pub fn new(limits: &Limits) -> Budget {
         Budget {
+            clamped: Vec::new(),
+            clamped_count: 0,
             ops: 0,
             max_ops: limits.max_ops,
             allocated: 0,
@@ -69,6 +92,20 @@ impl Budget {
             max_seq_len: limits.max_seq_len,
             exhausted: false,
         }
+    }
+
+    /// Records a forgiving index that was clamped into range (the first
+    /// [`ClampedIndex::KEPT`] are kept; all are counted).
+    pub(crate) fn note_clamp(&mut self, c: ClampedIndex) {
+        self.clamped_count += 1;
+        if self.clamped.len() < ClampedIndex::KEPT && !self.clamped.contains(&c) {
+            self.clamped.push(c);
+        }
+    }
+
+    /// The clamped indices recorded so far, and how many there were in all.
+    pub fn clamped(&self) -> (&[ClampedIndex], u64) {
+        (&self.clamped, self.clamped_count)
     }
 
     /// Charges `n` operations. Fails once the total exceeds

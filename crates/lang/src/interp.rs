@@ -64,6 +64,11 @@ pub struct Outcome {
     pub output: Vec<String>,
     /// Operations charged (see [`Limits::max_ops`]).
     pub ops: u64,
+    /// The first forgiving indices that were clamped into range (distinct, at most
+    /// [`crate::ClampedIndex::KEPT`]).
+    pub clamped: Vec<crate::ClampedIndex>,
+    /// How many forgiving indices were clamped in all.
+    pub clamped_count: u64,
 }
 
 impl Outcome {
@@ -137,10 +142,13 @@ pub fn run(
             globals.insert(name.to_string(), v);
         }
     }
+    let (clamped, clamped_count) = it.budget.clamped();
     Ok(Outcome {
         globals,
         output: it.output,
         ops: it.budget.ops_used(),
+        clamped: clamped.to_vec(),
+        clamped_count,
     })
 }
 

@@ -75,7 +75,8 @@
 //!   on voxel maps), every integer or float index is rounded to the nearest
 //!   integer (ties to even, like Python's `round`) and clamped into
 //!   `[0, size-1]`, so `m[x, y, z + 100] = 1` paints the top layer instead
-//!   of failing. Slices keep Python semantics (their bounds must be
+//!   of failing; each clamped scalar index is recorded ([`Outcome::clamped`])
+//!   so that the host can say so. Slices keep Python semantics (their bounds must be
 //!   integers). Without the flag, numpy semantics apply: float indices are
 //!   a `TypeError`, negative indices wrap, out of range is an `IndexError`.
 //!   The flag is kept by copies of the same rank: `.copy()`, `astype`,
@@ -129,7 +130,7 @@ mod value;
 use std::rc::Rc;
 
 pub use array::{DType, MAX_NDIM, NdArray};
-pub use budget::{Budget, Limits, MAX_DEPTH_CAP};
+pub use budget::{Budget, ClampedIndex, Limits, MAX_DEPTH_CAP};
 pub use error::{ErrorKind, LangError, Span};
 pub use interp::{Host, NoHost, Outcome, run};
 pub use value::{Object, Value};

@@ -135,6 +135,10 @@ pub struct StepResult {
     /// optimal paths of the same cost.
     #[serde(default)]
     pub path_cost: Option<f64>,
+    /// What the user should know about this step: a program that indexed outside the grid
+    /// (its map is drawn at the workspace's edge instead). Absent from the JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Dense maps, when asked for.
     #[serde(skip)]
     pub maps: Option<StepMaps>,

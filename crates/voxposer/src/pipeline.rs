@@ -60,6 +60,8 @@ pub struct ProgramMaps {
     pub gripper: Field,
     /// Rotation, one quaternion per voxel.
     pub rotation: Vec<[f32; 4]>,
+    /// What the user should know about how the programs ran (indices clamped into the grid).
+    pub warnings: Vec<String>,
 }
 
 fn err(stage: &str, step: Option<usize>, map: Option<MapKind>, message: String) -> PlanError {
@@ -81,6 +83,61 @@ pub fn run_program(
     source: &str,
     step: usize,
 ) -> Result<valuescape_lang::NdArray, PlanError> {
+    run_program_noting(world, kind, source, step).map(|(a, _)| a)
+}
+
+/// What a run's clamped indices mean for its map, in words; `None` when none was clamped.
+/// The clamping itself is VoxPoser's (an index past the grid paints or reads its edge), but
+/// the map then differs from what the program's arithmetic asked for: a target "60cm above"
+/// something near the top of the workspace becomes a target at the top, and is reached.
+pub fn clamp_warning(
+    kind: MapKind,
+    step: usize,
+    clamped: &[valuescape_lang::ClampedIndex],
+    count: u64,
+) -> Option<String> {
+    if clamped.is_empty() {
+        return None;
+    }
+    let axis = |a: usize| match a {
+        0 => "x".to_string(),
+        1 => "y".to_string(),
+        2 => "z".to_string(),
+        _ => format!("axis {a}"),
+    };
+    let listed: Vec<String> = clamped
+        .iter()
+        .take(3)
+        .map(|c| {
+            let to = if c.index < 0.0 { 0 } else { c.size - 1 };
+            format!(
+                "{} = {} (clamped to {to}; the grid is 0 to {})",
+                axis(c.axis),
+                c.index,
+                c.size - 1
+            )
+        })
+        .collect();
+    let more = if count > listed.len() as u64 {
+        format!(", {count} indices in all")
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "step {step}'s {} program indexed outside the grid: {}{more}. The map is drawn at the \
+         workspace's edge instead, so this step's target may not be where the instruction says.",
+        kind.name(),
+        listed.join(", ")
+    ))
+}
+
+/// [`run_program`], with what [`clamp_warning`] says of the run.
+pub fn run_program_noting(
+    world: &World,
+    kind: MapKind,
+    source: &str,
+    step: usize,
+) -> Result<(valuescape_lang::NdArray, Option<String>), PlanError> {
     let to_err = |e: valuescape_lang::LangError| PlanError {
         stage: "program".into(),
         step: Some(step),
@@ -157,7 +214,10 @@ pub fn run_program(
             format!("the {} map contains NaN or infinite values", kind.name()),
         ));
     }
-    Ok(a)
+    Ok((
+        a,
+        clamp_warning(kind, step, &out.clamped, out.clamped_count),
+    ))
 }
 
 /// Runs the five programs of a step.
@@ -174,25 +234,33 @@ pub fn run_programs(
             .cloned()
             .unwrap_or_else(|| format!("ret_val = get_empty_{}_map()\n", kind.name()))
     };
-    let field = |kind: MapKind| -> Result<Field, PlanError> {
-        let a = run_program(world, kind, &source(kind), step)?;
+    let mut warnings = Vec::new();
+    let mut field = |kind: MapKind| -> Result<Field, PlanError> {
+        let (a, w) = run_program_noting(world, kind, &source(kind), step)?;
+        warnings.extend(w);
         Ok(Field {
             grid: g,
             data: a.data,
         })
     };
-    let rot = run_program(world, MapKind::Rotation, &source(MapKind::Rotation), step)?;
+    let affordance = field(MapKind::Affordance)?;
+    let avoidance = field(MapKind::Avoidance)?;
+    let velocity = field(MapKind::Velocity)?;
+    let gripper = field(MapKind::Gripper)?;
+    let (rot, w) = run_program_noting(world, MapKind::Rotation, &source(MapKind::Rotation), step)?;
+    warnings.extend(w);
     let rotation = rot
         .data
         .chunks_exact(4)
         .map(|c| [c[0], c[1], c[2], c[3]])
         .collect();
     Ok(ProgramMaps {
-        affordance: field(MapKind::Affordance)?,
-        avoidance: field(MapKind::Avoidance)?,
-        velocity: field(MapKind::Velocity)?,
-        gripper: field(MapKind::Gripper)?,
+        affordance,
+        avoidance,
+        velocity,
+        gripper,
         rotation,
+        warnings,
     })
 }
 
@@ -308,7 +376,7 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
 ) -> Result<PlannedStep, PlanError> {
     let g = world.grid;
     let t0 = Instant::now();
-    let maps = run_programs(world, &spec.programs, step)?;
+    let mut maps = run_programs(world, &spec.programs, step)?;
     let t_programs = ms(t0);
 
     let t1 = Instant::now();
@@ -392,6 +460,7 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
     let start_distance = cm.target_distance[s];
     // The maps move into the result: nothing reads them after this (a copy was about 40 MB
     // of memory traffic per step at 100^3).
+    let warnings = std::mem::take(&mut maps.warnings);
     let kept = keep_maps.then_some(StepMaps {
         affordance: maps.affordance,
         avoidance: maps.avoidance,
@@ -408,6 +477,7 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
         waypoints,
         target_reached: path.reached,
         path_cost: path_cost.is_finite().then_some(path_cost),
+        warnings,
         maps: kept,
     };
     Ok(PlannedStep {

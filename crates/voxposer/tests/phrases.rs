@@ -515,3 +515,47 @@ fn distances_beyond_the_workspace_are_refused() {
             .is_ok()
     );
 }
+
+/// A distance that fits in the workspace's diagonal but still points outside it is clamped
+/// to the grid's edge, as VoxPoser's forgiving indexing does, and the step says so.
+#[test]
+fn targets_outside_the_workspace_are_clamped_with_a_warning() {
+    use valuescape_voxposer::pipeline::run_program_noting;
+    let w = world("rubbish_in_bin");
+    for (instruction, axis) in [
+        ("move to 90cm above the bin", "z = "),
+        ("move 80cm to the left", "y = -"),
+    ] {
+        let s = &steps(&w, instruction)[0];
+        let src = &s.programs[&MapKind::Affordance];
+        let (a, warning) = run_program_noting(&w, MapKind::Affordance, src, 0)
+            .unwrap_or_else(|e| panic!("{instruction}: {e}"));
+        let warning = warning.unwrap_or_else(|| panic!("{instruction}: no warning"));
+        assert!(
+            warning.contains("affordance program indexed outside the grid")
+                && warning.contains(axis),
+            "{instruction}: {warning}"
+        );
+        // The target is still painted, on the edge.
+        let target = painted(&w, &a.data, 0.0);
+        assert_eq!(target.len(), 1, "{instruction}");
+        assert!(
+            target[0].iter().any(|&c| c == 0 || c == 99),
+            "{instruction}: {target:?}"
+        );
+    }
+    // Inside the workspace: no warning.
+    let s = &steps(&w, "move to 30cm above the bin")[0];
+    let src = &s.programs[&MapKind::Affordance];
+    let (_, warning) = run_program_noting(&w, MapKind::Affordance, src, 0).expect("runs");
+    assert_eq!(warning, None);
+    // A hand-written program's reads are clamped and reported too.
+    let src =
+        "m = get_empty_affordance_map()\nv = m[50, 50, 130]\nm[-3, 50, 50] = 1\nret_val = m\n";
+    let (_, warning) = run_program_noting(&w, MapKind::Affordance, src, 0).expect("runs");
+    let warning = warning.expect("clamped");
+    assert!(
+        warning.contains("z = 130 (clamped to 99") && warning.contains("x = -3 (clamped to 0"),
+        "{warning}"
+    );
+}

@@ -190,3 +190,28 @@ fn mppi_reaches_the_targets_of_simple_instructions_at_100() {
         }
     }
 }
+
+/// The plan's JSON carries a step's warnings, and leaves the field out when there are none.
+#[test]
+fn a_target_outside_the_workspace_is_planned_at_its_edge_and_said() {
+    let req = |instruction: &str| PlanRequest {
+        scene: presets::by_name("rubbish_in_bin").unwrap_or_else(|| panic!("no preset")),
+        instruction: instruction.to_string(),
+        planner: PlannerKind::Value,
+        grid_size: 48,
+        overrides: Vec::new(),
+        keep_maps: false,
+    };
+    let r = plan(&req("move to 90cm above the bin")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.steps[0].warnings.len(), 1, "{:?}", r.steps[0].warnings);
+    let json = serde_json::to_value(&r).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        json["steps"][0]["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("outside the grid"))
+    );
+    let r = plan(&req("move to 10cm above the bin")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.steps[0].warnings.is_empty());
+    let json = serde_json::to_value(&r).unwrap_or_else(|e| panic!("{e}"));
+    assert!(json["steps"][0].get("warnings").is_none());
+}

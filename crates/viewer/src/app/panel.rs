@@ -300,6 +300,9 @@ fn contents(
                 s.movable,
                 s.waypoints.len()
             ));
+            for w in &s.warnings {
+                ui.label(RichText::new(w).color(Color32::from_rgb(250, 200, 90)));
+            }
         }
     }
     ui.separator();
