@@ -259,7 +259,7 @@ describe("playground", () => {
     const notices = await count(page, ["notice"]);
     const ev = await planWith(page, { grid: 256 });
     assert.equal(ev.name, "plan", describePlanEvent(ev));
-    assert.equal(ev.detail.grid, 128);
+    assert.deepEqual(ev.detail.grid.size, [128, 128, 128]);
     const capped = await waitEvent(page, ["notice"], notices);
     assert.match(capped.detail.message, /Grid 256 .*128/);
     assert.equal((await page.evaluate(() => window.valuescape.state())).grid, 128);
