@@ -119,7 +119,7 @@ pub fn clamp_warning(
         })
         .collect();
     let more = if count > listed.len() as u64 {
-        format!(", {count} indices in all")
+        format!("; indices were clamped {count} times in all")
     } else {
         String::new()
     };
