@@ -6,7 +6,7 @@ use valuescape_core::{Grid, Voxel};
 use valuescape_voxposer::compiler::StepSpec;
 use valuescape_voxposer::pipeline::run_program;
 use valuescape_voxposer::quat;
-use valuescape_voxposer::{MapKind, ProgramSource, RuleCompiler, World};
+use valuescape_voxposer::{CompileError, MapKind, ProgramSource, RuleCompiler, World};
 
 fn world(preset: &str) -> World {
     World::new(
@@ -19,6 +19,14 @@ fn steps(w: &World, instruction: &str) -> Vec<StepSpec> {
     RuleCompiler
         .compile(instruction, w)
         .unwrap_or_else(|e| panic!("{instruction:?}: {e}"))
+}
+
+/// The error of an instruction that must not compile.
+fn compile_err(w: &World, text: &str) -> CompileError {
+    RuleCompiler
+        .compile(text, w)
+        .err()
+        .unwrap_or_else(|| panic!("{text:?} should fail to compile"))
 }
 
 fn map(w: &World, s: &StepSpec, kind: MapKind) -> Vec<f32> {
@@ -291,10 +299,7 @@ fn objects_by_name_colour_and_relation() {
     let s = steps(&w, "move to 5cm above the red bowl");
     assert_eq!(single(&w, &s[0]), above("red bowl"));
     // An ambiguous name is an error naming the candidates.
-    let e = RuleCompiler
-        .compile("move to the bowl", &w)
-        .err()
-        .unwrap_or_else(|| panic!("ambiguous"));
+    let e = compile_err(&w, "move to the bowl");
     assert!(
         e.message.contains("blue bowl") && e.message.contains("red bowl"),
         "{}",
@@ -406,17 +411,11 @@ fn instructions_it_cannot_place_say_which_words_and_where() {
         ),
     ];
     for (text, word, span) in cases {
-        let e = RuleCompiler
-            .compile(text, &w)
-            .err()
-            .unwrap_or_else(|| panic!("{text} should fail"));
+        let e = compile_err(&w, text);
         assert!(e.message.contains(word), "{text}: {}", e.message);
         assert_eq!(e.span, Some(span), "{text}: {}", e.message);
     }
-    let e = RuleCompiler
-        .compile("grap the blue block", &w)
-        .err()
-        .unwrap_or_else(|| panic!("fails"));
+    let e = compile_err(&w, "grap the blue block");
     assert!(
         e.message.contains("did you mean \"grab\"") && e.message.contains("Phrases I know"),
         "{}",
@@ -427,10 +426,7 @@ fn instructions_it_cannot_place_say_which_words_and_where() {
 /// Each instruction fails to compile, with `needle` in the message and the error at `span`.
 fn assert_refused(w: &World, cases: &[(&str, (usize, usize))], needle: &str) {
     for &(text, span) in cases {
-        let e = RuleCompiler
-            .compile(text, w)
-            .err()
-            .unwrap_or_else(|| panic!("{text} should fail"));
+        let e = compile_err(w, text);
         assert!(e.message.contains(needle), "{text}: {}", e.message);
         assert_eq!(e.span, Some(span), "{text}: {}", e.message);
     }
@@ -474,10 +470,7 @@ fn negative_numbers_are_refused_where_they_stand() {
 fn errors_on_long_instructions_stay_short() {
     let w = world("rubbish_in_bin");
     let text = format!("move to 10cm above the bin {}", "very ".repeat(390));
-    let e = RuleCompiler
-        .compile(&text, &w)
-        .err()
-        .unwrap_or_else(|| panic!("should fail"));
+    let e = compile_err(&w, &text);
     assert_eq!(e.message.matches("\"very\"").count(), 1, "{}", e.message);
     assert!(
         e.message.len() < 1500,
@@ -488,10 +481,7 @@ fn errors_on_long_instructions_stay_short() {
     assert!(e.message.contains("..."), "{}", e.message);
     let many =
         "move to 10cm above the bin alpha bravo charlie delta echo foxtrot golf hotel india juliet";
-    let e = RuleCompiler
-        .compile(many, &w)
-        .err()
-        .unwrap_or_else(|| panic!("should fail"));
+    let e = compile_err(&w, many);
     assert!(e.message.contains("and 2 more"), "{}", e.message);
     assert_eq!(e.span.map(|s| s.1), Some(many.len()), "{}", e.message);
 }

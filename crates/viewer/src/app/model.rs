@@ -283,6 +283,9 @@ impl Model {
     fn run_plan(&mut self, bridge: &crate::Bridge, compute: &Compute) {
         self.status = PlanStatus::Idle;
         self.edit_deadline = None;
+        if !compute.on_gpu() {
+            self.cap_grid_for_cpu(bridge);
+        }
         let Some(req) = self.request() else {
             return;
         };
@@ -290,11 +293,6 @@ impl Model {
             self.start_gpu_job(req, compute);
             return;
         }
-        self.cap_grid_for_cpu(bridge);
-        let req = PlanRequest {
-            grid_size: self.state.grid,
-            ..req
-        };
         let t0 = now_ms();
         let out = plan(&req);
         self.last_call_ms = now_ms() - t0;
