@@ -14,6 +14,7 @@
 pub mod field_value;
 pub mod greedy;
 pub mod mppi;
+mod radix;
 pub mod savgol;
 pub mod value;
 
