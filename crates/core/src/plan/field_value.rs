@@ -263,7 +263,8 @@ mod tests {
                 let Some(y) = neighbour(&g, x, g.voxel(x), s) else {
                     continue;
                 };
-                if !closed[y] && !(p.blocked[x] && !p.blocked[y]) {
+                // y -> x is allowed unless x is blocked and y free.
+                if !closed[y] && (!p.blocked[x] || p.blocked[y]) {
                     let nd = v[x] + edge_weight(s.len, p.cost[y], p.cost[x]);
                     if nd < v[y] {
                         v[y] = nd;

@@ -96,13 +96,14 @@ mod tests {
             }
             let mut rounds = rounds.into_iter();
             loop {
-                let (Some((rk, _)), Some(Reverse(bk))) = (r.pop(), b.pop()) else {
+                let (got, want) = (r.pop().map(|e| e.0), b.pop().map(|Reverse(k)| k));
+                prop_assert_eq!(got, want);
+                let Some(k) = got else {
                     break;
                 };
-                prop_assert_eq!(rk, bk);
                 prop_assert_eq!(r.len(), b.len());
                 for d in rounds.next().unwrap_or_default() {
-                    let k = rk.saturating_add(d);
+                    let k = k.saturating_add(d);
                     r.push(k, 0);
                     b.push(Reverse(k));
                 }
