@@ -155,8 +155,12 @@ pub struct Timing {
     pub cost: f64,
     /// Path search and trajectory.
     pub plan: f64,
-    /// Everything.
+    /// Everything, less the time the pipeline gave back to the page's event loop
+    /// ([`crate::backend::AsyncBackend::pause`]).
     pub total: f64,
+    /// Given back to the page's event loop between stages (not part of the plan's output).
+    #[serde(skip)]
+    pub paused: f64,
 }
 
 /// A plan.
@@ -310,7 +314,7 @@ where
         backend,
     )
     .await?;
-    timing.total = started.elapsed().as_secs_f64() * 1000.0;
+    timing.total = started.elapsed().as_secs_f64() * 1000.0 - timing.paused;
     Ok(PlanResult {
         instruction,
         planner: req.planner,
@@ -318,4 +322,79 @@ where
         steps,
         timing_ms: timing,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{AsyncBackend, Backend, CpuBackend};
+    use std::cell::Cell;
+    use valuescape_core::cost::{CostInput, CostMaps};
+    use valuescape_core::plan::{PathPlan, Problem};
+
+    /// The CPU, pausing `sleep_ms` (a busy page's frame) at every pause point.
+    struct Pausing {
+        sleep_ms: u64,
+        pauses: Cell<usize>,
+    }
+
+    impl AsyncBackend for Pausing {
+        fn name(&self) -> &'static str {
+            "cpu"
+        }
+        fn compose(&self, input: &CostInput<'_>) -> impl Future<Output = Result<CostMaps, String>> {
+            std::future::ready(CpuBackend.compose(input))
+        }
+        fn plan(
+            &self,
+            problem: &Problem<'_>,
+            planner: PlannerKind,
+        ) -> impl Future<Output = Result<PathPlan, String>> {
+            std::future::ready(CpuBackend.plan(problem, planner))
+        }
+        fn pause(&self) -> impl Future<Output = ()> {
+            self.pauses.set(self.pauses.get() + 1);
+            std::thread::sleep(std::time::Duration::from_millis(self.sleep_ms));
+            std::future::ready(())
+        }
+    }
+
+    #[test]
+    fn pauses_come_between_stages_and_are_not_timed() {
+        let scene = valuescape_core::scene::presets::all()
+            .into_iter()
+            .next()
+            .expect("a preset");
+        let req = PlanRequest {
+            scene,
+            instruction: String::new(),
+            planner: PlannerKind::Value,
+            grid_size: 32,
+            overrides: Vec::new(),
+            keep_maps: false,
+        };
+        let quiet = plan(&req).expect("plans");
+        let b = Pausing {
+            sleep_ms: 40,
+            pauses: Cell::new(0),
+        };
+        let paused = crate::pipeline::resolve(plan_with_async(&req, &crate::RuleCompiler, &b))
+            .expect("plans with pauses");
+        let steps = quiet.steps.len();
+        // Before each step's programs, its cost map and its search.
+        assert_eq!(b.pauses.get(), 3 * steps);
+        for (a, q) in paused.steps.iter().zip(&quiet.steps) {
+            assert_eq!(a.waypoints, q.waypoints);
+        }
+        let t = &paused.timing_ms;
+        assert!(t.paused >= (40 * 3 * steps) as f64, "{t:?}");
+        // A 32^3 plan takes milliseconds: the pauses' 40 ms each are not in the total.
+        assert!(t.total < 0.5 * t.paused, "{t:?}");
+        assert!(
+            t.total >= t.compile + t.programs + t.cost + t.plan - 1e-9,
+            "{t:?}"
+        );
+        let json = serde_json::to_value(t).expect("serialises");
+        assert!(json.get("paused").is_none(), "{json}");
+    }
 }

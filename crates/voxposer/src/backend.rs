@@ -55,6 +55,13 @@ pub trait AsyncBackend {
     ) -> impl Future<Output = Result<PathPlan, String>> {
         self.plan(problem, planner)
     }
+    /// Awaited between stages (before each step's programs, its cost map and its search): a
+    /// backend that computes on the page's own thread can give the browser its event loop
+    /// here, so frames are drawn and input handled while a plan runs. The time spent here
+    /// counts in no stage and not in the total. The default returns at once.
+    fn pause(&self) -> impl Future<Output = ()> {
+        std::future::ready(())
+    }
 }
 
 /// A synchronous [`Backend`] as an [`AsyncBackend`]: it computes when called and its futures

@@ -273,6 +273,8 @@ pub struct StepTiming {
     pub cost: f64,
     /// Path and trajectory.
     pub plan: f64,
+    /// Spent in [`AsyncBackend::pause`] (in no stage).
+    pub paused: f64,
 }
 
 /// A planned step plus what the executor needs.
@@ -293,6 +295,13 @@ pub struct PlannedStep {
     pub path_cost: f64,
     /// Whether any waypoint's voxel is marked (> 0.5) in the avoidance map.
     pub enters_avoidance: bool,
+}
+
+/// Milliseconds spent in the backend's [`AsyncBackend::pause`].
+async fn pause<B: AsyncBackend + ?Sized>(backend: &B) -> f64 {
+    let t = Instant::now();
+    backend.pause().await;
+    ms(t)
 }
 
 fn ms(t: Instant) -> f64 {
@@ -375,10 +384,12 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
     backend: &B,
 ) -> Result<PlannedStep, PlanError> {
     let g = world.grid;
+    let mut paused = pause(backend).await;
     let t0 = Instant::now();
     let mut maps = run_programs(world, &spec.programs, step)?;
     let t_programs = ms(t0);
 
+    paused += pause(backend).await;
     let t1 = Instant::now();
     let mover = movable_entity(world, spec, step)?;
     let held = world.held.as_deref().map(str::to_lowercase);
@@ -417,6 +428,7 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
         .map_err(|e| err("plan", Some(step), Some(MapKind::Affordance), e))?;
     let t_cost = ms(t1);
 
+    paused += pause(backend).await;
     let t2 = Instant::now();
     let s = g.index(start);
     let blocked = cm.blocked(s);
@@ -486,6 +498,7 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
             programs: t_programs,
             cost: t_cost,
             plan: t_plan,
+            paused,
         },
         start_distance,
         movable_path: path.points.clone(),
@@ -698,6 +711,7 @@ pub async fn plan_steps_async<B: AsyncBackend + ?Sized>(
         timing.programs += p.timing.programs;
         timing.cost += p.timing.cost;
         timing.plan += p.timing.plan;
+        timing.paused += p.timing.paused;
         apply_step(world, &p, None);
         out.push(p.result);
     }
