@@ -7,11 +7,13 @@
 //!
 //! The renderer-free parts build without Bevy (`--no-default-features`) and are tested that way:
 //! [`state`] (the view state and its URL-hash codec), [`bridge`] (commands in and events out for
-//! an embedder), [`colormap`] and [`surface`] (voxel-surface meshes and slice images).
+//! an embedder), [`colormap`], [`surface`] (voxel-surface meshes and slice images) and [`strokes`] (the
+//! path and the workspace outline as tube and ball meshes).
 
 pub mod bridge;
 pub mod colormap;
 pub mod state;
+pub mod strokes;
 pub mod surface;
 
 #[cfg(feature = "app")]

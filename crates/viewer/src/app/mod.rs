@@ -8,7 +8,7 @@
 //! - [`map_view::MapViewPlugin`]: the selected map as one merged voxel-surface mesh and an
 //!   optional slice quad; with the `gpu` feature, a GPU plan's cost map is drawn by
 //!   `map_volume::MapVolumePlugin` straight from the device buffer it was composed in;
-//! - [`path_view::PathViewPlugin`]: the path and waypoints (gizmos), the gripper and the
+//! - [`path_view::PathViewPlugin`]: the path and waypoints (tube meshes), the gripper and the
 //!   play / pause / step playback along the waypoints' times;
 //! - [`camera::CameraPlugin`]: the orbit camera and its part of the state;
 //! - [`drag::DragPlugin`]: dragging objects with the mouse, which moves them and replans;

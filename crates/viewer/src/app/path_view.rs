@@ -1,11 +1,12 @@
-//! The path (gizmo lines) and waypoint markers, the gripper, and its playback along the
+//! The path (tubes) and waypoint markers, the gripper, and its playback along the
 //! trajectory at the waypoints' `time_s`.
 
 use bevy::prelude::*;
 use valuescape_voxposer::{PlanResult, Waypoint};
 
 use super::model::Model;
-use super::{quat_to_bevy, to_bevy};
+use super::{quat_to_bevy, to_bevy, to_bevy_f32};
+use crate::strokes::StrokeMesh;
 
 /// Playback of the gripper along the plan.
 #[derive(Resource, Debug, Default)]
@@ -118,7 +119,7 @@ impl Plugin for PathViewPlugin {
         .add_systems(Startup, spawn_gripper)
         .add_systems(
             Update,
-            (advance_playback, place_gripper, draw_path)
+            (advance_playback, place_gripper, build_path_meshes)
                 .chain()
                 .after(super::model::ModelSet),
         );
@@ -218,44 +219,121 @@ fn place_gripper(
     }
 }
 
-fn draw_path(mut gizmos: Gizmos, model: Res<Model>, pb: Res<Playback>) {
+/// The path's and the workspace outline's meshes (rebuilt when the plan or scene changes).
+#[derive(Component)]
+struct PathMesh;
+
+/// Step colours, cycled (sRGB).
+const STEP_COLORS: [[f32; 4]; 4] = [
+    [1.0, 0.3, 0.2, 1.0],
+    [0.2, 0.8, 1.0, 1.0],
+    [1.0, 0.8, 0.1, 1.0],
+    [0.8, 0.3, 1.0, 1.0],
+];
+
+/// The path as tubes with a ball at each waypoint (radii in metres), and each step's end
+/// marked green where the target was reached and red where not; the workspace as a faint box.
+fn build_path_meshes(
+    mut commands: Commands,
+    model: Res<Model>,
+    old: Query<Entity, With<PathMesh>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut seen: Local<Option<(u64, u64)>>,
+) {
+    let now = (model.result_gen, model.scene_gen);
+    if *seen == Some(now) {
+        return;
+    }
+    *seen = Some(now);
+    for e in &old {
+        commands.entity(e).despawn();
+    }
+    let mut outline = StrokeMesh::default();
     if let Some(s) = &model.scene {
         let ws = s.workspace;
-        let c = [0, 1, 2].map(|a| (ws.min[a] + ws.max[a]) / 2.0);
-        let size = [0, 1, 2].map(|a| (ws.max[a] - ws.min[a]) as f32);
-        gizmos.cube(
-            Transform::from_translation(to_bevy(c))
-                .with_scale(Vec3::new(size[0], size[2], size[1])),
-            Color::srgba(0.7, 0.7, 0.8, 0.25),
+        outline.box_edges(
+            ws.min.map(|x| x as f32),
+            ws.max.map(|x| x as f32),
+            0.0015,
+            [0.7, 0.7, 0.8, 0.35],
         );
     }
-    let Some(r) = &model.result else {
-        return;
-    };
-    let colors = [
-        Color::srgb(1.0, 0.3, 0.2),
-        Color::srgb(0.2, 0.8, 1.0),
-        Color::srgb(1.0, 0.8, 0.1),
-        Color::srgb(0.8, 0.3, 1.0),
-    ];
-    for (i, step) in r.steps.iter().enumerate() {
-        let color = colors[i % colors.len()];
-        gizmos.linestrip(step.waypoints.iter().map(|w| to_bevy(w.position)), color);
-        for w in &step.waypoints {
-            let p = to_bevy(w.position);
-            gizmos.sphere(Isometry3d::from_translation(p), 0.006, color);
-        }
-        if let Some(last) = step.waypoints.last() {
-            let p = to_bevy(last.position);
+    let mut path = StrokeMesh::default();
+    for (i, step) in model.result.iter().flat_map(|r| r.steps.iter()).enumerate() {
+        let color = STEP_COLORS[i % STEP_COLORS.len()];
+        let points: Vec<[f32; 3]> = step
+            .waypoints
+            .iter()
+            .map(|w| w.position.map(|x| x as f32))
+            .collect();
+        path.polyline(&points, 0.0025, 0.006, color);
+        if let Some(last) = points.last() {
             let mark = if step.target_reached {
-                Color::srgb(0.2, 1.0, 0.3)
+                [0.2, 1.0, 0.3, 1.0]
             } else {
-                Color::srgb(1.0, 0.1, 0.1)
+                [1.0, 0.1, 0.1, 1.0]
             };
-            gizmos.sphere(Isometry3d::from_translation(p), 0.02, mark);
+            path.ball(*last, 0.02, mark);
         }
     }
-    let _ = pb;
+    for (m, material) in [
+        (
+            path,
+            StandardMaterial {
+                base_color: Color::WHITE,
+                perceptual_roughness: 0.5,
+                ..default()
+            },
+        ),
+        (
+            outline,
+            StandardMaterial {
+                base_color: Color::WHITE,
+                alpha_mode: AlphaMode::Blend,
+                unlit: true,
+                ..default()
+            },
+        ),
+    ] {
+        if m.triangles() == 0 {
+            continue;
+        }
+        commands.spawn((
+            PathMesh,
+            Mesh3d(meshes.add(stroke_mesh(m))),
+            MeshMaterial3d(materials.add(material)),
+            Transform::IDENTITY,
+        ));
+    }
+}
+
+/// A Bevy mesh (y up, linear colours) of a stroke mesh (z up, sRGB colours).
+fn stroke_mesh(m: StrokeMesh) -> Mesh {
+    use bevy::asset::RenderAssetUsages;
+    use bevy::mesh::{Indices, PrimitiveTopology};
+    let colors: Vec<[f32; 4]> = m
+        .colors
+        .iter()
+        .map(|c| {
+            let l = Color::srgb(c[0], c[1], c[2]).to_linear();
+            [l.red, l.green, l.blue, c[3]]
+        })
+        .collect();
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::RENDER_WORLD,
+    )
+    .with_inserted_attribute(
+        Mesh::ATTRIBUTE_POSITION,
+        m.positions.into_iter().map(to_bevy_f32).collect::<Vec<_>>(),
+    )
+    .with_inserted_attribute(
+        Mesh::ATTRIBUTE_NORMAL,
+        m.normals.into_iter().map(to_bevy_f32).collect::<Vec<_>>(),
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, colors)
+    .with_inserted_indices(Indices::U32(m.indices))
 }
 
 #[cfg(test)]
