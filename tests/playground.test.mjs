@@ -196,6 +196,44 @@ describe("playground", () => {
     assert.ok(Math.hypot(end[0] - endBefore[0], end[1] - endBefore[1]) > 0.02, "the plan moved with the block");
   });
 
+  test("an MPPI plan on the page's thread leaves it drawing frames between its stages", async () => {
+    // The WebGL2 tier plans on the CPU on the page's one thread; MPPI takes about a second for
+    // three steps. The plan pauses between stages (programs, cost map, search of each step),
+    // so animation frames keep coming: no gap spans the whole plan.
+    const before = await page.evaluate(() => window.valuescape.state());
+    const n = await count(page, ["plan", "error"]);
+    const t0 = await page.evaluate(() => {
+      window.__frames = [];
+      const tick = (t) => {
+        window.__frames.push(t);
+        window.__raf = requestAnimationFrame(tick);
+      };
+      window.__raf = requestAnimationFrame(tick);
+      const t = performance.now();
+      window.valuescape.setState({ scene: "lamp_off", instruction: "", planner: "mppi" });
+      return t;
+    });
+    const ev = await waitEvent(page, ["plan", "error"], n);
+    const frames = await page.evaluate(() => {
+      cancelAnimationFrame(window.__raf);
+      return window.__frames;
+    });
+    assert.equal(ev.name, "plan", describePlanEvent(ev));
+    const steps = ev.detail.steps.length;
+    assert.ok(steps >= 2, `lamp_off plans ${steps} steps`);
+    assert.ok(ev.detail.steps.every((s) => s.target_reached), "MPPI did not reach every target");
+    const during = [t0, ...frames.filter((t) => t > t0 && t < ev.t), ev.t];
+    const gaps = during.slice(1).map((t, i) => t - during[i]);
+    const wall = ev.t - t0;
+    const longest = Math.max(...gaps);
+    measurements.mppi_paged = { steps, wall_ms: Math.round(wall), frames: during.length - 2, longest_gap_ms: Math.round(longest), total_ms: ev.detail.timing_ms.total };
+    assert.ok(during.length - 2 >= steps, `only ${during.length - 2} frames in a ${Math.round(wall)} ms plan`);
+    assert.ok(longest < 0.6 * wall, `a ${Math.round(longest)} ms gap without a frame in a ${Math.round(wall)} ms plan`);
+    // Back to the scene the next tests type their instructions for.
+    const back = await planWith(page, { scene: before.scene, instruction: before.instruction, planner: before.planner });
+    assert.equal(back.name, "plan", describePlanEvent(back));
+  });
+
   test("typing an instruction into the panel's box and pressing Enter plans it", async () => {
     const lay = await page.evaluate(() => window.valuescape.layout());
     const box = lay.widgets.instruction;

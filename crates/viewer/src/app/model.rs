@@ -63,9 +63,13 @@ pub struct Model {
     pub camera_apply: Option<crate::state::CameraState>,
     /// Wall-clock milliseconds of the last `plan` call, as measured here.
     pub last_call_ms: f64,
+    /// The last plan ran on the page's thread with pauses between its stages (see
+    /// [`PagedCpu`]): `last_call_ms` includes the frames drawn in them.
+    pub last_call_paged: bool,
     /// The first frame has been drawn (planning waits for it, so the page shows at once).
     pub first_frame_done: bool,
-    /// A plan running on the GPU, whose result arrives in a later frame.
+    /// A plan in flight (on the GPU; in the browser, also on the CPU), whose result arrives
+    /// in a later frame.
     pub job: Option<PlanJob>,
     /// A request to plan on the CPU because its GPU job was abandoned.
     pub cpu_rerun: Option<PlanRequest>,
@@ -87,12 +91,14 @@ pub struct Model {
 /// The outcome of a plan.
 pub type PlanOutcome = Result<PlanResult, PlanError>;
 
-/// A plan in flight on the GPU: the request (rerun on the CPU if the GPU fails) and the slot
-/// its future fills.
+/// A plan in flight: the request (rerun on the CPU if the GPU fails) and the slot its future
+/// fills.
 #[derive(Debug)]
 pub struct PlanJob {
     /// What is being planned.
     pub req: PlanRequest,
+    /// It runs on the GPU (otherwise on the CPU, paused between stages: [`PagedCpu`]).
+    pub on_gpu: bool,
     /// Filled when the plan completes.
     pub slot: std::sync::Arc<std::sync::Mutex<Option<PlanOutcome>>>,
     /// When it started ([`now_ms`]).
@@ -293,10 +299,44 @@ impl Model {
             self.start_gpu_job(req, compute);
             return;
         }
-        let t0 = now_ms();
-        let out = plan(&req);
-        self.last_call_ms = now_ms() - t0;
-        self.finish_plan(out, bridge);
+        self.plan_on_cpu(req, bridge);
+    }
+
+    /// Plans `req` on the CPU: natively at once; in the browser as a job that gives the page
+    /// its event loop between stages ([`PagedCpu`]), so frames are drawn and input handled
+    /// while it runs (an MPPI plan takes about a second there).
+    fn plan_on_cpu(&mut self, req: PlanRequest, bridge: &crate::Bridge) {
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = bridge;
+            let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+            let (job_req, fill) = (req.clone(), slot.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let r = valuescape_voxposer::plan_with_async(
+                    &job_req,
+                    &valuescape_voxposer::RuleCompiler,
+                    &PagedCpu,
+                )
+                .await;
+                *fill.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            });
+            self.job = Some(PlanJob {
+                req,
+                on_gpu: false,
+                slot,
+                started_ms: now_ms(),
+                #[cfg(feature = "gpu")]
+                maps: Default::default(),
+            });
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let t0 = now_ms();
+            let out = plan(&req);
+            self.last_call_ms = now_ms() - t0;
+            self.last_call_paged = false;
+            self.finish_plan(out, bridge);
+        }
     }
 
     /// Starts planning `req` on the GPU; the result is picked up by a later frame. Does
@@ -329,6 +369,7 @@ impl Model {
             bevy::tasks::block_on(fut);
             self.job = Some(PlanJob {
                 req,
+                on_gpu: true,
                 slot,
                 started_ms,
                 maps,
@@ -357,9 +398,9 @@ impl Model {
     }
 
     /// Drops a GPU job whose device is gone and plans its request on the CPU; the maps left
-    /// on that device are dropped too (the map view draws the CPU mesh).
+    /// on that device are dropped too (the map view draws the CPU mesh). A CPU job goes on.
     pub fn abandon_job(&mut self) {
-        if let Some(job) = self.job.take() {
+        if let Some(job) = self.job.take_if(|j| j.on_gpu) {
             self.cpu_rerun = Some(job.req);
         }
         self.drop_gpu_maps();
@@ -389,16 +430,15 @@ impl Model {
     /// Picks up a finished GPU job. A GPU failure is checked against the CPU: if the CPU
     /// plans the same request, the GPU was at fault and planning stays on the CPU from now on.
     fn poll_job(&mut self, bridge: &crate::Bridge, compute: &mut Compute) {
-        if let Some(req) = self.cpu_rerun.take() {
+        if self.job.is_none()
+            && let Some(req) = self.cpu_rerun.take()
+        {
             self.cap_grid_for_cpu(bridge);
             let req = PlanRequest {
                 grid_size: req.grid_size.min(self.state.grid),
                 ..req
             };
-            let t0 = now_ms();
-            let out = plan(&req);
-            self.last_call_ms = now_ms() - t0;
-            self.finish_plan(out, bridge);
+            self.plan_on_cpu(req, bridge);
         }
         let done = match &self.job {
             Some(j) => j.slot.lock().unwrap_or_else(|e| e.into_inner()).take(),
@@ -411,10 +451,11 @@ impl Model {
             return;
         };
         self.last_call_ms = now_ms() - job.started_ms;
+        self.last_call_paged = !job.on_gpu;
         #[cfg(feature = "gpu")]
         let gpu_maps = std::mem::take(&mut *job.maps.lock().unwrap_or_else(|e| e.into_inner()));
         let out = match out {
-            Err(e) if e.stage == "plan" => {
+            Err(e) if job.on_gpu && e.stage == "plan" => {
                 let cpu = plan(&job.req);
                 if cpu.is_ok() {
                     let msg = format!("GPU compute failed ({e}); planning on the CPU from now on.");
@@ -474,6 +515,49 @@ impl Model {
         }
         self.result_gen += 1;
         self.map_gen += 1;
+    }
+}
+
+/// The CPU backend for the browser's page thread: between stages it waits for a
+/// `setTimeout(0)`, which lets the browser draw a frame and handle input before the next
+/// stage runs (each stage still runs to its end once started).
+#[cfg(target_arch = "wasm32")]
+struct PagedCpu;
+
+#[cfg(target_arch = "wasm32")]
+impl valuescape_voxposer::backend::AsyncBackend for PagedCpu {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn compose(
+        &self,
+        input: &valuescape_core::cost::CostInput<'_>,
+    ) -> impl Future<Output = Result<valuescape_core::cost::CostMaps, String>> {
+        use valuescape_voxposer::backend::Backend;
+        std::future::ready(valuescape_voxposer::backend::CpuBackend.compose(input))
+    }
+
+    fn plan(
+        &self,
+        problem: &valuescape_core::plan::Problem<'_>,
+        planner: valuescape_voxposer::PlannerKind,
+    ) -> impl Future<Output = Result<valuescape_core::plan::PathPlan, String>> {
+        use valuescape_voxposer::backend::Backend;
+        std::future::ready(valuescape_voxposer::backend::CpuBackend.plan(problem, planner))
+    }
+
+    fn pause(&self) -> impl Future<Output = ()> {
+        let timer = js_sys::Promise::new(&mut |resolve, _reject| {
+            let set = web_sys::window().map(|w| w.set_timeout_with_callback(&resolve));
+            if !matches!(set, Some(Ok(_))) {
+                // No window (cannot happen on the page): go on at once.
+                let _ = resolve.call0(&js_sys::wasm_bindgen::JsValue::NULL);
+            }
+        });
+        async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(timer).await;
+        }
     }
 }
 

@@ -285,8 +285,13 @@ fn contents(
             t.compile, t.programs, t.cost, t.plan, t.total
         ));
         ui.small(format!(
-            "call as measured here: {:.1} ms",
-            model.last_call_ms
+            "call as measured here: {:.1} ms{}",
+            model.last_call_ms,
+            if model.last_call_paged {
+                " (with the frames drawn between its stages)"
+            } else {
+                ""
+            }
         ));
         for (i, s) in r.steps.iter().enumerate() {
             let mark = if s.target_reached {
