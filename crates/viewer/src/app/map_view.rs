@@ -11,7 +11,7 @@ use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use valuescape_core::Grid;
 
 use super::model::Model;
-use super::to_bevy_f32;
+use super::{to_bevy_f32, world_triangle_mesh};
 use crate::state::ShownMap;
 use crate::surface::{MAX_FACES, exposed_faces, rotation_angles, slice};
 
@@ -166,24 +166,7 @@ fn rebuild_map(
         info.solid = m.solid;
         info.stride = m.stride;
         if m.faces() > 0 {
-            let colors: Vec<[f32; 4]> = m
-                .colors
-                .iter()
-                .map(|c| {
-                    let l = Color::srgb(c[0], c[1], c[2]).to_linear();
-                    [l.red, l.green, l.blue, 1.0]
-                })
-                .collect();
-            let positions: Vec<[f32; 3]> = m.positions.iter().map(|p| to_bevy_f32(*p)).collect();
-            let normals: Vec<[f32; 3]> = m.normals.iter().map(|p| to_bevy_f32(*p)).collect();
-            let mesh = Mesh::new(
-                PrimitiveTopology::TriangleList,
-                RenderAssetUsages::RENDER_WORLD,
-            )
-            .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
-            .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
-            .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, colors)
-            .with_inserted_indices(Indices::U32(m.indices));
+            let mesh = world_triangle_mesh(&m.positions, &m.normals, &m.colors, m.indices);
             commands.spawn((
                 MapMesh,
                 Mesh3d(meshes.add(mesh)),

@@ -125,6 +125,34 @@ pub fn to_bevy_f32(p: [f32; 3]) -> [f32; 3] {
     [p[0], p[2], -p[1]]
 }
 
+/// A Bevy triangle mesh (y up, linear colours) from world geometry (z up, sRGB colours with
+/// alpha): what the renderer-free `surface` and `strokes` modules build.
+pub fn world_triangle_mesh(
+    positions: &[[f32; 3]],
+    normals: &[[f32; 3]],
+    srgb: &[[f32; 4]],
+    indices: Vec<u32>,
+) -> Mesh {
+    use bevy::asset::RenderAssetUsages;
+    use bevy::mesh::{Indices, PrimitiveTopology};
+    let colors: Vec<[f32; 4]> = srgb
+        .iter()
+        .map(|c| {
+            let l = Color::srgb(c[0], c[1], c[2]).to_linear();
+            [l.red, l.green, l.blue, c[3]]
+        })
+        .collect();
+    let bevy = |v: &[[f32; 3]]| v.iter().map(|p| to_bevy_f32(*p)).collect::<Vec<_>>();
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::RENDER_WORLD,
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, bevy(positions))
+    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, bevy(normals))
+    .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, colors)
+    .with_inserted_indices(Indices::U32(indices))
+}
+
 /// A world orientation (quaternion `wxyz`) as a Bevy rotation, for a model built in world
 /// axes.
 pub fn quat_to_bevy(q: [f64; 4]) -> Quat {

@@ -5,7 +5,7 @@ use bevy::prelude::*;
 use valuescape_voxposer::{PlanResult, Waypoint};
 
 use super::model::Model;
-use super::{quat_to_bevy, to_bevy, to_bevy_f32};
+use super::{quat_to_bevy, to_bevy, world_triangle_mesh};
 use crate::strokes::StrokeMesh;
 
 /// Playback of the gripper along the plan.
@@ -301,39 +301,16 @@ fn build_path_meshes(
         }
         commands.spawn((
             PathMesh,
-            Mesh3d(meshes.add(stroke_mesh(m))),
+            Mesh3d(meshes.add(world_triangle_mesh(
+                &m.positions,
+                &m.normals,
+                &m.colors,
+                m.indices,
+            ))),
             MeshMaterial3d(materials.add(material)),
             Transform::IDENTITY,
         ));
     }
-}
-
-/// A Bevy mesh (y up, linear colours) of a stroke mesh (z up, sRGB colours).
-fn stroke_mesh(m: StrokeMesh) -> Mesh {
-    use bevy::asset::RenderAssetUsages;
-    use bevy::mesh::{Indices, PrimitiveTopology};
-    let colors: Vec<[f32; 4]> = m
-        .colors
-        .iter()
-        .map(|c| {
-            let l = Color::srgb(c[0], c[1], c[2]).to_linear();
-            [l.red, l.green, l.blue, c[3]]
-        })
-        .collect();
-    Mesh::new(
-        PrimitiveTopology::TriangleList,
-        RenderAssetUsages::RENDER_WORLD,
-    )
-    .with_inserted_attribute(
-        Mesh::ATTRIBUTE_POSITION,
-        m.positions.into_iter().map(to_bevy_f32).collect::<Vec<_>>(),
-    )
-    .with_inserted_attribute(
-        Mesh::ATTRIBUTE_NORMAL,
-        m.normals.into_iter().map(to_bevy_f32).collect::<Vec<_>>(),
-    )
-    .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, colors)
-    .with_inserted_indices(Indices::U32(m.indices))
 }
 
 #[cfg(test)]
