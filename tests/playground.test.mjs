@@ -162,7 +162,7 @@ describe("playground", () => {
     assert.ok(Math.abs(b[0] - 0.25) < 0.05 && Math.abs(b[1] + 0.15) < 0.05, `ends above the block's new place: ${b}`);
   });
 
-  test("dragging an object with the real mouse moves it and replans", async () => {
+  test("dragging an object with the real mouse replans as it moves and once more on release", async () => {
     const scene = "blocks_and_mug";
     const instruction = "move to 5cm above the yellow block";
     const base = await planWith(page, { scene, instruction, programs: [], positions: {}, map: "affordance" });
@@ -181,9 +181,21 @@ describe("playground", () => {
       await page.mouse.move(x + 10 * i, y + 4 * i);
       await page.waitForTimeout(120);
     }
-    await page.waitForTimeout(400);
+    // The plan follows the block while it is dragged (nothing is committed yet).
+    const preview = await waitEvent(page, ["plan", "error"], n);
+    assert.equal(preview.name, "plan", describePlanEvent(preview));
+    const previews = (await count(page, ["plan", "error"])) - n;
+    assert.equal((await page.evaluate(() => window.valuescape.state())).positions["yellow block"], undefined);
     await page.mouse.up();
-    const ev = await waitEvent(page, ["plan", "error"], n);
+    // On release the move is committed and planned once more; its plan is the last one.
+    await page.waitForFunction(
+      () => window.valuescape.state().positions["yellow block"] && !window.valuescape.status().planning,
+      null,
+      { timeout: 60_000, polling: 100 },
+    );
+    const plans = await page.evaluate(() => window.__vs.events.filter((e) => e.name === "plan" || e.name === "error"));
+    assert.ok(plans.length > n + previews, "no plan after the release");
+    const ev = plans.at(-1);
     assert.equal(ev.name, "plan", describePlanEvent(ev));
     const after = await page.evaluate(() => window.valuescape.state());
     const moved = after.positions["yellow block"];

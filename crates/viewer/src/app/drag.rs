@@ -1,6 +1,7 @@
 //! Dragging an object with the mouse: it slides on the horizontal plane through the point
 //! grabbed, and on release `Scene::move_object` moves it and the plan runs again. On the GPU
-//! path the plan also follows while dragging (a new plan whenever the previous is done).
+//! path, and on the CPU in the browser (whose plans pause between stages), the plan also
+//! follows while dragging: a new plan whenever the previous is done.
 
 use std::collections::HashMap;
 
@@ -25,7 +26,7 @@ struct Dragging {
     delta: [f64; 3],
     /// The dragged meshes' translations when the drag began.
     base: HashMap<Entity, Vec3>,
-    /// The offset last planned while dragging (GPU path).
+    /// The offset last planned while dragging.
     previewed: [f64; 3],
 }
 
@@ -155,8 +156,9 @@ fn drag_objects(
         }
     }
     if buttons.pressed(MouseButton::Left) {
-        // On the GPU path the plan follows the drag: a new plan whenever the last is done
-        // and the object has moved since (at least half a centimetre).
+        // The plan follows the drag where it can (see `Model::preview_move`): a new plan
+        // whenever the last is done and the object has moved since (at least half a
+        // centimetre).
         let d = [0, 1].map(|a| active.delta[a] - active.previewed[a]);
         if d[0].hypot(d[1]) > 5e-3 && model.preview_move(&active.object, active.delta, &compute) {
             active.previewed = active.delta;

@@ -309,25 +309,7 @@ impl Model {
         #[cfg(target_arch = "wasm32")]
         {
             let _ = bridge;
-            let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
-            let (job_req, fill) = (req.clone(), slot.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                let r = valuescape_voxposer::plan_with_async(
-                    &job_req,
-                    &valuescape_voxposer::RuleCompiler,
-                    &PagedCpu,
-                )
-                .await;
-                *fill.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-            });
-            self.job = Some(PlanJob {
-                req,
-                on_gpu: false,
-                slot,
-                started_ms: now_ms(),
-                #[cfg(feature = "gpu")]
-                maps: Default::default(),
-            });
+            self.start_paged_cpu_job(req);
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
@@ -337,6 +319,31 @@ impl Model {
             self.last_call_paged = false;
             self.finish_plan(out, bridge);
         }
+    }
+
+    /// Starts planning `req` on the page's thread in the browser, pausing between stages
+    /// ([`PagedCpu`]); the result is picked up by a later frame.
+    #[cfg(target_arch = "wasm32")]
+    fn start_paged_cpu_job(&mut self, req: PlanRequest) {
+        let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let (job_req, fill) = (req.clone(), slot.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let r = valuescape_voxposer::plan_with_async(
+                &job_req,
+                &valuescape_voxposer::RuleCompiler,
+                &PagedCpu,
+            )
+            .await;
+            *fill.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+        });
+        self.job = Some(PlanJob {
+            req,
+            on_gpu: false,
+            slot,
+            started_ms: now_ms(),
+            #[cfg(feature = "gpu")]
+            maps: Default::default(),
+        });
     }
 
     /// Starts planning `req` on the GPU; the result is picked up by a later frame. Does
@@ -379,11 +386,14 @@ impl Model {
         let _ = (req, compute);
     }
 
-    /// While an object is dragged on the GPU path: plans with the object moved by `delta`
-    /// (metres) without committing it to the state, so the path follows the drag. One job
-    /// at a time; returns whether one was started.
+    /// While an object is dragged: plans with the object moved by `delta` (metres) without
+    /// committing it to the state, so the path follows the drag. On the GPU, and in the
+    /// browser on the CPU too (its plans pause between stages, so the drag stays smooth);
+    /// natively the CPU would hold every frame, so it plans on release only. One job at a
+    /// time; returns whether one was started.
     pub fn preview_move(&mut self, object: &str, delta: [f64; 3], compute: &Compute) -> bool {
-        if !compute.on_gpu() || self.job.is_some() {
+        let paged_cpu = cfg!(target_arch = "wasm32") && !compute.on_gpu();
+        if !(compute.on_gpu() || paged_cpu) || self.job.is_some() {
             return false;
         }
         let Some(mut req) = self.request() else {
@@ -393,7 +403,12 @@ impl Model {
             return false;
         }
         req.keep_maps = true;
-        self.start_gpu_job(req, compute);
+        if compute.on_gpu() {
+            self.start_gpu_job(req, compute);
+        } else {
+            #[cfg(target_arch = "wasm32")]
+            self.start_paged_cpu_job(req);
+        }
         true
     }
 
