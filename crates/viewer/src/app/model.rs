@@ -442,8 +442,9 @@ impl Model {
         self.gpu_maps.get(step)
     }
 
-    /// Picks up a finished GPU job. A GPU failure is checked against the CPU: if the CPU
-    /// plans the same request, the GPU was at fault and planning stays on the CPU from now on.
+    /// Starts the CPU rerun of an abandoned GPU job, and picks up a finished job. A GPU
+    /// job's failure is checked against the CPU: if the CPU plans the same request, the GPU
+    /// was at fault and planning stays on the CPU from now on.
     fn poll_job(&mut self, bridge: &crate::Bridge, compute: &mut Compute) {
         if self.job.is_none()
             && let Some(req) = self.cpu_rerun.take()
