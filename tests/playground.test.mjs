@@ -210,8 +210,8 @@ describe("playground", () => {
 
   test("an MPPI plan on the page's thread leaves it drawing frames between its stages", async () => {
     // The WebGL2 tier plans on the CPU on the page's one thread; MPPI takes about a second for
-    // three steps. The plan pauses between stages (programs, cost map, search of each step),
-    // so animation frames keep coming: no gap spans the whole plan.
+    // three steps. Between stages (programs, cost map, search of each step), once it has run
+    // 50 ms, the plan gives way, so animation frames keep coming: no gap spans the whole plan.
     const before = await page.evaluate(() => window.valuescape.state());
     const n = await count(page, ["plan", "error"]);
     const t0 = await page.evaluate(() => {

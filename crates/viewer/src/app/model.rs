@@ -328,10 +328,13 @@ impl Model {
         let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
         let (job_req, fill) = (req.clone(), slot.clone());
         wasm_bindgen_futures::spawn_local(async move {
+            let backend = PagedCpu {
+                gave_way: std::cell::Cell::new(now_ms()),
+            };
             let r = valuescape_voxposer::plan_with_async(
                 &job_req,
                 &valuescape_voxposer::RuleCompiler,
-                &PagedCpu,
+                &backend,
             )
             .await;
             *fill.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
@@ -534,11 +537,22 @@ impl Model {
     }
 }
 
-/// The CPU backend for the browser's page thread: between stages it waits for a
+/// The CPU backend for the browser's page thread: between stages, once
+/// [`PAGED_CPU_BUDGET_MS`] have passed since the plan began or last gave way, it waits for a
 /// `setTimeout(0)`, which lets the browser draw a frame and handle input before the next
-/// stage runs (each stage still runs to its end once started).
+/// stage runs (each stage still runs to its end once started). Short stages run back to
+/// back: every wait costs a frame, and a plan of many short stages would otherwise take a
+/// frame per stage longer.
 #[cfg(target_arch = "wasm32")]
-struct PagedCpu;
+struct PagedCpu {
+    /// [`now_ms`] when the plan began or last gave way.
+    gave_way: std::cell::Cell<f64>,
+}
+
+/// How long a paged CPU plan runs before it gives the page a frame: about three frames at
+/// 60 Hz.
+#[cfg(target_arch = "wasm32")]
+const PAGED_CPU_BUDGET_MS: f64 = 50.0;
 
 #[cfg(target_arch = "wasm32")]
 impl valuescape_voxposer::backend::AsyncBackend for PagedCpu {
@@ -563,7 +577,10 @@ impl valuescape_voxposer::backend::AsyncBackend for PagedCpu {
         std::future::ready(valuescape_voxposer::backend::CpuBackend.plan(problem, planner))
     }
 
-    fn pause(&self) -> impl Future<Output = ()> {
+    async fn pause(&self) {
+        if now_ms() - self.gave_way.get() < PAGED_CPU_BUDGET_MS {
+            return;
+        }
         let timer = js_sys::Promise::new(&mut |resolve, _reject| {
             let set = web_sys::window().map(|w| w.set_timeout_with_callback(&resolve));
             if !matches!(set, Some(Ok(_))) {
@@ -571,9 +588,8 @@ impl valuescape_voxposer::backend::AsyncBackend for PagedCpu {
                 let _ = resolve.call0(&js_sys::wasm_bindgen::JsValue::NULL);
             }
         });
-        async move {
-            let _ = wasm_bindgen_futures::JsFuture::from(timer).await;
-        }
+        let _ = wasm_bindgen_futures::JsFuture::from(timer).await;
+        self.gave_way.set(now_ms());
     }
 }
 
