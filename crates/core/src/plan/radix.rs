@@ -17,7 +17,6 @@ pub(crate) struct RadixHeap {
     /// The last key popped (every key in the heap is `>=` it).
     last: u32,
     buckets: [Vec<(u32, u32)>; 33],
-    len: usize,
 }
 
 impl RadixHeap {
@@ -26,7 +25,6 @@ impl RadixHeap {
         Self {
             last: 0,
             buckets: std::array::from_fn(|_| Vec::new()),
-            len: 0,
         }
     }
 
@@ -42,7 +40,6 @@ impl RadixHeap {
         debug_assert!(key >= self.last, "radix heap keys must not decrease");
         let key = key.max(self.last);
         self.buckets[Self::bucket(self.last, key)].push((key, item));
-        self.len += 1;
     }
 
     /// Removes an entry with the least key. Entries with equal keys come out in no
@@ -51,25 +48,22 @@ impl RadixHeap {
     pub(crate) fn pop(&mut self) -> Option<(u32, u32)> {
         if self.buckets[0].is_empty() {
             let i = self.buckets.iter().position(|b| !b.is_empty())?;
-            let moved = std::mem::take(&mut self.buckets[i]);
+            let mut moved = std::mem::take(&mut self.buckets[i]);
             self.last = moved.iter().map(|e| e.0).min()?;
             for e in &moved {
                 self.buckets[Self::bucket(self.last, e.0)].push(*e);
             }
             // Keep the allocation: this bucket fills again later.
-            let mut moved = moved;
             moved.clear();
             self.buckets[i] = moved;
         }
-        let e = self.buckets[0].pop()?;
-        self.len -= 1;
-        Some(e)
+        self.buckets[0].pop()
     }
 
     /// Entries held.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.buckets.iter().map(Vec::len).sum()
     }
 }
 
