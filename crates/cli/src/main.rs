@@ -367,12 +367,18 @@ fn bench(
         };
         plan_with(&req, &RuleCompiler, backend).map_err(Failure::Plan)?; // warm-up
         let mut stages: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        // MPPI: rollouts scored per second of its plan stage.
+        let mut rates = Vec::new();
         let mut steps = 1;
         for _ in 0..runs {
             let r = plan_with(&req, &RuleCompiler, backend).map_err(Failure::Plan)?;
             steps = r.steps.len().max(1);
             let n = steps as f64;
             let t = &r.timing_ms;
+            let rollouts: u64 = r.steps.iter().filter_map(|s| s.rollouts).sum();
+            if rollouts > 0 && t.plan > 0.0 {
+                rates.push(rollouts as f64 / (t.plan / 1000.0));
+            }
             stages.entry("programs").or_default().push(t.programs / n);
             stages.entry("cost").or_default().push(t.cost / n);
             stages.entry("plan").or_default().push(t.plan / n);
@@ -384,12 +390,19 @@ fn bench(
             stages.entry("total").or_default().push(t.total);
         }
         let med: BTreeMap<&str, f64> = stages.iter_mut().map(|(k, v)| (*k, median(v))).collect();
-        rows.push((scene.name.clone(), steps, med));
+        let rate = (!rates.is_empty()).then(|| median(&mut rates));
+        rows.push((scene.name.clone(), steps, med, rate));
     }
     if json {
         let v: Vec<serde_json::Value> = rows
             .iter()
-            .map(|(n, steps, m)| serde_json::json!({"scene": n, "steps": steps, "median_ms": m}))
+            .map(|(n, steps, m, rate)| {
+                let mut row = serde_json::json!({"scene": n, "steps": steps, "median_ms": m});
+                if let Some(r) = rate {
+                    row["median_rollouts_per_s"] = serde_json::json!(r);
+                }
+                row
+            })
             .collect();
         let out = serde_json::json!({"grid": grid, "runs": runs, "planner": planner, "backend": backend.name(), "presets": v});
         println!(
@@ -407,11 +420,14 @@ fn bench(
         "scene", "steps", "programs", "cost", "plan", "cycle", "plan total"
     );
     let mut cycles = Vec::new();
-    for (n, steps, m) in &rows {
+    let mut all_rates = Vec::new();
+    for (n, steps, m, rate) in &rows {
         let g = |k: &str| m.get(k).copied().unwrap_or(0.0);
         cycles.push(g("cycle"));
+        all_rates.extend(*rate);
+        let rate = rate.map_or(String::new(), |r| format!(" {r:>12.0} rollouts/s"));
         println!(
-            "{:<20} {:>5} {:>9.2} {:>8.2} {:>8.2} {:>8.2} {:>10.2}",
+            "{:<20} {:>5} {:>9.2} {:>8.2} {:>8.2} {:>8.2} {:>10.2}{rate}",
             n,
             steps,
             g("programs"),
@@ -422,5 +438,11 @@ fn bench(
         );
     }
     println!("median cycle over presets: {:.2} ms", median(&mut cycles));
+    if !all_rates.is_empty() {
+        println!(
+            "median MPPI rollouts per second of plan stage over presets: {:.0}",
+            median(&mut all_rates)
+        );
+    }
     Ok(())
 }

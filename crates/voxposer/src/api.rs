@@ -139,6 +139,11 @@ pub struct StepResult {
     /// (its map is drawn at the workspace's edge instead). Absent from the JSON when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// MPPI only: the rollouts it scored for this step (rounds x iterations x rollouts per
+    /// iteration), the work behind `timing_ms.plan` (the browser's bench page divides the
+    /// two). Absent for the other planners.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollouts: Option<u64>,
     /// Dense maps, when asked for.
     #[serde(skip)]
     pub maps: Option<StepMaps>,

@@ -490,6 +490,7 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
         target_reached: path.reached,
         path_cost: path_cost.is_finite().then_some(path_cost),
         warnings,
+        rollouts: (planner == PlannerKind::Mppi).then_some(path.expanded as u64),
         maps: kept,
     };
     Ok(PlannedStep {

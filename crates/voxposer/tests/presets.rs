@@ -215,3 +215,31 @@ fn a_target_outside_the_workspace_is_planned_at_its_edge_and_said() {
     let json = serde_json::to_value(&r).unwrap_or_else(|e| panic!("{e}"));
     assert!(json["steps"][0].get("warnings").is_none());
 }
+
+/// An MPPI plan's JSON says how many rollouts each step scored (whole rounds of the default
+/// 1024 rollouts x 6 iterations); the other planners' JSON has no such field.
+#[test]
+fn mppi_steps_report_their_rollouts_and_value_steps_do_not() {
+    let req = |planner| PlanRequest {
+        scene: presets::by_name("rubbish_in_bin").unwrap_or_else(|| panic!("no preset")),
+        instruction: "move up by 10cm".to_string(),
+        planner,
+        grid_size: 48,
+        overrides: Vec::new(),
+        keep_maps: false,
+    };
+    let r = plan(&req(PlannerKind::Mppi)).unwrap_or_else(|e| panic!("{e}"));
+    let per_round = 1024 * 6;
+    for s in &r.steps {
+        let n = s
+            .rollouts
+            .unwrap_or_else(|| panic!("{:?}: no rollouts", s.instruction));
+        assert!(n >= per_round && n % per_round == 0, "{n} rollouts");
+    }
+    let json = serde_json::to_value(&r).unwrap_or_else(|e| panic!("{e}"));
+    assert!(json["steps"][0]["rollouts"].as_u64().is_some());
+    let r = plan(&req(PlannerKind::Value)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.steps[0].rollouts, None);
+    let json = serde_json::to_value(&r).unwrap_or_else(|e| panic!("{e}"));
+    assert!(json["steps"][0].get("rollouts").is_none());
+}
