@@ -195,16 +195,47 @@ describe("capability tiers", () => {
     assert.ok(iou >= 0.9, `the GPU map and the CPU mesh cover different pixels (IoU ${iou.toFixed(3)})`);
   });
 
-  test("the bench page times every preset (WebGL2 tier: quick at small grids)", async () => {
+  test("the bench page times each stage on the GPU and on the CPU in one WebGPU page, with MPPI's rollouts per second", async () => {
     const page = await browser.newPage();
-    await page.goto(BASE + "bench.html?grids=24&runs=1&backend=webgl2", { waitUntil: "load" });
+    // Small and few: SwiftShader's GPU MPPI takes seconds a step (no warm-up plans either).
+    const presets = ["bowls_and_sticker", "push_button"];
+    await page.goto(BASE + `bench.html?grids=24&runs=1&warmup=0&planners=value,mppi&presets=${presets.join(",")}`, { waitUntil: "load" });
     await page.waitForFunction(() => window.__bench, null, { timeout: 600_000, polling: 500 });
     const b = await page.evaluate(() => window.__bench);
+    const after = await page.evaluate(() => window.valuescape.tier());
+    const refused = await page.evaluate(() => {
+      try {
+        window.valuescape.setCompute("tpu");
+        return null;
+      } catch (e) {
+        return String(e.message);
+      }
+    });
     await page.close();
-    measurements.bench_page = b.byGrid;
-    assert.equal(b.tier.tier, "webgl2");
-    assert.deepEqual(b.rows.filter((r) => r.cycle_ms == null), [], "every preset planned");
-    assert.ok(b.byGrid[0].median_cycle_ms > 0);
+    assert.match(refused ?? "", /"tpu" is neither "gpu" nor "cpu"/);
+    measurements.bench_page = b.summary;
+    assert.equal(b.tier.tier, "webgpu");
+    assert.deepEqual(b.computes, ["gpu", "cpu"]);
+    assert.equal(after.compute, "gpu", "the page goes back to the GPU when the bench is done");
+    assert.equal(b.rows.length, presets.length * 2 * 2, JSON.stringify(b.rows));
+    for (const r of b.rows) {
+      const what = `${r.preset} ${r.planner} on the ${r.compute}`;
+      assert.equal(r.error, null, what);
+      assert.equal(r.ran_on, r.compute, `${what}: the page reported compute ${r.ran_on}`);
+      // A stage can take less than the browser's timer resolution (0.1 ms) on the CPU at 24^3.
+      for (const k of ["programs_ms", "cost_ms", "plan_ms"]) assert.ok(r[k] >= 0, `${what}: ${k} ${r[k]}`);
+      assert.ok(r.cycle_ms > 0, what);
+      assert.ok(Math.abs(r.cycle_ms - (r.programs_ms + r.cost_ms + r.plan_ms)) < 1e-6, `${what}: the cycle is the stages' sum`);
+      if (r.planner === "mppi") assert.ok(r.rollouts_per_s > 0, `${what}: rollouts/s ${r.rollouts_per_s}`);
+      else assert.equal(r.rollouts_per_s, null, what);
+    }
+    // The value planner finds paths of the same cost on both paths, in the same page.
+    for (const p of presets) {
+      const [g, c] = ["gpu", "cpu"].map((k) => b.rows.find((r) => r.preset === p && r.planner === "value" && r.compute === k));
+      assert.equal(g.path_costs.length, c.path_costs.length, p);
+      g.path_costs.forEach((x, i) => assert.ok(Math.abs(x - c.path_costs[i]) <= 1e-4 * Math.max(1, Math.abs(c.path_costs[i])), `${p} step ${i}: ${x} vs ${c.path_costs[i]}`));
+    }
+    for (const s of b.summary) assert.ok(s.cpu_over_gpu > 0 && s.gpu.presets === presets.length && s.cpu.presets === presets.length, JSON.stringify(s));
   });
 
   test("a lost GPU device restarts the page on the CPU path from the same state, and it draws", async () => {

@@ -5,6 +5,8 @@
 //   backend="webgl2" force a backend (default: WebGPU when available and built, else WebGL2;
 //                   with `global`, the page's `?backend=webgl2|webgpu` also forces it)
 //   hash-state      read the initial state from location.hash and keep the hash in sync
+//   hash="#v1.…"    the initial state, where the page's own URL does not hold it (without
+//                   hash-state)
 //   global          expose the handle as window.valuescape
 //
 // The element fills its box with a canvas and an accessible status line that mirrors the
@@ -135,7 +137,7 @@ export class ValuePlayground extends HTMLElement {
         (this.hasAttribute("global")
           ? new URLSearchParams(location.search).get("backend") ?? undefined
           : undefined),
-      hash: syncHash ? location.hash : "",
+      hash: syncHash ? location.hash : (this.getAttribute("hash") ?? ""),
     }).then(
       ({ playground, module, backend }) => {
         this.playground = playground;
@@ -166,7 +168,8 @@ export class ValuePlayground extends HTMLElement {
   }
 
   /** The JS API: state(), setState(obj), replaceState(obj), hash(), setHash(h), status(),
-   * tier(), layout(), loseGpuDevice(), setMeshOnly(on), setDraft(text), presets(), destroy(). */
+   * tier(), layout(), setCompute("gpu" | "cpu"), loseGpuDevice(), setMeshOnly(on), setDraft(text),
+   * presets(), destroy(). */
   api() {
     const el = this;
     return {
@@ -180,6 +183,7 @@ export class ValuePlayground extends HTMLElement {
       status: () => el.playground.status(),
       tier: () => el.playground.tier(),
       layout: () => el.playground.layout(),
+      setCompute: (kind) => el.playground.setCompute(String(kind)),
       loseGpuDevice: () => el.playground.loseGpuDevice(),
       setMeshOnly: (on) => el.playground.setMeshOnly(!!on),
       setDraft: (text) => el.playground.setDraft(String(text)),

@@ -25,6 +25,9 @@ pub enum Command {
     /// Draw maps as the CPU mesh even where the GPU buffer could be drawn (`true`), or
     /// draw from the GPU where possible (`false`, the default). For tests comparing the two.
     MeshOnly(bool),
+    /// Plan on the GPU (`true`, where the tier has GPU compute; the default there) or on the
+    /// CPU (`false`), as the panel's compute switch does: to compare the two on one page.
+    PlanOnGpu(bool),
     /// Stop the app.
     Exit,
 }

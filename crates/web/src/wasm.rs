@@ -98,6 +98,26 @@ impl Playground {
         self.bridge.send(Command::MeshOnly(on));
     }
 
+    /// Plans on the GPU (`"gpu"`, the default where the tier has GPU compute) or on the CPU
+    /// (`"cpu"`) from now on, as the panel's compute switch does, and replans the current
+    /// state when that changes where plans run; `tier().compute` says which. Asking for the
+    /// GPU on a tier without GPU compute leaves the CPU planning and says so in a notice.
+    /// Throws for any other word.
+    #[wasm_bindgen(js_name = setCompute)]
+    pub fn set_compute(&self, kind: &str) -> Result<(), JsError> {
+        let gpu = match kind {
+            "gpu" => true,
+            "cpu" => false,
+            other => {
+                return Err(JsError::new(&format!(
+                    "setCompute: {other:?} is neither \"gpu\" nor \"cpu\""
+                )));
+            }
+        };
+        self.bridge.send(Command::PlanOnGpu(gpu));
+        Ok(())
+    }
+
     /// Applies the given fields over the current state (changing the scene resets moved
     /// objects, instruction and edited programs; changing the instruction resets the edited
     /// programs). Throws if a field does not decode; replans when the scene, instruction,

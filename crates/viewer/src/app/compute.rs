@@ -63,11 +63,18 @@ pub struct Compute {
     /// The GPU backend's self-test, while it runs.
     #[cfg(feature = "gpu")]
     testing: Option<SelfTest>,
+    /// The user chose to plan on the CPU although the GPU backend is usable (the panel, or
+    /// the page's `setCompute("cpu")`): to compare the two on the same page.
+    pub cpu_chosen: bool,
 }
 
+/// The note shown while the CPU plans by choice.
+const CPU_BY_CHOICE: &str = "planning on the CPU by choice: the GPU is ready (the panel's \
+     compute switch, or setCompute(\"gpu\"))";
+
 impl Compute {
-    /// Whether plans run on the GPU now.
-    pub fn on_gpu(&self) -> bool {
+    /// Whether the GPU backend is usable (whichever plans now).
+    pub fn has_gpu(&self) -> bool {
         #[cfg(feature = "gpu")]
         {
             self.gpu.is_some()
@@ -76,6 +83,29 @@ impl Compute {
         {
             false
         }
+    }
+
+    /// Whether plans run on the GPU now.
+    pub fn on_gpu(&self) -> bool {
+        self.has_gpu() && !self.cpu_chosen
+    }
+
+    /// Plans on the GPU (`true`, where there is one) or on the CPU (`false`) from now on, and
+    /// updates what is reported. Returns whether that changes where plans run.
+    pub fn choose(&mut self, gpu: bool) -> bool {
+        let before = self.on_gpu();
+        self.cpu_chosen = !gpu;
+        self.report_choice();
+        before != self.on_gpu()
+    }
+
+    /// `info.compute` and the note, where the GPU backend is usable.
+    fn report_choice(&mut self) {
+        if !self.has_gpu() {
+            return;
+        }
+        self.info.compute = if self.on_gpu() { "gpu" } else { "cpu" }.into();
+        self.info.note = self.cpu_chosen.then(|| CPU_BY_CHOICE.to_string());
     }
 
     /// Switches to the CPU for the rest of the session, saying why.
@@ -159,7 +189,7 @@ fn decide_tier(
                 // Its cost maps stay on the device for the map view (see `map_volume`).
                 gpu.keep_composed(true);
                 compute.gpu = Some(gpu);
-                compute.info.compute = "gpu".into();
+                compute.report_choice();
             }
             Err(why) => {
                 compute.info.note =
@@ -241,7 +271,7 @@ fn watch_device(
             draft: model.draft(),
         });
     }
-    if (lost || error.is_some()) && compute.on_gpu() {
+    if (lost || error.is_some()) && compute.has_gpu() {
         let msg = match error.filter(|_| !lost) {
             Some(e) => format!("The GPU reported an error ({e}); planning continues on the CPU."),
             None => "The GPU device was lost; planning continues on the CPU.".to_string(),

@@ -672,7 +672,7 @@ fn emit_notice(model: &Model, bridge: &crate::Bridge) {
 fn apply_commands(
     mut model: ResMut<Model>,
     bridge: Res<BridgeRes>,
-    compute: Res<Compute>,
+    mut compute: ResMut<Compute>,
     mut exit: MessageWriter<AppExit>,
 ) {
     for c in bridge.0.take_commands() {
@@ -713,6 +713,7 @@ fn apply_commands(
                 model.mesh_only = on;
                 model.map_gen += 1;
             }
+            Command::PlanOnGpu(gpu) => choose_compute(&mut model, &mut compute, &bridge.0, gpu),
             Command::LoseGpuDevice => {
                 compute
                     .lose_device
@@ -723,6 +724,23 @@ fn apply_commands(
             }
         }
     }
+}
+
+/// Plans on the GPU or the CPU from now on (the panel's compute switch, the page's
+/// `setCompute`), and replans the current state there when that changes where plans run.
+/// Asking for the GPU where there is none says so.
+pub fn choose_compute(model: &mut Model, compute: &mut Compute, bridge: &crate::Bridge, gpu: bool) {
+    if compute.choose(gpu) {
+        model.request_plan();
+    } else if gpu && !compute.has_gpu() && compute.decided {
+        let msg = format!(
+            "there is no GPU compute here (tier {}): planning stays on the CPU",
+            compute.info.tier
+        );
+        bridge.emit(Outgoing::Notice(msg.clone()));
+        model.notice = Some(msg);
+    }
+    bridge.set_tier(compute.info.clone());
 }
 
 fn edit_debounce(mut model: ResMut<Model>, time: Res<Time<Real>>) {

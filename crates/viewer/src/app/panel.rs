@@ -77,7 +77,8 @@ fn panel(
     mut model: ResMut<Model>,
     mut pb: ResMut<Playback>,
     info: Res<MapInfo>,
-    compute: Res<super::compute::Compute>,
+    mut compute: ResMut<super::compute::Compute>,
+    bridge: Res<super::BridgeRes>,
     time: Res<Time<Real>>,
     window: Query<&Window, With<PrimaryWindow>>,
     mut camera: Query<&mut Camera, With<PanOrbitCamera>>,
@@ -107,7 +108,8 @@ fn panel(
                     &mut model,
                     &mut pb,
                     &info,
-                    &compute.info,
+                    &mut compute,
+                    &bridge.0,
                     time.elapsed_secs_f64(),
                 );
             });
@@ -143,11 +145,26 @@ fn contents(
     model: &mut Model,
     pb: &mut Playback,
     info: &MapInfo,
-    tier: &crate::bridge::TierInfo,
+    compute: &mut super::compute::Compute,
+    bridge: &crate::Bridge,
     now: f64,
 ) {
     ui.heading("Valuescape");
     ui.label("VoxPoser value maps: instruction -> programs -> maps -> path.");
+    // Where the GPU can plan, the user may plan on the CPU instead, to compare the two.
+    if compute.has_gpu() {
+        let was = compute.on_gpu();
+        let mut gpu = was;
+        ui.horizontal(|ui| {
+            ui.small("compute:");
+            ui.radio_value(&mut gpu, true, "GPU");
+            ui.radio_value(&mut gpu, false, "CPU");
+        });
+        if gpu != was {
+            super::model::choose_compute(model, compute, bridge, gpu);
+        }
+    }
+    let tier = &compute.info;
     if !tier.tier.is_empty() {
         let how = if tier.compute == "gpu" {
             "maps and plans computed on the GPU"
