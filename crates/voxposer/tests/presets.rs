@@ -217,7 +217,7 @@ fn a_target_outside_the_workspace_is_planned_at_its_edge_and_said() {
 }
 
 /// An MPPI plan's JSON says how many rollouts each step scored (whole rounds of the default
-/// 1024 rollouts x 6 iterations); the other planners' JSON has no such field.
+/// rollouts x iterations); the other planners' JSON has no such field.
 #[test]
 fn mppi_steps_report_their_rollouts_and_value_steps_do_not() {
     let req = |planner| PlanRequest {
@@ -229,7 +229,9 @@ fn mppi_steps_report_their_rollouts_and_value_steps_do_not() {
         keep_maps: false,
     };
     let r = plan(&req(PlannerKind::Mppi)).unwrap_or_else(|e| panic!("{e}"));
-    let per_round = 1024 * 6;
+    // What voxposer's backends run: MPPI's default parameters.
+    let cfg = valuescape_core::plan::mppi::MppiConfig::default();
+    let per_round = u64::from(cfg.rollouts) * u64::from(cfg.iterations);
     for s in &r.steps {
         let n = s
             .rollouts
