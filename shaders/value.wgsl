@@ -6,33 +6,43 @@
 // over the 26 neighbours (8 in the plane when `planar`), never using x when x is blocked and y
 // is free (a path never moves from a free voxel into a blocked one).
 //
-//   init     V = 0 at targets, +infinity elsewhere; every block marked changed;
+//   init     V = 0 at targets, +infinity elsewhere; no block marks;
+//   mark_targets  every block holding a target marked as having written back 0 in pass 0;
 //   flags    flags from the composed maps: target = (squared target distance == 0), blocked =
 //            obstacle > 0.5 and not a target, the start never blocked (the pipeline's rule);
-//   relax    one pass: one workgroup per 8x8x8 block. A block runs only when it or one of its
-//            26 neighbour blocks changed in the previous pass (the others' inputs are as they
-//            were when they last ran). It loads its values and costs (the blocked flag in the
-//            cost's sign bit) with a one-voxel halo into workgroup memory, relaxes them in
-//            place until nothing changes there (at most LOCAL_ITERS rounds), writes the
-//            lowered values back and counts itself changed. PLANAR is a pipeline constant,
-//            so the neighbour loops have constant bounds.
+//   relax    one pass: one workgroup per 8x8x8 block. A block's inputs are the least value it
+//            or one of its 26 neighbour blocks wrote back in the previous pass (block_marks),
+//            and what it held back before; a block without inputs returns (the others'
+//            values are as they were when it last ran). A block whose inputs all lie a
+//            bucket (prm.bucket) or more above the front, the least input anywhere after the
+//            last pass, holds them back to a later pass: the work goes in value order, as
+//            delta-stepping's does, so that blocks run fewer times on values nearer final.
+//            A block that runs loads its values and costs (the blocked flag in the cost's
+//            sign bit) with a one-voxel halo into workgroup memory and relaxes them in place
+//            until nothing changes there (at most LOCAL_ITERS rounds; after the first round,
+//            only the voxels next to one lowered in the round before), writes the lowered
+//            values back and marks itself with the least of them. PLANAR is a pipeline
+//            constant, so the neighbour loops have constant bounds.
 //            Passes sweep: a pass takes the blocks in lexicographic order (x slowest), each
 //            axis forwards or backwards by the pass number (the 8 orders of fast sweeping, in
 //            turn), and the workgroup ids are laid out in that order. A GPU starts
 //            workgroups roughly in id order, so a block that starts after its upstream
 //            neighbours finished loads their new values in the same pass: values cross more
 //            than one block per pass where the grid holds more blocks than run at once.
-//            Nothing depends on that order for correctness.
-//            A pass in which no block changed proves the fixed point. Values only decrease and
-//            are f32 bits (non-negative, so their order is the u32 order) in atomics, so
-//            concurrent blocks read valid upper bounds (chaotic relaxation converges to the
-//            same fixed point);
+//            Nothing depends on that order, or on the bucket width, for correctness.
+//            A plan (stop_at_start) also stops once V(start) is final: when no value a
+//            block wrote back or held back in the last pass lies below V(start) as that pass
+//            left it (the argument is in `relax`); every later pass changes nothing.
+//            A pass in which no block changed or held back proves the fixed point. Values
+//            only decrease and are f32 bits (non-negative, so their order is the u32 order) in
+//            atomics, so concurrent blocks read valid upper bounds (chaotic relaxation
+//            converges to the same fixed point);
 //   count    the voxels with finite V (the planner's `expanded`);
 //   descend  one workgroup follows V downhill from the start, as field_value::descend does
 //            (same neighbour order and comparisons; a driver may fuse the sums into FMAs, so
 //            near-ties can break differently by an ulp), writing the path.
 //
-// Most of a pass's work is at the front: a block far from it reads 27 flags and returns.
+// Most of a pass's work is at the front: a block far from it reads 27 marks and returns.
 // The host compiles these kernels without wgpu's zeroing of workgroup memory: each writes the
 // workgroup memory it reads first.
 
@@ -54,6 +64,14 @@ struct Params {
     by: u32,
     bz: u32,
     nblocks: u32,
+    // 1: stop once V(start) is final (a plan's passes; see `relax`), 0: run to the fixed
+    // point of the whole grid.
+    stop_at_start: u32,
+    // Width of the value buckets (see `relax`): a block whose new inputs all lie a bucket or
+    // more above the front waits; 0: no buckets, every block with new inputs runs.
+    bucket: f32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 // Per pass of a batch: its place in the batch, which is also the counter it increments.
@@ -76,6 +94,15 @@ const INF_BITS: u32 = 0x7f800000u;
 // The counter every block that runs (loads its tile) increments: the work of a batch, in
 // blocks (value.rs's RUNS_SLOT).
 const RUNS_SLOT: u32 = 65u;
+// The counter every block that runs adds its in-block rounds to (value.rs's ROUNDS_SLOT).
+const ROUNDS_SLOT: u32 = 66u;
+// After the batch's counters (which the host clears before each batch), the state of the
+// front and of the stop at the start, kept across batches (value.rs's FRONT):
+//   FRONT + p % 3      the least value any block wrote back in pass p (f32 bits);
+//   FRONT + 3 + p % 2  V(start) after pass p (the start's block writes it every pass);
+//   FRONT + 5 + p % 3  the least input a block held back in pass p (f32 bits).
+const FRONT: u32 = 67u;
+const FRONT_WORDS: u32 = 8u;
 const TARGET: u32 = 1u;
 const BLOCKED: u32 = 2u;
 const SQRT2: f32 = 1.41421356;
@@ -86,7 +113,10 @@ const H: u32 = 10u;
 const HALO: u32 = 1000u;
 // Most in-block relaxation rounds per pass; a block still changing after them runs again.
 // (Pipeline-overridable, for the benchmark's comparison.)
-override LOCAL_ITERS: u32 = 16u;
+override LOCAL_ITERS: u32 = 4u;
+// Fewest in-block rounds a block runs, settled or not: 0 for plans; the benchmark raises it
+// to time rounds (value.rs's pass_anatomy).
+override MIN_ROUNDS: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> prm: Params;
 @group(0) @binding(1) var<storage, read> cost: array<f32>;
@@ -97,7 +127,9 @@ override LOCAL_ITERS: u32 = 16u;
 @group(0) @binding(6) var<storage, read> d2: array<u32>;
 @group(0) @binding(7) var<storage, read_write> flags_out: array<u32>;
 // Per block, two halves: whether it changed in an even pass, in an odd one.
-@group(0) @binding(8) var<storage, read_write> block_changed: array<u32>;
+// Per block, three thirds (f32 bits, +infinity for none): the least value it wrote back in an
+// even pass, in an odd one, and the least input it holds back (waiting for its bucket).
+@group(0) @binding(8) var<storage, read_write> block_marks: array<atomic<u32>>;
 @group(0) @binding(9) var<uniform> batch: Batch;
 // Group 1 holds only the pass parameters: one bind group per slot, made once.
 @group(1) @binding(0) var<uniform> pass_info: Pass;
@@ -109,6 +141,37 @@ var<workgroup> tile_v: array<atomic<u32>, 1000>;
 var<workgroup> tile_c: array<f32, 1000>;
 var<workgroup> wg_any: atomic<u32>;
 var<workgroup> wg_flag: u32;
+// The least value this block wrote back in this pass (f32 bits).
+var<workgroup> wg_min: atomic<u32>;
+// Which voxels of the block were lowered in a round, as one word per z-row of the tile
+// (bit z of row x * H + y), for three rounds in turn: round r reads the rows of r % 3,
+// marks those of (r + 1) % 3 and clears those of (r + 2) % 3 (read in round r - 1, marked
+// from round r + 1 on).
+var<workgroup> lowered_rows: array<array<atomic<u32>, 100>, 3>;
+
+// In-block rounds after the first relax only the voxels with a neighbour lowered in the
+// round before (`lowered_rows`); the others cannot change. (Pipeline-overridable, for the
+// benchmark's comparison: false relaxes every voxel in every round.)
+override SKIP_SETTLED: bool = true;
+
+// Whether halo voxel h (inside the block) has a neighbour in the round's lowered rows.
+fn near_lowered(h: u32, rows: u32) -> bool {
+    let hx = h / (H * H);
+    let hy = (h / H) % H;
+    let hz = h % H;
+    var m = 0u;
+    for (var dx = 0u; dx < 3u; dx = dx + 1u) {
+        for (var dy = 0u; dy < 3u; dy = dy + 1u) {
+            m = m | atomicLoad(&lowered_rows[rows][(hx + dx - 1u) * H + hy + dy - 1u]);
+        }
+    }
+    return ((m >> (hz - 1u)) & 7u) != 0u;
+}
+
+// Marks halo voxel h (inside the block) lowered in the rows `rows`.
+fn mark_lowered(h: u32, rows: u32) {
+    atomicOr(&lowered_rows[rows][h / H], 1u << (h % H));
+}
 
 fn linear(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
     return (wid.y * nwg.x + wid.x) * 64u + lid;
@@ -135,13 +198,29 @@ fn step_len(dx: i32, dy: i32, dz: i32) -> f32 {
 fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let i = linear(wid, nwg, lid);
-    if i < 2u * prm.nblocks {
-        block_changed[i] = 1u;
+    if i < 3u * prm.nblocks {
+        atomicStore(&block_marks[i], INF_BITS);
+    }
+    if i < FRONT_WORDS {
+        atomicStore(&counters[FRONT + i], INF_BITS);
     }
     if i >= prm.count {
         return;
     }
     atomicStore(&value[i], select(INF_BITS, 0u, (flags[i] & TARGET) != 0u));
+}
+
+// After `init`: marks every block holding a target as written back with value 0 in pass 0,
+// so that pass 1 runs those blocks and their neighbours (no other block can change in it).
+@compute @workgroup_size(64)
+fn mark_targets(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+    let i = linear(wid, nwg, lid);
+    if i >= prm.count || (flags[i] & TARGET) == 0u {
+        return;
+    }
+    let p = vec3<u32>(i / (prm.ny * prm.nz), (i / prm.nz) % prm.ny, i % prm.nz) / B;
+    atomicMin(&block_marks[(p.x * prm.by + p.y) * prm.bz + p.z], 0u);
 }
 
 @compute @workgroup_size(64)
@@ -160,12 +239,26 @@ fn flags_from_maps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 // below have constant bounds (two pipelines, one per value).
 override PLANAR: bool = false;
 
-// Relaxes halo voxel h of the tile against its neighbours there (h is this invocation's own
-// voxel: free or blocked, never a target or outside); true when it was lowered.
-fn relax_one(h: u32, y_free: bool) -> bool {
+// What halo voxel h (cost cy; free or not) gets through its neighbour at offset o, as f32
+// bits: INF_BITS where that neighbour has no value or may not be entered from h. (Infinity
+// is only ever compared as bits: WGSL lets a shader assume floats are finite.)
+fn through(h: u32, o: vec3<i32>, cy: f32, y_free: bool) -> u32 {
+    let x = u32(i32(h) + (o.x * i32(H) + o.y) * i32(H) + o.z);
+    let vb = atomicLoad(&tile_v[x]);
+    let cx = tile_c[x];
+    if vb >= INF_BITS || (bitcast<u32>(cx) >= 0x80000000u && y_free) {
+        return INF_BITS;
+    }
+    return bitcast<u32>(bitcast<f32>(vb)
+        + step_len(o.x, o.y, o.z) * (prm.step_cost + 0.5 * (cy + abs(cx))));
+}
+
+// The least of `old` (halo voxel h's value bits) and what its neighbours in the tile offer
+// (h is this invocation's own voxel: free or blocked, never a target or outside). Values
+// are non-negative, so their bits order as the floats do.
+fn relax_one(h: u32, y_free: bool, old: u32) -> u32 {
     let cy = abs(tile_c[h]);
-    let old = atomicLoad(&tile_v[h]);
-    var best = bitcast<f32>(old);
+    var best = old;
     let dz_max = select(1, 0, PLANAR);
     for (var dx: i32 = -1; dx <= 1; dx = dx + 1) {
         for (var dy: i32 = -1; dy <= 1; dy = dy + 1) {
@@ -173,20 +266,25 @@ fn relax_one(h: u32, y_free: bool) -> bool {
                 if dx == 0 && dy == 0 && dz == 0 {
                     continue;
                 }
-                let x = u32(i32(h) + (dx * i32(H) + dy) * i32(H) + dz);
-                let vb = atomicLoad(&tile_v[x]);
-                let cx = tile_c[x];
-                if vb >= INF_BITS || (bitcast<u32>(cx) >= 0x80000000u && y_free) {
-                    continue;
-                }
-                let cand = bitcast<f32>(vb)
-                    + step_len(dx, dy, dz) * (prm.step_cost + 0.5 * (cy + abs(cx)));
-                best = min(best, cand);
+                best = min(best, through(h, vec3<i32>(dx, dy, dz), cy, y_free));
             }
         }
     }
-    if best < bitcast<f32>(old) {
-        atomicMin(&tile_v[h], bitcast<u32>(best));
+    return best;
+}
+
+// One round for halo voxel h (run: relaxed at all; all: whether every voxel is relaxed this
+// round, else only those next to one lowered the round before, in the rows `rows`): true
+// when it was lowered, which marks it in the rows `next`.
+fn round_voxel(h: u32, run: bool, y_free: bool, all: bool, rows: u32, next: u32) -> bool {
+    if !run || !(all || near_lowered(h, rows)) {
+        return false;
+    }
+    let old = atomicLoad(&tile_v[h]);
+    let v = relax_one(h, y_free, old);
+    if v < old {
+        atomicMin(&tile_v[h], v);
+        mark_lowered(h, next);
         return true;
     }
     return false;
@@ -197,20 +295,38 @@ fn relax_one(h: u32, y_free: bool) -> bool {
 // voxels of its 8x8x8 block, x and x + 4).
 @compute @workgroup_size(256)
 fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let fwd = vec3<u32>(wg.z, wg.y, wg.x);
     let cur = batch.done + pass_info.slot + 1u;
     // This pass's sweep: bit k reverses axis k.
     let sweep = cur % 8u;
     let last = vec3<u32>(prm.bx, prm.by, prm.bz) - vec3<u32>(1u);
-    let fwd = vec3<u32>(wg.z, wg.y, wg.x);
     let wid = select(fwd, last - fwd, vec3<bool>((sweep & 1u) != 0u, (sweep & 2u) != 0u, (sweep & 4u) != 0u));
     let blk = (wid.x * prm.by + wid.y) * prm.bz + wid.z;
-    // This pass writes the half of block_changed of its parity and reads the other.
+    // This pass writes the third of block_marks of its parity and reads the other's.
     let half = cur % 2u;
     let prev = 1u - half;
 
-    // Run only when this block or a neighbour block changed in the previous pass.
+    // The start voxel, its block and its place in that block's tile.
+    let sp = vec3<u32>(prm.start / (prm.ny * prm.nz), (prm.start / prm.nz) % prm.ny, prm.start % prm.nz);
+    let sb = sp / B;
+    let start_block = blk == (sb.x * prm.by + sb.y) * prm.bz + sb.z;
+    let start_h = ((sp.x % B + 1u) * H + sp.y % B + 1u) * H + sp.z % B + 1u;
+
+    // The block's new inputs: the least value this block or a neighbour block wrote back in
+    // the previous pass, and what it held back before. It runs when it has any, the plan
+    // has not stopped at the start, and they lie within a bucket of the front (the least
+    // input anywhere after the last pass); otherwise it holds them back to a later pass.
+    // (Buckets only order the work, as delta-stepping does: the
+    // fixed point is the same for any width.)
     if lid == 0u {
-        atomicStore(&wg_any, 0u);
+        atomicStore(&wg_any, INF_BITS);
+        atomicStore(&wg_min, INF_BITS);
+        if blk == 0u {
+            // The slots the next pass writes its least values to: nothing reads them in this
+            // pass (this one reads the last pass's slots and writes its own).
+            atomicStore(&counters[FRONT + (cur + 1u) % 3u], INF_BITS);
+            atomicStore(&counters[FRONT + 5u + (cur + 1u) % 3u], INF_BITS);
+        }
     }
     workgroupBarrier();
     if lid < 27u {
@@ -218,18 +334,51 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
         let nb = vec3<i32>(i32(prm.bx), i32(prm.by), i32(prm.bz));
         if all(q >= vec3<i32>(0)) && all(q < nb) {
             let qb = u32((q.x * nb.y + q.y) * nb.z + q.z);
-            if block_changed[prev * prm.nblocks + qb] != 0u {
-                atomicOr(&wg_any, 1u);
-            }
+            atomicMin(&wg_any, atomicLoad(&block_marks[prev * prm.nblocks + qb]));
         }
     }
     workgroupBarrier();
     if lid == 0u {
-        wg_flag = atomicExchange(&wg_any, 0u);
+        // Stop at the start: once no value written back or held back in the last pass is
+        // below V(start) as that pass left it, V is final on every voxel whose cost-to-go is
+        // below V(start), so V(start) is final and the descent from the start takes the path
+        // it would take on the whole grid's fixed point. (Take a voxel y with V(y) < V(start)
+        // left wrong, and the last voxel of y's optimal path still wrong, p, with its
+        // successor q right: q was right by the end of some pass t. Had p's block run after
+        // t, it would have lowered p to its value from q. So either q became right in the
+        // last pass, which wrote back V(q) <= V(y) < V(start), or p's block holds back an
+        // input of at most V(q), which the last pass counted; either way the plan does not
+        // stop.) Every pass after that changes nothing, which ends the batch.
+        let last_pass = (cur + 2u) % 3u;
+        let front = min(atomicLoad(&counters[FRONT + last_pass]),
+                        atomicLoad(&counters[FRONT + 5u + last_pass]));
+        let stop = prm.stop_at_start != 0u && cur >= 2u
+            && front >= atomicLoad(&counters[FRONT + 3u + (cur - 1u) % 2u]);
+        let held = atomicLoad(&block_marks[2u * prm.nblocks + blk]);
+        var input = min(held, atomicExchange(&wg_any, 0u));
+        var run = input < INF_BITS && !stop;
+        // (prm.bucket is 0 where there are no buckets; the front is finite here whenever any
+        // input is, and a bucket's top is compared as bits, never as an infinity.)
+        let gated = prm.bucket > 0.0 && front < INF_BITS;
+        if run && cur >= 2u && gated
+            && input >= bitcast<u32>(bitcast<f32>(front) + prm.bucket) {
+            // Not yet: hold the input back (the pass counts the block as unfinished).
+            run = false;
+            atomicStore(&block_marks[2u * prm.nblocks + blk], input);
+            atomicMin(&counters[FRONT + 5u + cur % 3u], input);
+            atomicAdd(&counters[pass_info.slot], 1u);
+        } else if run && held < INF_BITS {
+            atomicStore(&block_marks[2u * prm.nblocks + blk], INF_BITS);
+        }
+        wg_flag = select(0u, 1u, run);
     }
     if workgroupUniformLoad(&wg_flag) == 0u {
         if lid == 0u {
-            block_changed[half * prm.nblocks + blk] = 0u;
+            atomicStore(&block_marks[half * prm.nblocks + blk], INF_BITS);
+            if start_block {
+                // Only the start's block writes V(start): it is as the last pass left it.
+                atomicStore(&counters[FRONT + 3u + half], atomicLoad(&value[prm.start]));
+            }
         }
         return;
     }
@@ -238,18 +387,23 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
     }
 
     // Load the block and its halo; voxels outside the grid are +infinity and flagged.
+    // Clear the rows the first round marks.
+    if lid < 100u {
+        atomicStore(&lowered_rows[1][lid], 0u);
+    }
     let origin = vec3<i32>(wid * B) - vec3<i32>(1);
     for (var h = lid; h < HALO; h = h + 256u) {
         let q = origin + vec3<i32>(i32(h / (H * H)), i32((h / H) % H), i32(h % H));
+        var v = INF_BITS;
         if inside(q) {
             let g = flat(q);
-            atomicStore(&tile_v[h], atomicLoad(&value[g]));
+            v = atomicLoad(&value[g]);
             let blocked = (flags[g] & BLOCKED) != 0u;
             tile_c[h] = bitcast<f32>(bitcast<u32>(cost[g]) | select(0u, 0x80000000u, blocked));
         } else {
-            atomicStore(&tile_v[h], INF_BITS);
             tile_c[h] = 0.0;
         }
+        atomicStore(&tile_v[h], v);
     }
     workgroupBarrier();
 
@@ -269,25 +423,31 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
     let run0 = (f0 & TARGET) == 0u;
     let run1 = (f1 & TARGET) == 0u;
 
-    // Relax in place until a round changes nothing (or LOCAL_ITERS rounds).
+    // Relax in place until a round changes nothing (or LOCAL_ITERS rounds). The first
+    // round relaxes every voxel; later ones (with SKIP_SETTLED) only those next to a voxel
+    // the round before lowered: a voxel whose neighbours kept their values since it was
+    // last relaxed cannot be lowered.
     var unsettled = 1u;
+    var rounds_run = LOCAL_ITERS;
     for (var it = 0u; it < LOCAL_ITERS; it = it + 1u) {
-        var lowered = false;
-        if run0 {
-            lowered = relax_one(h0, (f0 & BLOCKED) == 0u);
+        let rows = it % 3u;
+        let next = (it + 1u) % 3u;
+        if lid < 100u {
+            atomicStore(&lowered_rows[(it + 2u) % 3u][lid], 0u);
         }
-        if run1 {
-            lowered = relax_one(h1, (f1 & BLOCKED) == 0u) || lowered;
-        }
-        if lowered {
+        let all = it == 0u || !SKIP_SETTLED;
+        let lowered0 = round_voxel(h0, run0, (f0 & BLOCKED) == 0u, all, rows, next);
+        let lowered1 = round_voxel(h1, run1, (f1 & BLOCKED) == 0u, all, rows, next);
+        if lowered0 || lowered1 {
             atomicOr(&wg_any, 1u);
         }
         workgroupBarrier();
         if lid == 0u {
             wg_flag = atomicExchange(&wg_any, 0u);
         }
-        if workgroupUniformLoad(&wg_flag) == 0u {
+        if workgroupUniformLoad(&wg_flag) == 0u && it + 1u >= MIN_ROUNDS {
             unsettled = 0u;
+            rounds_run = it + 1u;
             break;
         }
     }
@@ -304,15 +464,32 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
         atomicMin(&value[flat(q1)], v1);
         lowered = true;
     }
+    if v0 < old0 {
+        atomicMin(&wg_min, v0);
+    }
+    if v1 < old1 {
+        atomicMin(&wg_min, v1);
+    }
     if lowered {
         atomicOr(&wg_any, 1u);
     }
     workgroupBarrier();
     if lid == 0u {
         let changed = atomicLoad(&wg_any) | unsettled;
-        block_changed[half * prm.nblocks + blk] = changed;
+        // A block stopped unsettled lowered voxels in its last round: its least value is
+        // finite, so it runs again.
+        let least = atomicLoad(&wg_min);
+        atomicStore(&block_marks[half * prm.nblocks + blk], select(INF_BITS, least, changed != 0u));
         if changed != 0u {
             atomicAdd(&counters[pass_info.slot], 1u);
+        }
+        atomicAdd(&counters[ROUNDS_SLOT], rounds_run);
+        if least < INF_BITS {
+            atomicMin(&counters[FRONT + cur % 3u], least);
+        }
+        if start_block {
+            // The tile holds what this block wrote back (it alone writes its voxels).
+            atomicStore(&counters[FRONT + 3u + half], atomicLoad(&tile_v[start_h]));
         }
     }
 }

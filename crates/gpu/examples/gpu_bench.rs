@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p valuescape-gpu --example gpu_bench -- [--sizes 64,100,128,256]
-//!     [--reps 3] [--cpu-max 128] [--rollouts 1024] [--iterations 6]
+//!     [--reps 3] [--cpu-max 128] [--rollouts 1024] [--iterations 6] [--warm-ms 0]
 //! ```
 //!
 //! GPU stage times are device times from timestamp queries when the adapter has them,
@@ -40,6 +40,10 @@ fn main() {
             }
             "--rollouts" => {
                 opt.mppi.rollouts = num(args.get(i + 1), "--rollouts") as u32;
+                i += 1;
+            }
+            "--warm-ms" => {
+                opt.warm_ms = num(args.get(i + 1), "--warm-ms") as u64;
                 i += 1;
             }
             "--iterations" => {

@@ -33,6 +33,9 @@ pub struct BenchOptions {
     pub cpu_max_size: usize,
     /// MPPI's parameters (one round of `iterations` is timed).
     pub mppi: MppiConfig,
+    /// Milliseconds of composing and planning before each size's timings, so that a GPU
+    /// that idles at a low clock has raised it (0: none).
+    pub warm_ms: u64,
 }
 
 impl Default for BenchOptions {
@@ -42,6 +45,7 @@ impl Default for BenchOptions {
             reps: 3,
             cpu_max_size: 128,
             mppi: MppiConfig::default(),
+            warm_ms: 0,
         }
     }
 }
@@ -93,8 +97,8 @@ mod native {
     use super::{BenchOptions, BenchRow, median};
     use crate::util;
     use crate::{
-        CostPipelines, GaussianKernel, GpuContext, GpuError, GpuProblem, GpuTimer, MppiPipelines,
-        ValuePipelines,
+        CostPipelines, DEFAULT_BUCKET, GaussianKernel, GpuContext, GpuError, GpuProblem, GpuTimer,
+        MppiPipelines, ValuePipelines, ValueVariant,
     };
 
     /// A tabletop scene at `n` voxels per axis: a table slab of scene collision, a wall of
@@ -188,12 +192,62 @@ mod native {
         let (dev, q) = (&ctx.device, &ctx.queue);
         let costp = CostPipelines::new(dev);
         let costp_tiled = CostPipelines::with_gaussian(dev, GaussianKernel::Tiled);
-        // The value iteration with other in-block round limits than the default.
-        let value_variants: Vec<(u32, ValuePipelines)> = [4, 8, 32]
-            .into_iter()
-            .map(|k| (k, ValuePipelines::with_local_iters(dev, k)))
-            .collect();
         let valuep = ValuePipelines::new(dev);
+        // Plans run to the fixed point of the whole grid, as before the stop at the start.
+        let valuep_whole = {
+            let mut v = ValuePipelines::new(dev);
+            v.stop_at_start(false);
+            v
+        };
+        // The value iteration's kernel variants (`value.wgsl`'s pipeline constants), each
+        // with the same variant forced to 16 rounds over every voxel where `true`: the
+        // cost of a round.
+        // The value iteration's settings against the default (buckets of DEFAULT_BUCKET,
+        // LOCAL_ITERS rounds, settled voxels skipped): (name, kernel variant, bucket width,
+        // whether to time a pass of every block forced to 16 rounds, the cost of a round).
+        let base = ValueVariant::default();
+        let rounds = |rounds| ValueVariant { rounds, ..base };
+        let settings: Vec<(&str, ValueVariant, f32, bool)> = vec![
+            ("default", base, DEFAULT_BUCKET, true),
+            (
+                "no buckets, 16 rounds (before)",
+                rounds(16),
+                f32::INFINITY,
+                false,
+            ),
+            ("no buckets", base, f32::INFINITY, false),
+            ("buckets of 2", base, 2.0, false),
+            ("buckets of 4", base, 4.0, false),
+            ("at most 8 rounds", rounds(8), DEFAULT_BUCKET, false),
+            ("at most 16 rounds", rounds(16), DEFAULT_BUCKET, false),
+            (
+                "every voxel every round",
+                ValueVariant {
+                    skip_settled: false,
+                    ..base
+                },
+                DEFAULT_BUCKET,
+                false,
+            ),
+        ];
+        let variants: Vec<(&str, ValuePipelines, Option<ValuePipelines>)> = settings
+            .into_iter()
+            .map(|(name, v, width, forced)| {
+                let forced = forced.then(|| {
+                    ValuePipelines::with_variant(
+                        dev,
+                        ValueVariant {
+                            rounds: 16,
+                            min_rounds: 16,
+                            skip_settled: false,
+                        },
+                    )
+                });
+                let mut vp = ValuePipelines::with_variant(dev, v);
+                vp.bucket_width(width);
+                (name, vp, forced)
+            })
+            .collect();
         let mppip = MppiPipelines::new(dev);
         let mut timer = GpuTimer::new(dev, q, 8);
         let mut value_timer = GpuTimer::new(dev, q, 16);
@@ -220,6 +274,24 @@ mod native {
 
             let compose =
                 || costp.compose_cost(dev, q, &g, &sc.affordance.data, &sc.avoidance.data, &coll);
+
+            if opt.warm_ms > 0 {
+                let t = Instant::now();
+                let mut cycles = 0;
+                while t.elapsed().as_millis() < u128::from(opt.warm_ms) {
+                    let m = compose()?;
+                    let cm = m.read_back(dev, q)?;
+                    let blocked = cm.blocked(g.index(sc.start));
+                    let p = cm.problem(&blocked, sc.start, false);
+                    let gp = valuep.problem_from_maps(dev, q, &m, sc.start, false);
+                    valuep.plan_resident(dev, q, &gp, &p)?;
+                    cycles += 1;
+                }
+                eprintln!(
+                    "{n}^3: warmed up with {cycles} cycles in {} ms",
+                    ms(t) as u64
+                );
+            }
 
             // Compose: wall clock around submit + wait, then device time per stage.
             let (gpu_compose, maps) = time(opt.reps, || {
@@ -349,7 +421,8 @@ mod native {
                     v.passes, v.block_runs
                 ),
             ));
-            let (gpu_plan, gplan) = time(opt.reps, || valuep.plan_resident(dev, q, &gp, &p))?;
+            let (gpu_plan, (gplan, gstats)) =
+                time(opt.reps, || valuep.plan_resident_stats(dev, q, &gp, &p))?;
             let cpu_astar = if cpu_on {
                 time(opt.reps, || Ok(value::plan(&p)))?.0
             } else {
@@ -367,7 +440,74 @@ mod native {
                 gpu_plan,
                 "wall",
                 cpu_astar,
-                format!("{} voxels on the path; CPU: A*", gplan.search_path.len()),
+                format!(
+                    "{} passes, {} block runs, {} in-block rounds (stopped at the start); {} \
+                     voxels on the path; CPU: A*",
+                    gstats.passes,
+                    gstats.block_runs,
+                    gstats.rounds,
+                    gplan.search_path.len()
+                ),
+            ));
+            let (gpu_whole, (wplan, wstats)) = time(opt.reps, || {
+                valuep_whole.plan_resident_stats(dev, q, &gp, &p)
+            })?;
+            rows.push(row(
+                "  value plan, to the whole grid's fixed point",
+                gpu_whole,
+                "wall",
+                None,
+                format!(
+                    "{} passes, {} block runs, {} rounds; same path: {}",
+                    wstats.passes,
+                    wstats.block_runs,
+                    wstats.rounds,
+                    wplan.search_path == gplan.search_path
+                ),
+            ));
+            // A start near the target (past the wall), where the stop saves more passes.
+            let near = [
+                ((0.65 * n as f64) as usize).min(n - 1),
+                sc.start[1],
+                sc.start[2],
+            ];
+            let blocked_near = cm.blocked(g.index(near));
+            let p_near = cm.problem(&blocked_near, near, false);
+            let gp_near = valuep.problem_from_maps(dev, q, &maps, near, false);
+            let (t_near, (near_plan, near_stats)) = time(opt.reps, || {
+                valuep.plan_resident_stats(dev, q, &gp_near, &p_near)
+            })?;
+            let cpu_near = if cpu_on {
+                time(opt.reps, || Ok(value::plan(&p_near)))?.0
+            } else {
+                None
+            };
+            rows.push(row(
+                "value plan, start near the target",
+                t_near,
+                "wall",
+                cpu_near,
+                format!(
+                    "start {near:?}; {} passes, {} block runs, {} rounds (stopped at the \
+                     start); {} voxels on the path; CPU: A*",
+                    near_stats.passes,
+                    near_stats.block_runs,
+                    near_stats.rounds,
+                    near_plan.search_path.len()
+                ),
+            ));
+            let (t_near_whole, (_, near_whole)) = time(opt.reps, || {
+                valuep_whole.plan_resident_stats(dev, q, &gp_near, &p_near)
+            })?;
+            rows.push(row(
+                "  start near the target, to the whole grid's fixed point",
+                t_near_whole,
+                "wall",
+                None,
+                format!(
+                    "{} passes, {} block runs",
+                    near_whole.passes, near_whole.block_runs
+                ),
             ));
             // Device time of the passes and of the descent, where timestamps exist.
             if let Some(vt) = value_timer.as_mut() {
@@ -390,18 +530,58 @@ mod native {
                         note.into(),
                     ));
                 }
+                let whole = device_times(vt, opt.reps, dev, q, |t| {
+                    valuep_whole
+                        .plan_resident_timed(dev, q, &gp, &p, Some(t))
+                        .map(|_| ())
+                })?;
+                for (label, xs) in whole {
+                    if label == "value passes" {
+                        rows.push(row(
+                            "  value passes, to the whole grid's fixed point",
+                            median(xs),
+                            "device",
+                            None,
+                            "all block passes, the converged ones included".into(),
+                        ));
+                    }
+                }
             }
-            for (k, vp) in &value_variants {
-                let (t, pl) = time(opt.reps, || vp.plan_resident(dev, q, &gp, &p))?;
+            // The kernel variants: a plan's time and work, and one pass taken apart (no
+            // block runs; every block runs one round on the converged V; with `forced`,
+            // every block runs 16 rounds over every voxel).
+            for (name, vp, forced) in &variants {
+                let (t, (pl, st)) = time(opt.reps, || vp.plan_resident_stats(dev, q, &gp, &p))?;
+                let one = vp.pass_anatomy(dev, q, &gp, opt.reps)?;
+                let sixteen = match forced {
+                    Some(f) => f.pass_anatomy(dev, q, &gp, opt.reps)?,
+                    None => None,
+                };
+                let anatomy = match (one, sixteen) {
+                    (Some(a), s) => format!(
+                        "; one pass of {} blocks: {:.3} ms with none running, {:.3} ms with \
+                         every block one round{}",
+                        a.blocks,
+                        a.empty_ms,
+                        a.every_block_ms,
+                        s.map_or(String::new(), |s| format!(
+                            ", {:.3} ms with 16 rounds",
+                            s.every_block_ms
+                        ))
+                    ),
+                    _ => String::new(),
+                };
                 rows.push(row(
-                    &format!("  value plan, at most {k} in-block rounds"),
+                    &format!("  value plan, {name}"),
                     t,
                     "wall",
                     None,
                     format!(
-                        "default {}; {} voxels on the path",
-                        crate::value::LOCAL_ITERS,
-                        pl.search_path.len()
+                        "{} passes, {} block runs, {} rounds; same path: {}{anatomy}",
+                        st.passes,
+                        st.block_runs,
+                        st.rounds,
+                        pl.search_path == gplan.search_path
                     ),
                 ));
             }

@@ -40,7 +40,9 @@ pub use bench_impl::{BenchOptions, BenchRow, format_table};
 pub use cost::{CostPipelines, GaussianKernel, GpuCostMaps, movable_cleared_collision};
 pub use mppi::{MppiPipelines, RolloutBatch};
 pub use timer::GpuTimer;
-pub use value::{GpuProblem, GpuValue, ValuePipelines};
+pub use value::{
+    DEFAULT_BUCKET, GpuProblem, GpuValue, PassAnatomy, PassStats, ValuePipelines, ValueVariant,
+};
 
 /// The WGSL sources, one file per kernel, as compiled into the crate.
 pub mod shaders {

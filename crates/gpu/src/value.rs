@@ -2,11 +2,12 @@
 //! the counterpart of `valuescape_core::plan::field_value`.
 //!
 //! `shaders/value.wgsl` relaxes 8x8x8 blocks in workgroup memory, one pass at a time, and
-//! runs a block only where it or a neighbour block changed in the pass before; a pass in
-//! which no block changed proves the fixed point (the CPU Dijkstra's values, up to f32
-//! rounding: a driver may fuse the sums into FMAs). Passes take the blocks in the 8 sweep
-//! orders in turn, so that where blocks run one after another values cross more than one
-//! block per pass.
+//! runs a block only where it or a neighbour block changed in the pass before, and only when
+//! that change lies within a bucket of the front (delta-stepping's order, so that blocks run
+//! fewer times); a pass in which no block changed or waited proves the fixed point (the CPU
+//! Dijkstra's values, up to f32 rounding: a driver may fuse the sums into FMAs). Passes take
+//! the blocks in the 8 sweep orders in turn, so that where blocks run one after another
+//! values cross more than one block per pass. A plan stops as soon as `V(start)` is final.
 //! The host submits passes in batches and reads back one counter per pass; a plan adds the
 //! descent down `V` to each batch and reads back the path with the counters, never `V`.
 
@@ -24,14 +25,30 @@ const BLOCKED: u32 = 2;
 const BLOCK: usize = 8;
 /// Most passes recorded between two convergence checks (one counter slot each).
 const MAX_BATCH: usize = 64;
+/// Passes in each batch after the first.
+const LATER_BATCH: usize = 16;
 /// The counter slot `count_finite` adds to.
 const COUNT_SLOT: usize = MAX_BATCH;
 /// The counter slot every block that runs adds 1 to (`value.wgsl`'s `RUNS_SLOT`).
 const RUNS_SLOT: usize = MAX_BATCH + 1;
-/// Counters per batch: one per pass, the count's and the runs'.
-const COUNTERS: usize = RUNS_SLOT + 1;
-/// In-block relaxation rounds per pass by default (`value.wgsl`'s `LOCAL_ITERS`).
-pub(crate) const LOCAL_ITERS: u32 = 16;
+/// The counter slot every block that runs adds its in-block rounds to (`ROUNDS_SLOT`).
+const ROUNDS_SLOT: usize = MAX_BATCH + 2;
+/// Counters per batch: one per pass, the count's, the runs' and the rounds'.
+const COUNTERS: usize = ROUNDS_SLOT + 1;
+/// After the counters, the front's and the stop at the start's state, kept across batches
+/// (`value.wgsl`'s `FRONT`): the least value written back in each of three passes, `V(start)`
+/// after each of two, and the least input held back in each of three.
+const FRONT_WORDS: usize = 8;
+/// In-block relaxation rounds per pass by default (`value.wgsl`'s `LOCAL_ITERS`). On the
+/// H200, 4 beat 2, 8 and 16 from 64^3 to 256^3 (docs/bench/h200-2026-11-28.md): a block that
+/// needs more runs again in a later pass, and a pass lasts as long as its slowest block.
+pub(crate) const LOCAL_ITERS: u32 = 4;
+/// Width of the value buckets by default ([`ValuePipelines::bucket_width`]), in units of
+/// `V`: about a block's width of steps (8 voxels at a typical edge weight of 0.3 to 0.5).
+/// On the H200, 3 (with 4 rounds) was the fastest of widths 1 to 4 at 64^3, within 3 % of the
+/// fastest at 100^3 and 128^3 and 17 % behind it at 256^3; plans ran 1.3 to 2.9 times faster
+/// than with neither buckets nor the 4-round limit (docs/bench/h200-2026-11-28.md).
+pub const DEFAULT_BUCKET: f32 = 3.0;
 /// Most voxels of a path the GPU descends; a longer one is descended on the host.
 const MAX_PATH: usize = 16_384;
 
@@ -50,6 +67,9 @@ struct ValueParams {
     by: u32,
     bz: u32,
     nblocks: u32,
+    stop_at_start: u32,
+    bucket: f32,
+    _pad: [u32; 2],
 }
 
 #[repr(C)]
@@ -120,10 +140,22 @@ pub struct GpuValue {
     pub block_runs: u64,
 }
 
+/// What a plan's value iteration took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PassStats {
+    /// Block passes run, including the first that changed nothing.
+    pub passes: u32,
+    /// Blocks that ran, summed over the passes.
+    pub block_runs: u64,
+    /// In-block relaxation rounds, summed over the blocks that ran.
+    pub rounds: u64,
+}
+
 /// The compiled value-iteration kernels.
 #[derive(Debug)]
 pub struct ValuePipelines {
     init: wgpu::ComputePipeline,
+    mark_targets: wgpu::ComputePipeline,
     flags: wgpu::ComputePipeline,
     /// `relax` in 3-D and in the plane (`PLANAR`).
     relax: [wgpu::ComputePipeline; 2],
@@ -133,10 +165,74 @@ pub struct ValuePipelines {
     max_path: usize,
     /// Most passes in one submission (1..=MAX_BATCH).
     batch_cap: usize,
+    /// Whether a plan stops once `V(start)` is final (see [`ValuePipelines::stop_at_start`]).
+    stop_at_start: bool,
+    /// Width of the value buckets (see [`ValuePipelines::bucket_width`]).
+    bucket: f32,
     /// Each `relax` pipeline's group 1 for each counter slot of a batch, made once.
     pass_groups: [Vec<wgpu::BindGroup>; 2],
     /// `count_finite`'s group 1 (slot `COUNT_SLOT`).
     count_group: wgpu::BindGroup,
+}
+
+/// How the value iteration's `relax` kernel is compiled (`value.wgsl`'s pipeline
+/// constants). The default is what plans use; the others are kept for the benchmark's
+/// comparison ([`ValuePipelines::with_variant`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueVariant {
+    /// Most in-block relaxation rounds a block runs in a pass (`LOCAL_ITERS`; at least 1).
+    pub rounds: u32,
+    /// Rounds after the first relax only the voxels next to one lowered in the round
+    /// before (`SKIP_SETTLED`).
+    pub skip_settled: bool,
+    /// Fewest rounds a block runs, settled or not (`MIN_ROUNDS`): for timing rounds with
+    /// [`ValuePipelines::pass_anatomy`]; plans need 0.
+    pub min_rounds: u32,
+}
+
+impl Default for ValueVariant {
+    fn default() -> Self {
+        Self {
+            rounds: LOCAL_ITERS,
+            skip_settled: true,
+            min_rounds: 0,
+        }
+    }
+}
+
+/// What one block pass costs on the device (see [`ValuePipelines::pass_anatomy`]).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct PassAnatomy {
+    /// Milliseconds of a pass in which no block runs.
+    pub empty_ms: f64,
+    /// Milliseconds of a pass in which every block runs on the converged `V`.
+    pub every_block_ms: f64,
+    /// Blocks in the grid.
+    pub blocks: usize,
+}
+
+/// The buffers and bind groups of one run of value iteration.
+struct Iteration {
+    value: wgpu::Buffer,
+    counters: wgpu::Buffer,
+    /// The block marks (bound in `relax`; read from the host only by the native
+    /// `pass_anatomy`).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    changed: wgpu::Buffer,
+    batch_done: wgpu::Buffer,
+    path: wgpu::Buffer,
+    relax: wgpu::BindGroup,
+    count_bg: wgpu::BindGroup,
+    descend_bg: wgpu::BindGroup,
+    /// Words of `path`.
+    room: usize,
+    /// Voxels in the grid.
+    n: usize,
+    /// 1 in the plane, else 0 (the index of the `relax` pipeline).
+    planar: usize,
+    /// Blocks per axis.
+    blocks: [u32; 3],
 }
 
 /// The buffers of one run of value iteration.
@@ -146,6 +242,8 @@ struct Run {
     passes: u32,
     /// Blocks that ran, summed over the passes.
     block_runs: u64,
+    /// In-block rounds, summed over the blocks that ran.
+    rounds: u64,
     /// With the descent: the voxels with a finite `V`, and `path[]` as `descend` wrote it.
     descent: Option<(usize, Vec<u32>)>,
 }
@@ -159,6 +257,23 @@ impl ValuePipelines {
     /// Compiles the kernels with at most `rounds` in-block relaxation rounds per pass
     /// (`value.wgsl`'s `LOCAL_ITERS`; at least 1). The fixed point is the same for any.
     pub fn with_local_iters(device: &wgpu::Device, rounds: u32) -> Self {
+        Self::with_variant(
+            device,
+            ValueVariant {
+                rounds,
+                ..ValueVariant::default()
+            },
+        )
+    }
+
+    /// Compiles the kernels in `variant`: the default, or one the benchmark compares.
+    /// Every variant but `min_rounds` reaches the same fixed point.
+    pub fn with_variant(device: &wgpu::Device, variant: ValueVariant) -> Self {
+        let ValueVariant {
+            rounds,
+            skip_settled,
+            min_rounds,
+        } = variant;
         let tuned = |label, entry, constants: &[(&str, f64)]| {
             util::pipeline_tuned(device, label, shaders::VALUE, entry, constants)
         };
@@ -167,7 +282,12 @@ impl ValuePipelines {
             tuned(
                 "value relax",
                 "relax",
-                &[("LOCAL_ITERS", rounds), ("PLANAR", planar as u8 as f64)],
+                &[
+                    ("LOCAL_ITERS", rounds),
+                    ("PLANAR", planar as u8 as f64),
+                    ("SKIP_SETTLED", skip_settled as u8 as f64),
+                    ("MIN_ROUNDS", min_rounds as f64),
+                ],
             )
         });
         let count = tuned("value count", "count_finite", &[]);
@@ -202,12 +322,15 @@ impl ValuePipelines {
         let count_group = pass_group(&count, COUNT_SLOT);
         Self {
             init: pipeline(device, "value init", shaders::VALUE, "init"),
+            mark_targets: pipeline(device, "value targets", shaders::VALUE, "mark_targets"),
             flags: pipeline(device, "value flags", shaders::VALUE, "flags_from_maps"),
             relax,
             count,
             descend: tuned("value descend", "descend", &[]),
             max_path: MAX_PATH,
             batch_cap: MAX_BATCH,
+            stop_at_start: true,
+            bucket: DEFAULT_BUCKET,
             pass_groups,
             count_group,
         }
@@ -221,6 +344,27 @@ impl ValuePipelines {
         self.batch_cap = passes.clamp(1, MAX_BATCH);
     }
 
+    /// Whether a plan stops its passes once `V(start)` is final (the default) rather than at
+    /// the fixed point of the whole grid. The path is the same either way: the passes stop
+    /// when no value written back in the last pass lies below `V(start)`, and then `V` is
+    /// final on every voxel whose cost-to-go is below `V(start)`, which are all the voxels
+    /// the descent weighs against the start's (`value.wgsl`'s `relax` has the argument).
+    /// The voxels with a finite `V` that a plan reports are then fewer. The full cost-to-go
+    /// ([`ValuePipelines::cost_to_go`]) always runs to the fixed point.
+    pub fn stop_at_start(&mut self, on: bool) {
+        self.stop_at_start = on;
+    }
+
+    /// Orders the work by value, as delta-stepping does: in each pass a block runs only
+    /// when its new inputs lie within `width` of the front (the least input anywhere after
+    /// the last pass); the others wait for a later pass. Blocks then run less often, on
+    /// inputs closer to final, at the price of more passes. `f32::INFINITY` runs every
+    /// block with new inputs; the default is [`DEFAULT_BUCKET`]. The fixed point and the
+    /// path are the same for any width; a width that is not positive is taken as infinite.
+    pub fn bucket_width(&mut self, width: f32) {
+        self.bucket = if width > 0.0 { width } else { f32::INFINITY };
+    }
+
     /// Lets the GPU descend paths of at most `voxels` voxels (at least 1); a longer one is
     /// descended on the host from `V` read back. For tests of that fallback.
     #[doc(hidden)]
@@ -232,7 +376,7 @@ impl ValuePipelines {
         grid.size.map(|s| s.div_ceil(BLOCK))
     }
 
-    fn params(&self, grid: &Grid, start: Voxel, planar: bool) -> ValueParams {
+    fn params(&self, grid: &Grid, start: Voxel, planar: bool, stop: bool) -> ValueParams {
         let [nx, ny, nz] = grid.size.map(|s| s as u32);
         let [bx, by, bz] = Self::blocks(grid).map(|b| b as u32);
         ValueParams {
@@ -248,6 +392,15 @@ impl ValuePipelines {
             by,
             bz,
             nblocks: bx * by * bz,
+            stop_at_start: stop as u32,
+            // The shader never sees an infinity (WGSL may assume floats are finite): 0 is
+            // "no buckets".
+            bucket: if self.bucket.is_finite() {
+                self.bucket
+            } else {
+                0.0
+            },
+            _pad: [0; 2],
         }
     }
 
@@ -264,7 +417,7 @@ impl ValuePipelines {
     ) -> GpuProblem {
         let n = maps.grid.len();
         let flags = storage(device, "flags", n as u64 * 4);
-        let u = uniform(device, &self.params(&maps.grid, start, planar));
+        let u = uniform(device, &self.params(&maps.grid, start, planar, false));
         let bg = bind(
             device,
             &self.flags,
@@ -286,33 +439,47 @@ impl ValuePipelines {
     }
 
     /// Value iteration to the fixed point: batches of block passes (`value.wgsl`'s
-    /// `relax`), each pass counting the blocks it changed; the counts are read back after
-    /// each batch, and the first pass that changed nothing ends it. The first batch is about
-    /// twice the blocks along the longest axis (a pass carries values across at least one
-    /// block, and a converged pass costs little: every block reads 27 flags and returns),
-    /// later ones the batch cap (`MAX_BATCH` unless [`ValuePipelines::limit_batch`] lowered
-    /// it). Leaves `V` on the GPU (f32 bits).
+    /// `relax`), each pass counting the blocks it changed or held back; the counts are read
+    /// back after each batch, and the first pass that counted none ends it. The first batch
+    /// is about twice the blocks along the longest axis, three times with buckets (a pass
+    /// carries values across at least one block, and a converged pass costs little: every
+    /// block reads 27 marks and returns), later ones `LATER_BATCH` passes (fewer where
+    /// [`ValuePipelines::limit_batch`] lowered the cap). Leaves `V` on the GPU (f32 bits).
     ///
     /// With `descend`, every batch ends with `count_finite` and `descend`, read back with
     /// the counts in the same mapping: a plan that converges in the first batch (the usual
-    /// case) costs one trip to the host.
+    /// case) costs one trip to the host. A plan also stops at the start where
+    /// [`ValuePipelines::stop_at_start`] is on: the passes after `V(start)` is final change
+    /// nothing, so the first of them ends it as the fixed point would.
     async fn iterate(
         &self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         gp: &GpuProblem,
         descend: bool,
-        mut timer: Option<&mut GpuTimer>,
+        timer: Option<&mut GpuTimer>,
     ) -> Result<Run, GpuError> {
+        let it = self.setup(device, queue, gp, descend && self.stop_at_start)?;
+        self.converge(device, queue, &it, descend, timer).await
+    }
+
+    /// The buffers and bind groups of a run, with `V` and the block marks initialised
+    /// (`init` submitted).
+    fn setup(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        gp: &GpuProblem,
+        stop: bool,
+    ) -> Result<Iteration, GpuError> {
         let g = gp.grid;
         let n = g.len();
         util::check_size(device, n as u64 * 4)?;
-        let base = self.params(&g, gp.start, gp.planar);
-        let [bx, by, bz] = Self::blocks(&g).map(|b| b as u32);
+        let base = self.params(&g, gp.start, gp.planar, stop);
         let nblocks = base.nblocks as usize;
         let value = storage(device, "value", n as u64 * 4);
-        let counters = storage(device, "pass counters", COUNTERS as u64 * 4);
-        let changed = storage(device, "block changed", 2 * nblocks as u64 * 4);
+        let counters = storage(device, "pass counters", (COUNTERS + FRONT_WORDS) as u64 * 4);
+        let changed = storage(device, "block marks", 3 * nblocks as u64 * 4);
         // The passes before the batch (written before each submission).
         let batch_done = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("passes done"),
@@ -340,7 +507,13 @@ impl ValuePipelines {
         let init_bg = bind(
             device,
             &self.init,
-            &[(0, &params), (2, &gp.flags), (3, &value), (8, &changed)],
+            &[
+                (0, &params),
+                (2, &gp.flags),
+                (3, &value),
+                (4, &counters),
+                (8, &changed),
+            ],
         );
         let count_bg = bind(
             device,
@@ -358,49 +531,102 @@ impl ValuePipelines {
                 (10, &path),
             ],
         );
-        util::submit_one(
+        let mark_bg = bind(
             device,
-            queue,
-            &self.init,
-            &init_bg,
-            groups(n.max(2 * nblocks), 64),
+            &self.mark_targets,
+            &[(0, &params), (2, &gp.flags), (8, &changed)],
         );
+        let mut enc =
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+            dispatch(
+                &mut pass,
+                &self.init,
+                &init_bg,
+                groups(n.max(3 * nblocks), 64),
+            );
+            dispatch(&mut pass, &self.mark_targets, &mark_bg, groups(n, 64));
+        }
+        queue.submit([enc.finish()]);
+        Ok(Iteration {
+            value,
+            counters,
+            changed,
+            batch_done,
+            path,
+            relax,
+            count_bg,
+            descend_bg,
+            room,
+            n,
+            planar,
+            blocks: Self::blocks(&g).map(|b| b as u32),
+        })
+    }
 
+    /// Records `passes` block passes (counter slots 0..passes) in one compute pass.
+    fn record_passes(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        it: &Iteration,
+        passes: usize,
+        timer: Option<&mut GpuTimer>,
+        label: &'static str,
+    ) {
+        let [bx, by, bz] = it.blocks;
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(label),
+            timestamp_writes: timer.and_then(|t| t.writes(label)),
+        });
+        pass.set_pipeline(&self.relax[it.planar]);
+        pass.set_bind_group(0, &it.relax, &[]);
+        for pg in &self.pass_groups[it.planar][..passes] {
+            pass.set_bind_group(1, pg, &[]);
+            // Workgroup x (fastest in dispatch order) is the block's z.
+            pass.dispatch_workgroups(bz, by, bx);
+        }
+    }
+
+    /// The batches of passes to the fixed point (or to the stop at the start), as
+    /// [`ValuePipelines::iterate`] describes.
+    async fn converge(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        it: &Iteration,
+        descend: bool,
+        mut timer: Option<&mut GpuTimer>,
+    ) -> Result<Run, GpuError> {
+        let (n, room) = (it.n, it.room);
         // Bellman-Ford needs at most n - 1 relaxations of every voxel; each pass relaxes
         // every block that could change at least once.
         let limit = n.max(2) as u32;
         let mut done = 0u32;
-        let mut block_runs = 0u64;
-        let mut batch = (2 * bx.max(by).max(bz) as usize + 4).min(self.batch_cap);
+        let (mut block_runs, mut rounds) = (0u64, 0u64);
+        // The first batch: about the passes a plan takes (values cross a block or more per
+        // pass; buckets add passes); later ones are short, most plans having ended by then.
+        let longest = it.blocks.into_iter().max().unwrap_or(1) as usize;
+        let per_block = if self.bucket.is_finite() { 3 } else { 2 };
+        let mut batch = (per_block * longest + 4).min(self.batch_cap);
         loop {
-            queue.write_buffer(&batch_done, 0, bytemuck::bytes_of(&[done, 0, 0, 0]));
+            queue.write_buffer(&it.batch_done, 0, bytemuck::bytes_of(&[done, 0, 0, 0]));
             let mut enc =
                 device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-            enc.clear_buffer(&counters, 0, None);
-            {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("value passes"),
-                    timestamp_writes: timer.as_deref_mut().and_then(|t| t.writes("value passes")),
-                });
-                pass.set_pipeline(&self.relax[planar]);
-                pass.set_bind_group(0, &relax, &[]);
-                for pg in &self.pass_groups[planar][..batch] {
-                    pass.set_bind_group(1, pg, &[]);
-                    // Workgroup x (fastest in dispatch order) is the block's z.
-                    pass.dispatch_workgroups(bz, by, bx);
-                }
-            }
+            // The batch's counters only: the stop's state after them lives on.
+            enc.clear_buffer(&it.counters, 0, Some(COUNTERS as u64 * 4));
+            self.record_passes(&mut enc, it, batch, timer.as_deref_mut(), "value passes");
             if descend {
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("descent"),
                     timestamp_writes: timer.as_deref_mut().and_then(|t| t.writes("descent")),
                 });
                 pass.set_pipeline(&self.count);
-                pass.set_bind_group(0, &count_bg, &[]);
+                pass.set_bind_group(0, &it.count_bg, &[]);
                 pass.set_bind_group(1, &self.count_group, &[]);
                 let (x, y) = groups(n, 64);
                 pass.dispatch_workgroups(x, y, 1);
-                dispatch(&mut pass, &self.descend, &descend_bg, (1, 1));
+                dispatch(&mut pass, &self.descend, &it.descend_bg, (1, 1));
             }
             if let Some(t) = timer.as_deref() {
                 t.resolve(&mut enc);
@@ -410,7 +636,10 @@ impl ValuePipelines {
                 let parts = util::read_many(
                     device,
                     queue,
-                    &[(&counters, COUNTERS as u64 * 4), (&path, room as u64 * 4)],
+                    &[
+                        (&it.counters, COUNTERS as u64 * 4),
+                        (&it.path, room as u64 * 4),
+                    ],
                 )
                 .await?;
                 let mut parts = parts.into_iter();
@@ -418,18 +647,23 @@ impl ValuePipelines {
                 let path = parts.next().unwrap_or_default();
                 (counts, Some(path))
             } else {
-                (util::read(device, queue, &counters, COUNTERS).await?, None)
+                (
+                    util::read(device, queue, &it.counters, COUNTERS).await?,
+                    None,
+                )
             };
             if counts.len() < COUNTERS || descent.as_ref().is_some_and(|p| p.len() < room) {
                 return Err(GpuError::Map("a read-back came back short".into()));
             }
             let descent = descent.map(|path| (counts[COUNT_SLOT] as usize, path));
             block_runs += u64::from(counts[RUNS_SLOT]);
+            rounds += u64::from(counts[ROUNDS_SLOT]);
             if let Some(first_clean) = counts[..batch].iter().position(|&c| c == 0) {
                 return Ok(Run {
-                    value,
+                    value: it.value.clone(),
                     passes: done + first_clean as u32 + 1,
                     block_runs,
+                    rounds,
                     descent,
                 });
             }
@@ -437,8 +671,65 @@ impl ValuePipelines {
             if done >= limit {
                 return Err(GpuError::NotConverged { passes: done });
             }
-            batch = self.batch_cap;
+            batch = self.batch_cap.min(LATER_BATCH);
         }
+    }
+
+    /// Device milliseconds of one block pass in two states, for the benchmark: no block
+    /// runs (each reads its neighbours' marks and returns), and every block runs on the
+    /// converged `V` (loads its tile, relaxes it until a round changes nothing, which is one
+    /// round unless the pipeline's `MIN_ROUNDS` asks for more, and writes nothing back).
+    /// Medians over `reps` passes; `None` without timestamp queries.
+    #[doc(hidden)]
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn pass_anatomy(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        gp: &GpuProblem,
+        reps: usize,
+    ) -> Result<Option<PassAnatomy>, GpuError> {
+        let Some(mut timer) = GpuTimer::new(device, queue, 2) else {
+            return Ok(None);
+        };
+        util::block_on(async {
+            let it = self.setup(device, queue, gp, false)?;
+            let run = self.converge(device, queue, &it, false, None).await?;
+            let done = [run.passes, 0, 0, 0];
+            queue.write_buffer(&it.batch_done, 0, bytemuck::bytes_of(&done));
+            let nblocks = it.blocks.iter().product::<u32>() as usize;
+            // Marks of +infinity: no block has inputs; of 0: every block has.
+            let none = storage_init(device, "no block", &vec![0x7f80_0000u32; 3 * nblocks]);
+            let every = storage_init(device, "every block", &vec![0u32; 3 * nblocks]);
+            let (mut empty_ms, mut every_ms) = (Vec::new(), Vec::new());
+            for _ in 0..reps.max(1) {
+                timer.reset();
+                let mut enc =
+                    device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+                enc.copy_buffer_to_buffer(&none, 0, &it.changed, 0, None);
+                self.record_passes(&mut enc, &it, 1, Some(&mut timer), "empty");
+                enc.copy_buffer_to_buffer(&every, 0, &it.changed, 0, None);
+                self.record_passes(&mut enc, &it, 1, Some(&mut timer), "every block");
+                timer.resolve(&mut enc);
+                queue.submit([enc.finish()]);
+                for (label, ms) in timer.read_async(device, queue).await? {
+                    if label == "empty" {
+                        empty_ms.push(ms);
+                    } else {
+                        every_ms.push(ms);
+                    }
+                }
+            }
+            let median = |mut v: Vec<f64>| {
+                v.sort_by(f64::total_cmp);
+                v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+            };
+            Ok(Some(PassAnatomy {
+                empty_ms: median(empty_ms),
+                every_block_ms: median(every_ms),
+                blocks: nblocks,
+            }))
+        })
     }
 
     /// The cost-to-go of every voxel (see `valuescape_core::plan::field_value::cost_to_go`),
@@ -470,6 +761,27 @@ impl ValuePipelines {
         util::block_on(self.cost_to_go_async(device, queue, gp))
     }
 
+    /// `V` as a plan leaves it (stopped at the start where
+    /// [`ValuePipelines::stop_at_start`] is on), read back: for tests of the stop.
+    #[doc(hidden)]
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn value_as_planned(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        gp: &GpuProblem,
+    ) -> Result<GpuValue, GpuError> {
+        util::block_on(async {
+            let run = self.iterate(device, queue, gp, true, None).await?;
+            let bits: Vec<u32> = util::read(device, queue, &run.value, gp.grid.len()).await?;
+            Ok(GpuValue {
+                value: bits.into_iter().map(f32::from_bits).collect(),
+                passes: run.passes,
+                block_runs: run.block_runs,
+            })
+        })
+    }
+
     /// Plans on a problem resident on the GPU: the cost-to-go, then the path down it
     /// (`value.wgsl`'s `descend`, the rule of `field_value::descend`) and the number of
     /// voxels with a finite `V`, read back together (a few kilobytes, not the field). A
@@ -495,6 +807,21 @@ impl ValuePipelines {
         p: &Problem<'_>,
         timer: Option<&mut GpuTimer>,
     ) -> Result<PathPlan, GpuError> {
+        Ok(self
+            .plan_resident_stats_async(device, queue, gp, p, timer)
+            .await?
+            .0)
+    }
+
+    /// [`ValuePipelines::plan_resident_timed_async`], with what the passes took.
+    pub async fn plan_resident_stats_async(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        gp: &GpuProblem,
+        p: &Problem<'_>,
+        timer: Option<&mut GpuTimer>,
+    ) -> Result<(PathPlan, PassStats), GpuError> {
         let g = gp.grid;
         let n = g.len();
         let run = self.iterate(device, queue, gp, true, timer).await?;
@@ -510,12 +837,30 @@ impl ValuePipelines {
             head[1..=len].iter().map(|&i| g.voxel(i as usize)).collect()
         };
         let last = search_path.last().copied().unwrap_or(p.start);
-        Ok(PathPlan {
+        let stats = PassStats {
+            passes: run.passes,
+            block_runs: run.block_runs,
+            rounds: run.rounds,
+        };
+        let plan = PathPlan {
             points: search_path.iter().map(|v| v.map(|x| x as f64)).collect(),
             reached: p.target_distance[g.index(last)] <= REACH_TOLERANCE,
             expanded,
             search_path,
-        })
+        };
+        Ok((plan, stats))
+    }
+
+    /// Blocking [`ValuePipelines::plan_resident_stats_async`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn plan_resident_stats(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        gp: &GpuProblem,
+        p: &Problem<'_>,
+    ) -> Result<(PathPlan, PassStats), GpuError> {
+        util::block_on(self.plan_resident_stats_async(device, queue, gp, p, None))
     }
 
     /// Blocking [`ValuePipelines::plan_resident_timed_async`].

@@ -26,11 +26,12 @@ use bevy::render::renderer::{RenderAdapterInfo, RenderDevice, RenderQueue};
 use super::BridgeRes;
 
 /// Value-iteration passes per GPU submission while the viewer plans. On the H200 a pass at
-/// 100^3 took about 0.16 ms of device time (3.81 ms for 24; `docs/bench`), so 8 take about
-/// 1.3 ms there and about 13 ms on a GPU ten times slower: a frame fits between two
-/// submissions. Fewer would cost more read-back round trips per plan.
+/// 100^3 took about 0.08 ms of device time (2.35 ms for 29, value buckets on;
+/// `docs/bench/h200-2026-11-28.md`), so 16 take about 1.3 ms there and about 13 ms on a GPU
+/// ten times slower: a frame fits between two submissions. Fewer would cost more read-back
+/// round trips per plan.
 #[cfg(feature = "gpu")]
-const FRAME_PASSES: usize = 8;
+const FRAME_PASSES: usize = 16;
 use crate::bridge::TierInfo;
 
 /// Set by the render error handler when the GPU device is lost (read by [`Compute`]).
