@@ -441,11 +441,7 @@ mod native {
                 "wall",
                 cpu_astar,
                 format!(
-                    "{} passes, {} block runs, {} in-block rounds (stopped at the start); {} \
-                     voxels on the path; CPU: A*",
-                    gstats.passes,
-                    gstats.block_runs,
-                    gstats.rounds,
+                    "{gstats} (stopped at the start); {} voxels on the path; CPU: A*",
                     gplan.search_path.len()
                 ),
             ));
@@ -458,10 +454,7 @@ mod native {
                 "wall",
                 None,
                 format!(
-                    "{} passes, {} block runs, {} rounds; same path: {}",
-                    wstats.passes,
-                    wstats.block_runs,
-                    wstats.rounds,
+                    "{wstats}; same path: {}",
                     wplan.search_path == gplan.search_path
                 ),
             ));
@@ -488,11 +481,8 @@ mod native {
                 "wall",
                 cpu_near,
                 format!(
-                    "start {near:?}; {} passes, {} block runs, {} rounds (stopped at the \
-                     start); {} voxels on the path; CPU: A*",
-                    near_stats.passes,
-                    near_stats.block_runs,
-                    near_stats.rounds,
+                    "start {near:?}; {near_stats} (stopped at the start); {} voxels on the \
+                     path; CPU: A*",
                     near_plan.search_path.len()
                 ),
             ));
@@ -504,10 +494,7 @@ mod native {
                 t_near_whole,
                 "wall",
                 None,
-                format!(
-                    "{} passes, {} block runs",
-                    near_whole.passes, near_whole.block_runs
-                ),
+                near_whole.to_string(),
             ));
             // Device time of the passes and of the descent, where timestamps exist.
             if let Some(vt) = value_timer.as_mut() {
@@ -577,10 +564,7 @@ mod native {
                     "wall",
                     None,
                     format!(
-                        "{} passes, {} block runs, {} rounds; same path: {}{anatomy}",
-                        st.passes,
-                        st.block_runs,
-                        st.rounds,
+                        "{st}; same path: {}{anatomy}",
                         pl.search_path == gplan.search_path
                     ),
                 ));

@@ -151,6 +151,16 @@ pub struct PassStats {
     pub rounds: u64,
 }
 
+impl std::fmt::Display for PassStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} passes, {} block runs, {} in-block rounds",
+            self.passes, self.block_runs, self.rounds
+        )
+    }
+}
+
 /// The compiled value-iteration kernels.
 #[derive(Debug)]
 pub struct ValuePipelines {
@@ -740,9 +750,20 @@ impl ValuePipelines {
         queue: &wgpu::Queue,
         gp: &GpuProblem,
     ) -> Result<GpuValue, GpuError> {
-        let n = gp.grid.len();
-        let run = self.iterate(device, queue, gp, false, None).await?;
-        let bits: Vec<u32> = util::read(device, queue, &run.value, n).await?;
+        self.value_read_back(device, queue, gp, false).await
+    }
+
+    /// The value iteration (as a plan runs it with `plan`, else to the whole grid's fixed
+    /// point), `V` read back.
+    async fn value_read_back(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        gp: &GpuProblem,
+        plan: bool,
+    ) -> Result<GpuValue, GpuError> {
+        let run = self.iterate(device, queue, gp, plan, None).await?;
+        let bits: Vec<u32> = util::read(device, queue, &run.value, gp.grid.len()).await?;
         Ok(GpuValue {
             value: bits.into_iter().map(f32::from_bits).collect(),
             passes: run.passes,
@@ -771,15 +792,7 @@ impl ValuePipelines {
         queue: &wgpu::Queue,
         gp: &GpuProblem,
     ) -> Result<GpuValue, GpuError> {
-        util::block_on(async {
-            let run = self.iterate(device, queue, gp, true, None).await?;
-            let bits: Vec<u32> = util::read(device, queue, &run.value, gp.grid.len()).await?;
-            Ok(GpuValue {
-                value: bits.into_iter().map(f32::from_bits).collect(),
-                passes: run.passes,
-                block_runs: run.block_runs,
-            })
-        })
+        util::block_on(self.value_read_back(device, queue, gp, true))
     }
 
     /// Plans on a problem resident on the GPU: the cost-to-go, then the path down it
