@@ -249,11 +249,13 @@ pub fn run_programs(
     let gripper = field(MapKind::Gripper)?;
     let (rot, w) = run_program_noting(world, MapKind::Rotation, &source(MapKind::Rotation), step)?;
     warnings.extend(w);
-    let rotation = rot
-        .data
-        .chunks_exact(4)
-        .map(|c| [c[0], c[1], c[2], c[3]])
-        .collect();
+    // Four floats a voxel: the same memory as quaternions, taken over without a copy where
+    // the allocation allows (it is 16 MB at 100^3).
+    let rotation = bytemuck::try_cast_vec::<f32, [f32; 4]>(rot.data).unwrap_or_else(|(_, data)| {
+        data.chunks_exact(4)
+            .map(|c| [c[0], c[1], c[2], c[3]])
+            .collect()
+    });
     Ok(ProgramMaps {
         affordance,
         avoidance,
@@ -783,4 +785,37 @@ pub fn entity_voxel(world: &World, name: &str) -> Option<Voxel> {
         .entity_index(name)
         .and_then(|i| world.entity(i))
         .map(|(e, _)| world.grid.world_to_voxel(e.centroid_world()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use valuescape_core::Grid;
+    use valuescape_core::scene::presets;
+
+    use super::*;
+
+    /// The rotation map reaches the planner as one quaternion per voxel, in the grid's
+    /// order, whether its memory is taken over or copied.
+    #[test]
+    fn the_rotation_map_keeps_each_voxels_quaternion() {
+        let scene = presets::by_name("blocks_and_mug").unwrap_or_else(|| panic!("preset"));
+        let world = World::new(scene, Grid::cubic(16).unwrap_or_else(|e| panic!("{e}")));
+        let mut programs = BTreeMap::new();
+        programs.insert(
+            MapKind::Rotation,
+            "rotation_map = get_empty_rotation_map()\nrotation_map[1, 2, 3] = [0.5, 0.5, 0.5, 0.5]\n\
+             rotation_map[15, 0, 7] = [0, 0, 1, 0]\nret_val = rotation_map\n"
+                .to_string(),
+        );
+        let maps = run_programs(&world, &programs, 0).unwrap_or_else(|e| panic!("{e}"));
+        let g = world.grid;
+        let q = world.ee.quat.map(|x| x as f32);
+        assert_eq!(maps.rotation.len(), g.len());
+        assert_eq!(maps.rotation[g.index([1, 2, 3])], [0.5; 4]);
+        assert_eq!(maps.rotation[g.index([15, 0, 7])], [0.0, 0.0, 1.0, 0.0]);
+        assert_eq!(maps.rotation[g.index([1, 2, 4])], q);
+        assert_eq!(maps.rotation[0], q);
+    }
 }
