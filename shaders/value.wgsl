@@ -316,8 +316,8 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
     // the previous pass, and what it held back before. It runs when it has any, the plan
     // has not stopped at the start, and they lie within a bucket of the front (the least
     // input anywhere after the last pass); otherwise it holds them back to a later pass.
-    // (Buckets only order the work, as delta-stepping does: the
-    // fixed point is the same for any width.)
+    // (Buckets only order the work, as delta-stepping does: the fixed point is the same for
+    // any width.)
     if lid == 0u {
         atomicStore(&wg_any, INF_BITS);
         atomicStore(&wg_min, INF_BITS);
