@@ -510,6 +510,40 @@ fn a_plan_stops_once_v_start_is_final_with_the_same_path() {
     );
 }
 
+/// A plan submitted a pass or two at a time (as the viewer submits a few passes between
+/// frames) keeps the front, the held-back inputs and the stop's state across submissions:
+/// it takes the path a plan in one submission takes.
+#[test]
+fn a_plan_in_small_batches_takes_the_same_path() {
+    let c = ctx();
+    let p = pipes();
+    for (i, size) in [[24, 24, 24], [20, 36, 27]].into_iter().enumerate() {
+        for planar in [false, true] {
+            let sc = random_scene(size, 91 + i as u64);
+            let m = cpu_maps(&sc, Movable::Gripper(sc.start));
+            let bl = m.blocked(sc.grid.index(sc.start));
+            let prob = m.problem(&bl, sc.start, planar);
+            let gp = GpuProblem::upload(&c.device, &prob).unwrap_or_else(|e| panic!("{e}"));
+            let (whole, _) = p
+                .value
+                .plan_resident_stats(&c.device, &c.queue, &gp, &prob)
+                .unwrap_or_else(|e| panic!("{e}"));
+            for cap in [1, 2] {
+                let mut small = ValuePipelines::new(&c.device);
+                small.limit_batch(cap);
+                let (got, stats) = small
+                    .plan_resident_stats(&c.device, &c.queue, &gp, &prob)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(
+                    got.search_path, whole.search_path,
+                    "{size:?} planar {planar}, {cap} passes a submission ({stats})"
+                );
+                assert_eq!(got.reached, whole.reached);
+            }
+        }
+    }
+}
+
 /// A path longer than the GPU's room for it is descended on the host, from `V` read back,
 /// and comes out as the GPU's own descent does.
 #[test]
