@@ -229,7 +229,7 @@ struct Iteration {
     /// The block marks (bound in `relax`; read from the host only by the native
     /// `pass_anatomy`).
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-    changed: wgpu::Buffer,
+    marks: wgpu::Buffer,
     batch_done: wgpu::Buffer,
     path: wgpu::Buffer,
     relax: wgpu::BindGroup,
@@ -248,12 +248,8 @@ struct Iteration {
 /// The buffers of one run of value iteration.
 struct Run {
     value: wgpu::Buffer,
-    /// Block passes run, including the one that changed nothing.
-    passes: u32,
-    /// Blocks that ran, summed over the passes.
-    block_runs: u64,
-    /// In-block rounds, summed over the blocks that ran.
-    rounds: u64,
+    /// What the passes took.
+    stats: PassStats,
     /// With the descent: the voxels with a finite `V`, and `path[]` as `descend` wrote it.
     descent: Option<(usize, Vec<u32>)>,
 }
@@ -356,7 +352,8 @@ impl ValuePipelines {
 
     /// Whether a plan stops its passes once `V(start)` is final (the default) rather than at
     /// the fixed point of the whole grid. The path is the same either way: the passes stop
-    /// when no value written back in the last pass lies below `V(start)`, and then `V` is
+    /// when no value written back or held back in the last pass lies below `V(start)`, and
+    /// then `V` is
     /// final on every voxel whose cost-to-go is below `V(start)`, which are all the voxels
     /// the descent weighs against the start's (`value.wgsl`'s `relax` has the argument).
     /// The voxels with a finite `V` that a plan reports are then fewer. The full cost-to-go
@@ -489,7 +486,7 @@ impl ValuePipelines {
         let nblocks = base.nblocks as usize;
         let value = storage(device, "value", n as u64 * 4);
         let counters = storage(device, "pass counters", (COUNTERS + FRONT_WORDS) as u64 * 4);
-        let changed = storage(device, "block marks", 3 * nblocks as u64 * 4);
+        let marks = storage(device, "block marks", 3 * nblocks as u64 * 4);
         // The passes before the batch (written before each submission).
         let batch_done = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("passes done"),
@@ -510,7 +507,7 @@ impl ValuePipelines {
                 (2, &gp.flags),
                 (3, &value),
                 (4, &counters),
-                (8, &changed),
+                (8, &marks),
                 (9, &batch_done),
             ],
         );
@@ -522,7 +519,7 @@ impl ValuePipelines {
                 (2, &gp.flags),
                 (3, &value),
                 (4, &counters),
-                (8, &changed),
+                (8, &marks),
             ],
         );
         let count_bg = bind(
@@ -544,7 +541,7 @@ impl ValuePipelines {
         let mark_bg = bind(
             device,
             &self.mark_targets,
-            &[(0, &params), (2, &gp.flags), (8, &changed)],
+            &[(0, &params), (2, &gp.flags), (8, &marks)],
         );
         let mut enc =
             device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
@@ -562,7 +559,7 @@ impl ValuePipelines {
         Ok(Iteration {
             value,
             counters,
-            changed,
+            marks,
             batch_done,
             path,
             relax,
@@ -671,9 +668,11 @@ impl ValuePipelines {
             if let Some(first_clean) = counts[..batch].iter().position(|&c| c == 0) {
                 return Ok(Run {
                     value: it.value.clone(),
-                    passes: done + first_clean as u32 + 1,
-                    block_runs,
-                    rounds,
+                    stats: PassStats {
+                        passes: done + first_clean as u32 + 1,
+                        block_runs,
+                        rounds,
+                    },
                     descent,
                 });
             }
@@ -705,7 +704,7 @@ impl ValuePipelines {
         util::block_on(async {
             let it = self.setup(device, queue, gp, false)?;
             let run = self.converge(device, queue, &it, false, None).await?;
-            let done = [run.passes, 0, 0, 0];
+            let done = [run.stats.passes, 0, 0, 0];
             queue.write_buffer(&it.batch_done, 0, bytemuck::bytes_of(&done));
             let nblocks = it.blocks.iter().product::<u32>() as usize;
             // Marks of +infinity: no block has inputs; of 0: every block has.
@@ -716,9 +715,9 @@ impl ValuePipelines {
                 timer.reset();
                 let mut enc =
                     device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-                enc.copy_buffer_to_buffer(&none, 0, &it.changed, 0, None);
+                enc.copy_buffer_to_buffer(&none, 0, &it.marks, 0, None);
                 self.record_passes(&mut enc, &it, 1, Some(&mut timer), "empty");
-                enc.copy_buffer_to_buffer(&every, 0, &it.changed, 0, None);
+                enc.copy_buffer_to_buffer(&every, 0, &it.marks, 0, None);
                 self.record_passes(&mut enc, &it, 1, Some(&mut timer), "every block");
                 timer.resolve(&mut enc);
                 queue.submit([enc.finish()]);
@@ -766,8 +765,8 @@ impl ValuePipelines {
         let bits: Vec<u32> = util::read(device, queue, &run.value, gp.grid.len()).await?;
         Ok(GpuValue {
             value: bits.into_iter().map(f32::from_bits).collect(),
-            passes: run.passes,
-            block_runs: run.block_runs,
+            passes: run.stats.passes,
+            block_runs: run.stats.block_runs,
         })
     }
 
@@ -850,11 +849,7 @@ impl ValuePipelines {
             head[1..=len].iter().map(|&i| g.voxel(i as usize)).collect()
         };
         let last = search_path.last().copied().unwrap_or(p.start);
-        let stats = PassStats {
-            passes: run.passes,
-            block_runs: run.block_runs,
-            rounds: run.rounds,
-        };
+        let stats = run.stats;
         let plan = PathPlan {
             points: search_path.iter().map(|v| v.map(|x| x as f64)).collect(),
             reached: p.target_distance[g.index(last)] <= REACH_TOLERANCE,
