@@ -321,16 +321,16 @@ fn write_npy(dir: &Path, r: &PlanResult) -> std::io::Result<()> {
         std::fs::create_dir_all(&d)?;
         let shape = r.grid.size.to_vec();
         for (name, f) in [
-            ("affordance", &m.affordance),
-            ("avoidance", &m.avoidance),
-            ("velocity", &m.velocity),
-            ("gripper", &m.gripper),
-            ("obstacle", &m.obstacle),
-            ("cost", &m.cost),
+            ("affordance", m.affordance.values()),
+            ("avoidance", m.avoidance.values()),
+            ("velocity", m.velocity.values()),
+            ("gripper", m.gripper.values()),
+            ("obstacle", (&m.obstacle.data[..]).into()),
+            ("cost", (&m.cost.data[..]).into()),
         ] {
-            npy::write(&d.join(format!("{name}.npy")), &shape, &f.data)?;
+            npy::write(&d.join(format!("{name}.npy")), &shape, &f)?;
         }
-        let rot: Vec<f32> = m.rotation.iter().flatten().copied().collect();
+        let rot: Vec<f32> = m.rotation.values().iter().flatten().copied().collect();
         let mut rshape = shape.clone();
         rshape.push(4);
         npy::write(&d.join("rotation.npy"), &rshape, &rot)?;

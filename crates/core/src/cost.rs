@@ -10,6 +10,7 @@
 
 use crate::field::Field;
 use crate::grid::{Grid, Voxel};
+use crate::paint::{Map, PaintBox, Painted};
 use crate::{edt, gaussian};
 
 /// Collision voxels closer than this (voxels) to a target or the movable are cleared.
@@ -34,9 +35,9 @@ pub enum Movable<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct CostInput<'a> {
     /// Affordance map (1 = target).
-    pub affordance: &'a Field,
+    pub affordance: &'a Map<f32>,
     /// Avoidance map from the program (1 = avoid).
-    pub avoidance: &'a Field,
+    pub avoidance: &'a Map<f32>,
     /// Scene collision voxels (flat indices), before the clearings.
     pub collision: &'a [usize],
     /// The moving entity.
@@ -207,25 +208,47 @@ fn movable_clearing<'a>(grid: &Grid, movable: Movable<'a>) -> Box<dyn Fn(usize) 
     }
 }
 
+/// The target mask of an affordance map ([`is_target`] per voxel); a painted map's is
+/// painted the same way, without its values.
+pub fn target_mask(affordance: &Map<f32>) -> Vec<bool> {
+    match affordance {
+        Map::Dense(_, d) => d.iter().map(|&a| is_target(a)).collect(),
+        Map::Painted(p) => painted_target_mask(p),
+    }
+}
+
+/// The target mask of a painted affordance map.
+pub fn painted_target_mask(p: &Painted<f32>) -> Vec<bool> {
+    Painted {
+        grid: p.grid,
+        base: is_target(p.base),
+        boxes: p
+            .boxes
+            .iter()
+            .map(|b| PaintBox {
+                lo: b.lo,
+                hi: b.hi,
+                value: is_target(b.value),
+            })
+            .collect(),
+    }
+    .to_vec()
+}
+
 /// Composes the cost map.
 pub fn compose(input: &CostInput<'_>) -> Result<CostMaps, CostError> {
-    let grid = input.affordance.grid;
-    if input.avoidance.grid != grid {
+    let grid = input.affordance.grid();
+    if input.avoidance.grid() != grid {
         return Err(CostError::GridMismatch);
     }
-    let target: Vec<bool> = input
-        .affordance
-        .data
-        .iter()
-        .map(|&a| is_target(a))
-        .collect();
+    let target = target_mask(input.affordance);
     let target_count = target.iter().filter(|&&t| t).count();
     if target_count == 0 {
         return Err(CostError::NoTarget);
     }
     let target_distance = edt::distance(&target, grid.size);
 
-    let mut obstacle = input.avoidance.clone();
+    let mut obstacle = input.avoidance.to_field();
     for &i in &cleared_collision(&grid, input.collision, &target_distance, input.movable) {
         obstacle.data[i] += 1.0;
     }
@@ -303,8 +326,8 @@ mod tests {
         let mut avoid = Field::zeros(g);
         avoid.set([10, 12, 5], 1.0);
         let maps = compose(&CostInput {
-            affordance: &aff,
-            avoidance: &avoid,
+            affordance: &Map::from(aff.clone()),
+            avoidance: &Map::from(avoid.clone()),
             collision: &[],
             movable: Movable::Gripper([2, 2, 2]),
         })
@@ -323,8 +346,8 @@ mod tests {
         let g = grid(16);
         let f = Field::zeros(g);
         let r = compose(&CostInput {
-            affordance: &f,
-            avoidance: &f,
+            affordance: &Map::from(f.clone()),
+            avoidance: &Map::from(f.clone()),
             collision: &[],
             movable: Movable::Gripper([0; 3]),
         });
@@ -343,8 +366,8 @@ mod tests {
         let edge_gripper = g.index([11, 0, 0]); // just outside the cube: kept
         let col = [near_target, far, near_gripper, edge_gripper];
         let maps = compose(&CostInput {
-            affordance: &aff,
-            avoidance: &avoid,
+            affordance: &Map::from(aff.clone()),
+            avoidance: &Map::from(avoid.clone()),
             collision: &col,
             movable: Movable::Gripper([0, 0, 0]),
         })
@@ -359,8 +382,8 @@ mod tests {
         let close = g.index([30, 5, 19]); // 14 away: cleared
         let away = g.index([30, 5, 20]); // 15 away: kept (strictly less than 15 clears)
         let maps = compose(&CostInput {
-            affordance: &aff,
-            avoidance: &avoid,
+            affordance: &Map::from(aff.clone()),
+            avoidance: &Map::from(avoid.clone()),
             collision: &[close, away],
             movable: Movable::Object(&obj),
         })

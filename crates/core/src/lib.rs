@@ -5,7 +5,7 @@
 //!
 //! - [`grid`]: the voxel grid over a box workspace and VoxPoser's forgiving indexing;
 //! - [`scene`]: tabletop scenes (primitives and composites), their JSON format and the presets;
-//! - [`field`]: dense voxel fields (the five value maps are fields);
+//! - [`field`]: dense voxel fields; [`paint`]: maps kept as the boxes a program painted;
 //! - [`edt`], [`gaussian`], [`cost`]: the exact Euclidean distance transform, the separable
 //!   Gaussian, and the cost map VoxPoser composes from the maps;
 //! - [`plan`]: the `greedy` planner faithful to the original and the `value` planner (a
@@ -18,6 +18,7 @@ pub mod edt;
 pub mod field;
 pub mod gaussian;
 pub mod grid;
+pub mod paint;
 pub mod plan;
 pub mod scene;
 

@@ -2,8 +2,8 @@
 //! device — one of its own (the CLI, tests) or the renderer's (the viewer hands it Bevy's).
 
 use valuescape_core::cost::{self, CostInput, CostMaps, Movable};
-use valuescape_core::field::Field;
 use valuescape_core::grid::Grid;
+use valuescape_core::paint::{Map, Painted};
 use valuescape_core::plan::mppi::{self, MppiConfig};
 use valuescape_core::plan::{PathPlan, Problem, path_measure, value};
 use valuescape_voxposer::backend::cpu_plan;
@@ -150,16 +150,14 @@ impl GpuBackend {
     pub async fn self_test(&self) -> Result<(), String> {
         let size = [20, 24, 18];
         let grid = Grid::new([0.0; 3], [1.0; 3], size).map_err(|e| e.to_string())?;
-        let mut affordance = Field::zeros(grid);
-        let mut avoidance = Field::zeros(grid);
+        // Painted maps, as the map programs leave them: the GPU paints them (`paint.wgsl`).
+        let mut affordance = Painted::filled(grid, 0.0);
         for v in [[15, 12, 8], [16, 12, 8], [15, 13, 8], [15, 12, 9]] {
-            affordance.set(v, 1.0);
+            affordance.paint(v, v.map(|x| x + 1), 1.0);
         }
-        for y in 4..20 {
-            for z in 0..12 {
-                avoidance.set([10, y, z], 1.0);
-            }
-        }
+        let mut avoidance = Painted::filled(grid, 0.0);
+        avoidance.paint([10, 4, 0], [11, 20, 12], 1.0);
+        let (affordance, avoidance) = (Map::Painted(affordance), Map::Painted(avoidance));
         let collision: Vec<usize> = (0..size[0])
             .flat_map(|x| (0..size[1]).map(move |y| grid.index([x, y, 0])))
             .collect();
@@ -209,7 +207,7 @@ impl GpuBackend {
     }
 
     async fn compose_async(&self, input: &CostInput<'_>) -> Result<CostMaps, GpuError> {
-        let grid = input.affordance.grid;
+        let grid = input.affordance.grid();
         // The previous maps go before the new ones are made (one set on the device at most).
         self.last.lock().unwrap_or_else(|e| e.into_inner()).take();
         let collision = movable_cleared_collision(&grid, input.collision, input.movable);
@@ -218,8 +216,8 @@ impl GpuBackend {
             d,
             q,
             &grid,
-            &input.affordance.data,
-            &input.avoidance.data,
+            input.affordance.into(),
+            input.avoidance.into(),
             &collision,
         )?;
         let host = maps.read_back_async(d, q).await?;

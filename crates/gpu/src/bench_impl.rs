@@ -90,6 +90,7 @@ mod native {
     use valuescape_core::cost::{self, CostInput, Movable};
     use valuescape_core::field::Field;
     use valuescape_core::grid::{Grid, Voxel};
+    use valuescape_core::paint::{Map, Painted};
     use valuescape_core::plan::mppi::{self, RoundState};
     use valuescape_core::plan::{field_value, value};
     use valuescape_core::{edt, gaussian};
@@ -102,11 +103,14 @@ mod native {
     };
 
     /// A tabletop scene at `n` voxels per axis: a table slab of scene collision, a wall of
-    /// avoidance between the gripper and a small target box.
+    /// avoidance between the gripper and a small target box. The maps are painted (as the
+    /// map programs leave them) and dense.
     pub(super) struct Scene {
         pub grid: Grid,
         pub affordance: Field,
         pub avoidance: Field,
+        pub painted_affordance: Painted<f32>,
+        pub painted_avoidance: Painted<f32>,
         pub collision: Vec<usize>,
         pub start: Voxel,
     }
@@ -114,22 +118,19 @@ mod native {
     pub(super) fn scene(n: usize) -> Result<Scene, GpuError> {
         let grid = Grid::cubic(n).map_err(|e| GpuError::TooLarge(e.to_string()))?;
         let at = |f: f64| ((f * n as f64) as usize).min(n - 1);
-        let mut affordance = Field::zeros(grid);
-        for i in 0..3 {
-            for j in 0..3 {
-                for k in 0..3 {
-                    affordance.set([at(0.8) + i - 1, at(0.5) + j - 1, at(0.3) + k - 1], 1.0);
-                }
-            }
-        }
-        let mut avoidance = Field::zeros(grid);
-        for i in at(0.5)..at(0.5) + 2 {
-            for j in at(0.2)..at(0.8) {
-                for k in 0..at(0.6) {
-                    avoidance.set([i, j, k], 1.0);
-                }
-            }
-        }
+        let mut painted_affordance = Painted::filled(grid, 0.0);
+        let t = [at(0.8) - 1, at(0.5) - 1, at(0.3) - 1];
+        painted_affordance.paint(t, t.map(|x| x + 3), 1.0);
+        let mut painted_avoidance = Painted::filled(grid, 0.0);
+        painted_avoidance.paint([at(0.5), at(0.2), 0], [at(0.5) + 2, at(0.8), at(0.6)], 1.0);
+        let affordance = Field {
+            grid,
+            data: painted_affordance.to_vec(),
+        };
+        let avoidance = Field {
+            grid,
+            data: painted_avoidance.to_vec(),
+        };
         let mut collision = Vec::new();
         for i in 0..n {
             for j in 0..n {
@@ -142,6 +143,8 @@ mod native {
             grid,
             affordance,
             avoidance,
+            painted_affordance,
+            painted_avoidance,
             collision,
             start: [at(0.1), at(0.5), at(0.3)],
         })
@@ -272,8 +275,16 @@ mod native {
             let movable = Movable::Gripper(sc.start);
             let coll = crate::movable_cleared_collision(&g, &sc.collision, movable);
 
-            let compose =
-                || costp.compose_cost(dev, q, &g, &sc.affordance.data, &sc.avoidance.data, &coll);
+            let compose = || {
+                costp.compose_cost(
+                    dev,
+                    q,
+                    &g,
+                    (&sc.affordance.data).into(),
+                    (&sc.avoidance.data).into(),
+                    &coll,
+                )
+            };
 
             if opt.warm_ms > 0 {
                 let t = Instant::now();
@@ -305,8 +316,8 @@ mod native {
                         dev,
                         q,
                         &g,
-                        &sc.affordance.data,
-                        &sc.avoidance.data,
+                        (&sc.affordance.data).into(),
+                        (&sc.avoidance.data).into(),
                         &coll,
                         Some(t),
                     )
@@ -327,9 +338,13 @@ mod native {
             let (gpu_read, cm) = time(opt.reps, || maps.read_back(dev, q))?;
 
             // CPU reference, whole and per stage.
+            let (affordance, avoidance) = (
+                Map::from(sc.affordance.clone()),
+                Map::from(sc.avoidance.clone()),
+            );
             let input = CostInput {
-                affordance: &sc.affordance,
-                avoidance: &sc.avoidance,
+                affordance: &affordance,
+                avoidance: &avoidance,
                 collision: &sc.collision,
                 movable,
             };
@@ -398,6 +413,72 @@ mod native {
                 "whole lines in workgroup memory (the default reads global memory)".into(),
             ));
             rows.push(row("read back maps", gpu_read, "wall", None, String::new()));
+
+            // The same maps as the programs leave them: painted on the device from their
+            // boxes instead of uploaded (and, on the CPU, made dense first).
+            let (gpu_painted, _) = time(opt.reps, || {
+                let m = costp.compose_cost(
+                    dev,
+                    q,
+                    &g,
+                    (&sc.painted_affordance).into(),
+                    (&sc.painted_avoidance).into(),
+                    &coll,
+                )?;
+                util::wait(dev)?;
+                Ok(m)
+            })?;
+            let (aff_p, avoid_p) = (
+                Map::Painted(sc.painted_affordance.clone()),
+                Map::Painted(sc.painted_avoidance.clone()),
+            );
+            let cpu_painted = if cpu_on {
+                time(opt.reps, || {
+                    cost::compose(&CostInput {
+                        affordance: &aff_p,
+                        avoidance: &avoid_p,
+                        collision: &sc.collision,
+                        movable,
+                    })
+                    .map_err(|e| GpuError::TooLarge(e.to_string()))
+                })?
+                .0
+            } else {
+                None
+            };
+            let paint_ms = match timer.as_mut() {
+                Some(t) => device_times(t, opt.reps, dev, q, |t| {
+                    costp
+                        .compose_cost_timed(
+                            dev,
+                            q,
+                            &g,
+                            (&sc.painted_affordance).into(),
+                            (&sc.painted_avoidance).into(),
+                            &coll,
+                            Some(t),
+                        )
+                        .map(|_| ())
+                })?
+                .into_iter()
+                .find(|(l, _)| *l == "paint")
+                .and_then(|(_, xs)| median(xs)),
+                None => None,
+            };
+            rows.push(row(
+                "compose (painted maps)",
+                gpu_painted,
+                "wall",
+                cpu_painted,
+                "two maps of one box each, painted on the device instead of uploaded".into(),
+            ));
+            rows.push(row(
+                "  paint",
+                paint_ms,
+                device_timing,
+                None,
+                "paint.wgsl, both maps".into(),
+            ));
 
             // Cost-to-go over the whole grid, on the resident maps.
             let blocked = cm.blocked(g.index(sc.start));

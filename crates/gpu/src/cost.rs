@@ -5,6 +5,7 @@ use valuescape_core::cost::{self, CostMaps, Movable};
 use valuescape_core::field::Field;
 use valuescape_core::gaussian;
 use valuescape_core::grid::{Grid, MAX_SIZE};
+use valuescape_core::paint::{Map, Painted};
 
 use crate::timer::GpuTimer;
 use crate::util::{self, bind, dispatch, groups, pipeline, storage, storage_init, uniform};
@@ -35,6 +36,145 @@ struct GaussParams {
     inner: u32,
     inner_stride: u32,
     outer_stride: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct PaintParams {
+    nx: u32,
+    ny: u32,
+    nz: u32,
+    n_boxes: u32,
+    base: f32,
+    n: u32,
+    _pad: [u32; 2],
+}
+
+/// `paint.wgsl`'s `PaintBox`.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct GpuPaintBox {
+    lo: [u32; 3],
+    value: f32,
+    hi: [u32; 3],
+    _pad: u32,
+}
+
+/// A map the cost composition takes: dense values to upload, or a painting the GPU paints
+/// (`paint.wgsl`), which uploads a few boxes instead of 4 bytes a voxel.
+#[derive(Clone, Copy, Debug)]
+pub enum MapInput<'a> {
+    /// One value per voxel, C order.
+    Dense(&'a [f32]),
+    /// A base value and boxes.
+    Painted(&'a Painted<f32>),
+}
+
+impl<'a> From<&'a [f32]> for MapInput<'a> {
+    fn from(v: &'a [f32]) -> Self {
+        MapInput::Dense(v)
+    }
+}
+
+impl<'a> From<&'a Vec<f32>> for MapInput<'a> {
+    fn from(v: &'a Vec<f32>) -> Self {
+        MapInput::Dense(v)
+    }
+}
+
+impl<'a> From<&'a Painted<f32>> for MapInput<'a> {
+    fn from(p: &'a Painted<f32>) -> Self {
+        MapInput::Painted(p)
+    }
+}
+
+impl<'a> From<&'a Map<f32>> for MapInput<'a> {
+    fn from(m: &'a Map<f32>) -> Self {
+        match m {
+            Map::Dense(_, d) => MapInput::Dense(d),
+            Map::Painted(p) => MapInput::Painted(p),
+        }
+    }
+}
+
+impl MapInput<'_> {
+    fn check(&self, what: &'static str, grid: &Grid) -> Result<(), GpuError> {
+        match self {
+            MapInput::Dense(d) => util::check_len(what, grid.len(), d.len()),
+            MapInput::Painted(p) if p.grid.size != grid.size => Err(GpuError::BadInput(format!(
+                "{what} is painted on a grid of {:?} voxels, not {:?}",
+                p.grid.size, grid.size
+            ))),
+            MapInput::Painted(p) => match p
+                .boxes
+                .iter()
+                .find(|b| (0..3).any(|a| b.hi[a] > grid.size[a]))
+            {
+                Some(b) => Err(GpuError::BadInput(format!(
+                    "{what} has a box {:?}..{:?} outside the grid of {:?} voxels",
+                    b.lo, b.hi, grid.size
+                ))),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// The target mask of an affordance map (`valuescape_core::cost::target_mask`).
+    fn target_mask(&self) -> Vec<bool> {
+        match self {
+            MapInput::Dense(d) => d.iter().map(|&a| cost::is_target(a)).collect(),
+            MapInput::Painted(p) => cost::painted_target_mask(p),
+        }
+    }
+
+    /// The map in a new storage buffer: uploaded when dense, painted by `paint` into `pass`
+    /// when painted.
+    fn buffer(
+        &self,
+        device: &wgpu::Device,
+        paint: &wgpu::ComputePipeline,
+        pass: &mut wgpu::ComputePass<'_>,
+        label: &'static str,
+    ) -> wgpu::Buffer {
+        let p = match self {
+            MapInput::Dense(d) => return storage_init(device, label, d),
+            MapInput::Painted(p) => p,
+        };
+        let [nx, ny, nz] = p.grid.size.map(|s| s as u32);
+        let n = p.grid.len();
+        let mut boxes: Vec<GpuPaintBox> = p
+            .boxes
+            .iter()
+            .map(|b| GpuPaintBox {
+                lo: b.lo.map(|x| x as u32),
+                value: b.value,
+                hi: b.hi.map(|x| x as u32),
+                _pad: 0,
+            })
+            .collect();
+        let n_boxes = boxes.len() as u32;
+        // A binding cannot be empty.
+        if boxes.is_empty() {
+            boxes.push(GpuPaintBox::zeroed());
+        }
+        let params = uniform(
+            device,
+            &PaintParams {
+                nx,
+                ny,
+                nz,
+                n_boxes,
+                base: p.base,
+                n: n as u32,
+                _pad: [0; 2],
+            },
+        );
+        let boxes = storage_init(device, "paint boxes", &boxes);
+        let out = storage(device, label, n as u64 * 4);
+        let bg = bind(device, paint, &[(0, &params), (1, &boxes), (2, &out)]);
+        dispatch(pass, paint, &bg, groups(n, 256));
+        out
+    }
 }
 
 /// Which kernel filters the Gaussian's lines (`gaussian.wgsl`); both give the same sums.
@@ -86,6 +226,7 @@ pub struct CostPipelines {
     prepare: wgpu::ComputePipeline,
     combine: wgpu::ComputePipeline,
     normalize: wgpu::ComputePipeline,
+    paint: wgpu::ComputePipeline,
     /// `gaussian::kernel(VOXPOSER_SIGMA, TRUNCATE)`: 81 taps.
     voxposer_weights: Vec<f32>,
 }
@@ -205,6 +346,7 @@ impl CostPipelines {
             prepare: pipeline(device, "prepare", shaders::COMPOSE, "prepare"),
             combine: pipeline(device, "combine", shaders::COMPOSE, "combine"),
             normalize: pipeline(device, "normalize", shaders::COMPOSE, "normalize"),
+            paint: pipeline(device, "paint", shaders::PAINT, "paint"),
             voxposer_weights: gaussian::kernel(gaussian::VOXPOSER_SIGMA, gaussian::TRUNCATE),
         }
     }
@@ -323,8 +465,8 @@ impl CostPipelines {
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         grid: &Grid,
-        affordance: &[f32],
-        avoidance: &[f32],
+        affordance: MapInput<'_>,
+        avoidance: MapInput<'_>,
         collision_cleared: &[u32],
     ) -> Result<GpuCostMaps, GpuError> {
         self.compose_cost_timed(
@@ -347,22 +489,31 @@ impl CostPipelines {
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         grid: &Grid,
-        affordance: &[f32],
-        avoidance: &[f32],
+        affordance: MapInput<'_>,
+        avoidance: MapInput<'_>,
         collision_cleared: &[u32],
         mut timer: Option<&mut GpuTimer>,
     ) -> Result<GpuCostMaps, GpuError> {
         let n = check_grid(device, grid.size)?;
-        util::check_len("the affordance map", n, affordance.len())?;
-        util::check_len("the avoidance map", n, avoidance.len())?;
-        let target: Vec<bool> = affordance.iter().map(|&a| cost::is_target(a)).collect();
+        affordance.check("the affordance map", grid)?;
+        avoidance.check("the avoidance map", grid)?;
+        let target = affordance.target_mask();
         let target_count = target.iter().filter(|&&t| t).count();
         if target_count == 0 {
             return Err(GpuError::NoTarget);
         }
         let bytes = n as u64 * 4;
-        let aff = storage_init(device, "affordance", affordance);
-        let avoid = storage_init(device, "avoidance", avoidance);
+        let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("compose cost"),
+        });
+        let (aff, avoid) = {
+            // Painted maps are painted here (dense ones are uploaded).
+            let mut pass = begin(&mut enc, &mut timer, "paint");
+            (
+                affordance.buffer(device, &self.paint, &mut pass, "affordance"),
+                avoidance.buffer(device, &self.paint, &mut pass, "avoidance"),
+            )
+        };
         let coll = storage_init(device, "collision", collision_cleared);
         let d2 = storage(device, "squared distance", bytes);
         let hits = storage(device, "hits", bytes);
@@ -388,9 +539,6 @@ impl CostPipelines {
             },
         );
         let g256 = groups(n, 256);
-        let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("compose cost"),
-        });
         {
             // EDT: seeds into `cost_buf` (scratch), passes cost_buf -> d2 -> obstacle -> d2.
             let mut pass = begin(&mut enc, &mut timer, "edt");
@@ -517,6 +665,26 @@ impl CostPipelines {
             .collect())
     }
 
+    /// A painted map made dense on the GPU (`paint.wgsl`), as `Painted::to_vec` makes it.
+    pub async fn paint_async(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        map: &Painted<f32>,
+    ) -> Result<Vec<f32>, GpuError> {
+        let n = check_grid(device, map.grid.size)?;
+        let input = MapInput::Painted(map);
+        input.check("the map", &map.grid)?;
+        let mut enc =
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        let out = {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+            input.buffer(device, &self.paint, &mut pass, "painted")
+        };
+        queue.submit([enc.finish()]);
+        util::read(device, queue, &out, n).await
+    }
+
     /// The separable Gaussian of a volume with reflected borders, as
     /// `valuescape_core::gaussian::filter` computes it.
     pub async fn gaussian_async(
@@ -610,6 +778,17 @@ impl CostPipelines {
         seeds: &[bool],
     ) -> Result<Vec<f32>, GpuError> {
         util::block_on(self.squared_distance_async(device, queue, size, seeds))
+    }
+
+    /// Blocking [`CostPipelines::paint_async`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn paint(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        map: &Painted<f32>,
+    ) -> Result<Vec<f32>, GpuError> {
+        util::block_on(self.paint_async(device, queue, map))
     }
 
     /// Blocking [`CostPipelines::gaussian_async`].

@@ -37,7 +37,7 @@ pub use backend::{ComposedMap, GpuBackend};
 #[cfg(not(target_arch = "wasm32"))]
 pub use bench_impl::bench;
 pub use bench_impl::{BenchOptions, BenchRow, format_table};
-pub use cost::{CostPipelines, GaussianKernel, GpuCostMaps, movable_cleared_collision};
+pub use cost::{CostPipelines, GaussianKernel, GpuCostMaps, MapInput, movable_cleared_collision};
 pub use mppi::{MppiPipelines, RolloutBatch};
 pub use timer::GpuTimer;
 pub use value::{
@@ -54,6 +54,8 @@ pub mod shaders {
     pub const REDUCE: &str = include_str!("../../../shaders/reduce.wgsl");
     /// Element-wise steps of the cost map (seeds, clearing, obstacle, combine, normalise).
     pub const COMPOSE: &str = include_str!("../../../shaders/compose.wgsl");
+    /// A map made dense from the boxes its program painted.
+    pub const PAINT: &str = include_str!("../../../shaders/paint.wgsl");
     /// Block-tiled value iteration for the cost-to-go, and the path down it.
     pub const VALUE: &str = include_str!("../../../shaders/value.wgsl");
     /// MPPI rollouts.
@@ -66,6 +68,7 @@ pub mod shaders {
         ("gaussian.wgsl", GAUSSIAN),
         ("reduce.wgsl", REDUCE),
         ("compose.wgsl", COMPOSE),
+        ("paint.wgsl", PAINT),
         ("value.wgsl", VALUE),
         ("mppi_rollout.wgsl", MPPI_ROLLOUT),
         ("mppi_update.wgsl", MPPI_UPDATE),

@@ -119,6 +119,7 @@ fn planning_on_the_resident_maps_equals_planning_on_uploaded_ones() {
     use valuescape_core::cost::{CostInput, Movable};
     use valuescape_core::field::Field;
     use valuescape_core::grid::Grid;
+    use valuescape_core::paint::Map;
     use valuescape_core::plan::Problem;
     use valuescape_voxposer::Backend;
 
@@ -133,6 +134,7 @@ fn planning_on_the_resident_maps_equals_planning_on_uploaded_ones() {
         }
     }
     let start = [3, 9, 5];
+    let (affordance, avoidance) = (Map::from(affordance), Map::from(avoidance));
     let input = CostInput {
         affordance: &affordance,
         avoidance: &avoidance,

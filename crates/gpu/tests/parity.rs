@@ -29,12 +29,13 @@ use std::sync::OnceLock;
 
 use common::{Rng, Scene, cpu_maps, ctx, grid, random_scene};
 use valuescape_core::cost::{self, Movable};
+use valuescape_core::paint::{PaintBox, Painted};
 use valuescape_core::plan::mppi::{self, MppiConfig, RoundState};
 use valuescape_core::plan::{Problem, field_value, path_measure, value};
 use valuescape_core::{edt, gaussian};
 use valuescape_gpu::{
-    CostPipelines, GaussianKernel, GpuProblem, MppiPipelines, ValuePipelines, ValueVariant,
-    movable_cleared_collision,
+    CostPipelines, GaussianKernel, GpuProblem, MapInput, MppiPipelines, ValuePipelines,
+    ValueVariant, movable_cleared_collision,
 };
 
 const SIZES: [[usize; 3]; 5] = [
@@ -228,21 +229,24 @@ fn normalisation_matches_cpu() {
     }
 }
 
-fn compare_compose(sc: &Scene, movable: Movable<'_>) -> f32 {
+/// The GPU's composition of a scene against the CPU's, from dense maps or (`painted`) from
+/// the boxes that painted them.
+fn compare_compose(sc: &Scene, movable: Movable<'_>, painted: bool) -> f32 {
     let c = ctx();
     let p = pipes();
     let want = cpu_maps(sc, movable);
     let coll = movable_cleared_collision(&sc.grid, &sc.collision, movable);
+    let (aff, avoid): (MapInput<'_>, MapInput<'_>) = if painted {
+        (
+            (&sc.painted_affordance).into(),
+            (&sc.painted_avoidance).into(),
+        )
+    } else {
+        ((&sc.affordance.data).into(), (&sc.avoidance.data).into())
+    };
     let maps = p
         .cost
-        .compose_cost(
-            &c.device,
-            &c.queue,
-            &sc.grid,
-            &sc.affordance.data,
-            &sc.avoidance.data,
-            &coll,
-        )
+        .compose_cost(&c.device, &c.queue, &sc.grid, aff, avoid, &coll)
         .unwrap_or_else(|e| panic!("{e}"));
     let got = maps
         .read_back(&c.device, &c.queue)
@@ -287,7 +291,7 @@ fn cost_map_matches_cpu() {
     let mut worst = 0f32;
     for (i, size) in sizes().into_iter().enumerate() {
         let sc = random_scene(size, 11 + i as u64);
-        worst = worst.max(compare_compose(&sc, Movable::Gripper(sc.start)));
+        worst = worst.max(compare_compose(&sc, Movable::Gripper(sc.start), i % 2 == 1));
         // An object as the moving entity: the host clears within 15 voxels of it.
         let obj: Vec<usize> = (0..3)
             .map(|k| {
@@ -295,17 +299,96 @@ fn cost_map_matches_cpu() {
                     .index([sc.start[0], sc.start[1], (sc.start[2] + k).min(size[2] - 1)])
             })
             .collect();
-        worst = worst.max(compare_compose(&sc, Movable::Object(&obj)));
+        worst = worst.max(compare_compose(&sc, Movable::Object(&obj), i % 2 == 0));
     }
     eprintln!("cost map: worst difference {worst:e}");
     // No target: the same error as the CPU's.
     let c = ctx();
     let g = grid([16; 3]);
     let zeros = vec![0f32; g.len()];
-    let r = pipes()
-        .cost
-        .compose_cost(&c.device, &c.queue, &g, &zeros, &zeros, &[]);
+    let r = pipes().cost.compose_cost(
+        &c.device,
+        &c.queue,
+        &g,
+        (&zeros).into(),
+        (&zeros).into(),
+        &[],
+    );
     assert_eq!(r.err(), Some(valuescape_gpu::GpuError::NoTarget));
+    let nothing = Painted::filled(g, 0.0f32);
+    let r = pipes().cost.compose_cost(
+        &c.device,
+        &c.queue,
+        &g,
+        (&nothing).into(),
+        (&nothing).into(),
+        &[],
+    );
+    assert_eq!(r.err(), Some(valuescape_gpu::GpuError::NoTarget));
+}
+
+/// `paint.wgsl` gives `Painted::to_vec`'s values exactly (it only selects values), on
+/// grids whose axes are not powers of two, with up to `MAX_BOXES` overlapping boxes,
+/// boxes touching the grid's far faces, and none.
+#[test]
+fn painting_matches_cpu() {
+    let c = ctx();
+    let p = pipes();
+    let mut r = Rng::new(7);
+    let mut painted = 0;
+    for (k, size) in [[16, 16, 16], [20, 24, 18], [37, 16, 29], [64, 40, 17]]
+        .into_iter()
+        .enumerate()
+    {
+        // 256: the most a program's painting keeps (`valuescape_lang::MAX_BOXES`).
+        for n_boxes in [0, 1, 9, 256] {
+            let g = grid(size);
+            let mut m = Painted::filled(g, r.unit() - 0.5);
+            for _ in 0..n_boxes {
+                let lo = size.map(|s| r.below(s));
+                let hi = [0, 1, 2].map(|a| {
+                    let reach = 1 + r.below(size[a] / (1 + k));
+                    (lo[a] + reach).min(size[a])
+                });
+                m.paint(lo, hi, r.unit() * 4.0 - 2.0);
+            }
+            let got = p
+                .cost
+                .paint(&c.device, &c.queue, &m)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let want = m.to_vec();
+            assert_eq!(got.len(), want.len());
+            let differ = got
+                .iter()
+                .zip(&want)
+                .filter(|(a, b)| a.to_bits() != b.to_bits())
+                .count();
+            assert_eq!(
+                differ,
+                0,
+                "{size:?} with {} boxes: {differ} voxels differ",
+                m.boxes.len()
+            );
+            painted += m.boxes.len();
+        }
+    }
+    assert!(painted > 500, "the test painted {painted} boxes");
+    // A box outside the grid is an error, not a wrong map.
+    let g = grid([16; 3]);
+    let bad = Painted {
+        grid: g,
+        base: 0.0,
+        boxes: vec![PaintBox {
+            lo: [0; 3],
+            hi: [17, 1, 1],
+            value: 1.0,
+        }],
+    };
+    let r = p.cost.paint(&c.device, &c.queue, &bad);
+    assert!(
+        matches!(&r, Err(valuescape_gpu::GpuError::BadInput(m)) if m.contains("outside the grid")),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -579,8 +662,8 @@ fn resident_problem_from_gpu_maps_equals_uploaded() {
             &c.device,
             &c.queue,
             &sc.grid,
-            &sc.affordance.data,
-            &sc.avoidance.data,
+            (&sc.affordance.data).into(),
+            (&sc.avoidance.data).into(),
             &coll,
         )
         .unwrap_or_else(|e| panic!("{e}"));

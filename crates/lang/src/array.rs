@@ -1139,7 +1139,7 @@ pub(crate) fn resolve_int(
 }
 
 /// Resolves a scalar index item, recording in `budget` a forgiving one that was clamped.
-fn resolve_noting(
+pub(crate) fn resolve_noting(
     item: &IndexItem,
     size: usize,
     axis: usize,

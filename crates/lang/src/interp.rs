@@ -32,6 +32,13 @@ pub trait Host {
         kwargs: Vec<(String, Value)>,
         budget: &mut Budget,
     ) -> Result<Value, String>;
+
+    /// Whether host function `name` takes painted arrays ([`crate::Painted`]) as they are:
+    /// a variable passed to it is not made dense first. Hosts that hand out paintings and
+    /// paint into them (`set_voxel_by_radius`) say yes; the default is no.
+    fn takes_painted(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 /// A host that provides nothing (pure programs only).
@@ -373,7 +380,7 @@ impl Interp<'_> {
                 Ok(Flow::Normal)
             }
             StmtKind::Assign { targets, value } if targets.len() == 1 => {
-                let v = self.eval(value)?;
+                let v = self.eval_rhs(targets, value)?;
                 match targets.first().map(|t| &t.kind) {
                     Some(ExprKind::Name(n)) => self.store(n, v, false),
                     Some(_) => {
@@ -461,7 +468,7 @@ impl Interp<'_> {
                 self.eval(e)?;
             }
             StmtKind::Assign { targets, value } => {
-                let v = self.eval(value)?;
+                let v = self.eval_rhs(targets, value)?;
                 for t in targets {
                     self.assign(t, v.clone(), false)?;
                 }
@@ -741,9 +748,16 @@ impl Interp<'_> {
         value: Value,
         span: Span,
     ) -> LResult<()> {
-        let place = self.eval_place(obj)?;
+        let place = match &obj.kind {
+            ExprKind::Name(_) => Place::Val(self.eval_keeping_paint(obj)?),
+            _ => self.eval_place(obj)?,
+        };
         let idxv = self.eval_index(idx)?;
         match place {
+            Place::Val(Value::Painted(p)) => {
+                let items = self.index_items(&idxv, idx.span)?;
+                self.paint_set(&p, &items, &value).map_err(|f| f.at(span))
+            }
             Place::Val(container) => self.setitem(&container, &idxv, value, span),
             Place::ArrayPart(rc, mut items) => {
                 items.extend(self.index_items(&idxv, idx.span)?);
@@ -1034,6 +1048,28 @@ impl Interp<'_> {
         Ok(arr_result(array::get(&a, &sel, &mut self.budget)?))
     }
 
+    /// Assignment to a subscript of a painted array: painted lazily when the index and value
+    /// make a box, else made dense and assigned as usual.
+    fn paint_set(&mut self, p: &crate::Painted, items: &[IndexItem], value: &Value) -> R<()> {
+        let as_box = match value {
+            Value::Array(_)
+            | Value::Int(_)
+            | Value::Float(_)
+            | Value::Bool(_)
+            | Value::List(_)
+            | Value::Tuple(_) => match as_arr(value, &mut self.budget) {
+                Ok(v) => p.try_paint_index(items, &v, &mut self.budget)?,
+                Err(_) => false,
+            },
+            _ => false,
+        };
+        if as_box {
+            return Ok(());
+        }
+        let rc = p.dense_r(&mut self.budget)?;
+        self.array_set(&rc, items, value)
+    }
+
     pub(crate) fn array_set(
         &mut self,
         rc: &Rc<RefCell<NdArray>>,
@@ -1242,6 +1278,17 @@ impl Interp<'_> {
 
     #[inline]
     fn lookup(&mut self, name: &Name, span: Span) -> LResult<Value> {
+        match self.lookup_raw(name, span)? {
+            Value::Painted(p) => Ok(Value::Array(
+                p.dense_r(&mut self.budget).map_err(|f| f.at(span))?,
+            )),
+            v => Ok(v),
+        }
+    }
+
+    /// A variable's value as it is: a painted array stays a painting (see
+    /// [`crate::Painted`] for where the interpreter lets it).
+    fn lookup_raw(&mut self, name: &Name, span: Span) -> LResult<Value> {
         for scope in self.scopes.iter().rev() {
             if let Some((_, v)) = scope.iter().rev().find(|(k, _)| *k == name.id) {
                 return Ok(v.clone());
@@ -1361,6 +1408,27 @@ impl Interp<'_> {
             ExprKind::Name(n) => self.lookup(n, e.span),
             ExprKind::Binary(first, rest) => self.eval_binary(first, rest),
             _ => self.eval_slow(e),
+        }
+    }
+
+    /// [`Interp::eval`], except that a bare variable keeps a painted array a painting.
+    fn eval_keeping_paint(&mut self, e: &Expr) -> LResult<Value> {
+        match &e.kind {
+            ExprKind::Name(n) => {
+                self.charge(1, e.span)?;
+                self.lookup_raw(n, e.span)
+            }
+            _ => self.eval(e),
+        }
+    }
+
+    /// An assignment's value: a painted array bound to plain names stays a painting
+    /// (`ret_val = m`); assigned into anything else it is made dense.
+    fn eval_rhs(&mut self, targets: &[Expr], value: &Expr) -> LResult<Value> {
+        if targets.iter().all(|t| matches!(t.kind, ExprKind::Name(_))) {
+            self.eval_keeping_paint(value)
+        } else {
+            self.eval(value)
         }
     }
 
@@ -1513,11 +1581,25 @@ impl Interp<'_> {
         span: Span,
     ) -> LResult<Value> {
         let f = self.eval(func)?;
-        let argv = self.eval_all(args)?;
-        let mut kwv = Vec::with_capacity(kwargs.len());
-        for (k, x) in kwargs {
-            kwv.push((k.clone(), self.eval(x)?));
-        }
+        let raw = matches!(&f, Value::HostFn(name) if self.host.takes_painted(name));
+        let (argv, kwv) = if raw {
+            let mut argv = Vec::with_capacity(args.len());
+            for a in args {
+                argv.push(self.eval_keeping_paint(a)?);
+            }
+            let mut kwv = Vec::with_capacity(kwargs.len());
+            for (k, x) in kwargs {
+                kwv.push((k.clone(), self.eval_keeping_paint(x)?));
+            }
+            (argv, kwv)
+        } else {
+            let argv = self.eval_all(args)?;
+            let mut kwv = Vec::with_capacity(kwargs.len());
+            for (k, x) in kwargs {
+                kwv.push((k.clone(), self.eval(x)?));
+            }
+            (argv, kwv)
+        };
         self.call_value(&f, argv, kwv, span)
     }
 

@@ -88,6 +88,13 @@
 //!   error instead of silently modifying a copy. Lists, dicts and arrays
 //!   are shared by reference, as in Python.
 //!
+//! * **Painted arrays**: a host may hand out an array as a [`Painting`] (a base value and
+//!   boxes, [`Value::painted`]). While the program only assigns numbers (or inner vectors)
+//!   to integer/slice subscripts of it, binds it to other names or passes it to host
+//!   functions that take paintings ([`Host::takes_painted`]), it stays a painting; the first
+//!   other use makes it dense in place, for every alias. Results, clamped indices and errors
+//!   are those of the dense array (a property test runs random programs both ways).
+//!
 //! ## Errors
 //!
 //! Errors are [`LangError`]s with an [`ErrorKind`], a message and the
@@ -124,6 +131,7 @@ mod interp;
 mod lexer;
 mod numpy;
 mod ops;
+mod painted;
 mod parser;
 mod value;
 
@@ -133,6 +141,7 @@ pub use array::{DType, MAX_NDIM, NdArray};
 pub use budget::{Budget, ClampedIndex, Limits, MAX_DEPTH_CAP};
 pub use error::{ErrorKind, LangError, Span};
 pub use interp::{Host, NoHost, Outcome, run};
+pub use painted::{MAX_BOXES, PaintBox, Painted, PaintedState, Painting};
 pub use value::{Object, Value};
 
 /// A parsed program. Cheap to clone; keeps its source text.

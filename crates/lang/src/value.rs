@@ -54,6 +54,9 @@ pub enum Value {
     Dict(Rc<RefCell<Vec<(Value, Value)>>>),
     /// A numpy-style array.
     Array(Rc<RefCell<NdArray>>),
+    /// An array a host handed out as a painting, made dense when the program reads it
+    /// (see [`crate::Painted`]). Programs see an `ndarray`.
+    Painted(Rc<crate::Painted>),
     /// A read-only host object.
     Object(Rc<Object>),
     /// A function implemented by the [`crate::Host`], called through
@@ -78,6 +81,11 @@ impl Value {
     /// Wraps an array.
     pub fn array(a: NdArray) -> Value {
         Value::Array(Rc::new(RefCell::new(a)))
+    }
+
+    /// Wraps a painting (see [`crate::Painted`]).
+    pub fn painted(p: crate::Painting) -> Value {
+        Value::Painted(Rc::new(crate::Painted::new(p)))
     }
 
     /// A string value.
@@ -112,7 +120,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
             Value::Dict(_) => "dict",
-            Value::Array(_) => "ndarray",
+            Value::Array(_) | Value::Painted(_) => "ndarray",
             Value::Object(_) => "object",
             Value::HostFn(_) => "function",
             Value::Builtin(_) => "builtin_function_or_method",
@@ -409,6 +417,21 @@ pub(crate) fn repr_into(v: &Value, out: &mut String, depth: usize, cap: &mut usi
             let a = a.try_borrow().map_err(|_| type_err("array is in use"))?;
             a.check()?;
             push_capped(out, &format_array(&a), cap)
+        }
+        Value::Painted(p) => {
+            let shape = match p.state() {
+                crate::PaintedState::Lazy(p) => p.shape(),
+                crate::PaintedState::Dense(a) => a
+                    .try_borrow()
+                    .map_err(|_| type_err("array is in use"))?
+                    .shape
+                    .clone(),
+            };
+            push_capped(
+                out,
+                &format!("<painted array of shape {}>", fmt_shape(&shape)),
+                cap,
+            )
         }
         Value::Object(o) => {
             let s = match o.attrs.get("name").and_then(|n| n.as_str()) {

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use valuescape_core::paint::Map;
 use valuescape_core::scene::Scene;
 use valuescape_core::{Field, Grid};
 
@@ -101,15 +102,15 @@ pub struct Waypoint {
 #[derive(Clone, Debug)]
 pub struct StepMaps {
     /// Affordance map.
-    pub affordance: Field,
+    pub affordance: Map<f32>,
     /// Avoidance map (the program's).
-    pub avoidance: Field,
+    pub avoidance: Map<f32>,
     /// Velocity map.
-    pub velocity: Field,
+    pub velocity: Map<f32>,
     /// Gripper map.
-    pub gripper: Field,
+    pub gripper: Map<f32>,
     /// Rotation map, one quaternion `[w, x, y, z]` per voxel.
-    pub rotation: Vec<[f32; 4]>,
+    pub rotation: Map<[f32; 4]>,
     /// Avoidance plus scene collision after the clearings (the Gaussian's input).
     pub obstacle: Field,
     /// The composed cost map.

@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 
 use valuescape_core::cost::{CostInput, Movable};
+use valuescape_core::paint::{Map, PaintBox, Painted};
 use valuescape_core::plan::{self, PathPlan};
 use valuescape_core::scene::{Entity, Primitive};
-use valuescape_core::{Field, Grid, Voxel};
-use valuescape_lang::{Limits, Value};
+use valuescape_core::{Grid, Voxel};
+use valuescape_lang::{Limits, NdArray, PaintedState, Painting, Value};
 use web_time::Instant;
 
 use crate::api::{MapKind, PlanError, PlannerKind, StepMaps, StepResult, Timing, Waypoint};
@@ -47,19 +48,20 @@ pub const BASE_SPEED: f64 = 0.25;
 /// Slowest speed multiplier used for timing (a velocity of 0 would never arrive).
 pub const MIN_VELOCITY: f64 = 0.05;
 
-/// The five maps a step's programs produced.
+/// The five maps a step's programs produced: each kept as the boxes its program painted
+/// unless the program did more with it than paint (see [`valuescape_core::paint`]).
 #[derive(Clone, Debug)]
 pub struct ProgramMaps {
     /// Affordance.
-    pub affordance: Field,
+    pub affordance: Map<f32>,
     /// Avoidance.
-    pub avoidance: Field,
+    pub avoidance: Map<f32>,
     /// Velocity.
-    pub velocity: Field,
+    pub velocity: Map<f32>,
     /// Gripper.
-    pub gripper: Field,
+    pub gripper: Map<f32>,
     /// Rotation, one quaternion per voxel.
-    pub rotation: Vec<[f32; 4]>,
+    pub rotation: Map<[f32; 4]>,
     /// What the user should know about how the programs ran (indices clamped into the grid).
     pub warnings: Vec<String>,
 }
@@ -76,13 +78,89 @@ fn err(stage: &str, step: Option<usize>, map: Option<MapKind>, message: String) 
     }
 }
 
+/// What a map program left: the painting of a map it only painted, else a dense array.
+#[derive(Clone, Debug)]
+pub enum ProgramMap {
+    /// A base value and boxes (`valuescape_lang::Painted`).
+    Painted(Painting),
+    /// A dense array.
+    Dense(NdArray),
+}
+
+impl ProgramMap {
+    /// The shape of the map.
+    pub fn shape(&self) -> Vec<usize> {
+        match self {
+            ProgramMap::Painted(p) => p.shape(),
+            ProgramMap::Dense(a) => a.shape.clone(),
+        }
+    }
+
+    /// The map as a dense array.
+    pub fn to_array(&self) -> NdArray {
+        match self {
+            ProgramMap::Painted(p) => p.to_array(),
+            ProgramMap::Dense(a) => a.clone(),
+        }
+    }
+
+    fn has_non_finite(&self) -> bool {
+        let bad = |v: &[f32]| !v.iter().fold(true, |ok, x| ok & x.is_finite());
+        match self {
+            ProgramMap::Painted(p) => bad(&p.base) || p.boxes.iter().any(|b| bad(&b.value)),
+            ProgramMap::Dense(a) => bad(&a.data),
+        }
+    }
+
+    /// A map of one value per voxel on `grid` (the shape checked already).
+    fn scalar(self, grid: Grid) -> Map<f32> {
+        self.on_grid(grid, |v| v.first().copied().unwrap_or(0.0), |d| d)
+    }
+
+    /// A map of one quaternion per voxel on `grid` (the shape checked already).
+    fn quaternions(self, grid: Grid) -> Map<[f32; 4]> {
+        let q = |v: &[f32]| [0, 1, 2, 3].map(|k| v.get(k).copied().unwrap_or(0.0));
+        // Four floats a voxel: the same memory as quaternions, taken over without a copy
+        // where the allocation allows (it is 16 MB at 100^3).
+        self.on_grid(grid, q, |d| {
+            bytemuck::try_cast_vec::<f32, [f32; 4]>(d)
+                .unwrap_or_else(|(_, d)| d.chunks_exact(4).map(q).collect())
+        })
+    }
+
+    fn on_grid<T: Copy>(
+        self,
+        grid: Grid,
+        value: impl Fn(&[f32]) -> T,
+        dense: impl FnOnce(Vec<f32>) -> Vec<T>,
+    ) -> Map<T> {
+        let corner = |v: &[usize]| [0, 1, 2].map(|a| v.get(a).copied().unwrap_or(0));
+        match self {
+            ProgramMap::Dense(a) => Map::Dense(grid, dense(a.data)),
+            ProgramMap::Painted(p) => Map::Painted(Painted {
+                grid,
+                base: value(&p.base),
+                boxes: p
+                    .boxes
+                    .iter()
+                    .map(|b| PaintBox {
+                        lo: corner(&b.lo),
+                        hi: corner(&b.hi),
+                        value: value(&b.value),
+                    })
+                    .collect(),
+            }),
+        }
+    }
+}
+
 /// Parses and runs one map program; returns its map (`ret_val`, else `<kind>_map`).
 pub fn run_program(
     world: &World,
     kind: MapKind,
     source: &str,
     step: usize,
-) -> Result<valuescape_lang::NdArray, PlanError> {
+) -> Result<ProgramMap, PlanError> {
     run_program_noting(world, kind, source, step).map(|(a, _)| a)
 }
 
@@ -137,7 +215,7 @@ pub fn run_program_noting(
     kind: MapKind,
     source: &str,
     step: usize,
-) -> Result<(valuescape_lang::NdArray, Option<String>), PlanError> {
+) -> Result<(ProgramMap, Option<String>), PlanError> {
     let to_err = |e: valuescape_lang::LangError| PlanError {
         stage: "program".into(),
         step: Some(step),
@@ -169,31 +247,43 @@ pub fn run_program_noting(
             format!("the program must leave its map in `ret_val` (or `{var}`)"),
         ));
     };
-    let Value::Array(rc) = v else {
-        return Err(err(
+    let in_use = || {
+        err(
             "program",
             Some(step),
             Some(kind),
-            format!("`ret_val` must be a map, got {}", v.type_name()),
-        ));
+            "the map is still in use".into(),
+        )
     };
     // Take the array out of the finished run instead of copying it.
-    let a = std::mem::replace(
-        &mut *rc.try_borrow_mut().map_err(|_| {
-            err(
+    let take = |rc: &std::rc::Rc<std::cell::RefCell<NdArray>>| {
+        rc.try_borrow_mut().map(|mut a| {
+            std::mem::replace(
+                &mut *a,
+                NdArray::zeros(vec![0], valuescape_lang::DType::Float),
+            )
+        })
+    };
+    let a = match v {
+        Value::Array(rc) => ProgramMap::Dense(take(rc).map_err(|_| in_use())?),
+        Value::Painted(p) => match p.state() {
+            PaintedState::Lazy(p) => ProgramMap::Painted(p),
+            PaintedState::Dense(rc) => ProgramMap::Dense(take(&rc).map_err(|_| in_use())?),
+        },
+        _ => {
+            return Err(err(
                 "program",
                 Some(step),
                 Some(kind),
-                "the map is still in use".into(),
-            )
-        })?,
-        valuescape_lang::NdArray::zeros(vec![0], valuescape_lang::DType::Float),
-    );
+                format!("`ret_val` must be a map, got {}", v.type_name()),
+            ));
+        }
+    };
     let mut want = world.grid.size.to_vec();
     if kind == MapKind::Rotation {
         want.push(4);
     }
-    if a.shape != want {
+    if a.shape() != want {
         return Err(err(
             "program",
             Some(step),
@@ -201,12 +291,12 @@ pub fn run_program_noting(
             format!(
                 "the {} map has shape {:?}; it must be {:?}",
                 kind.name(),
-                a.shape,
+                a.shape(),
                 want
             ),
         ));
     }
-    if !a.data.iter().fold(true, |ok, x| ok & x.is_finite()) {
+    if a.has_non_finite() {
         return Err(err(
             "program",
             Some(step),
@@ -235,27 +325,16 @@ pub fn run_programs(
             .unwrap_or_else(|| format!("ret_val = get_empty_{}_map()\n", kind.name()))
     };
     let mut warnings = Vec::new();
-    let mut field = |kind: MapKind| -> Result<Field, PlanError> {
+    let mut map = |kind: MapKind| -> Result<ProgramMap, PlanError> {
         let (a, w) = run_program_noting(world, kind, &source(kind), step)?;
         warnings.extend(w);
-        Ok(Field {
-            grid: g,
-            data: a.data,
-        })
+        Ok(a)
     };
-    let affordance = field(MapKind::Affordance)?;
-    let avoidance = field(MapKind::Avoidance)?;
-    let velocity = field(MapKind::Velocity)?;
-    let gripper = field(MapKind::Gripper)?;
-    let (rot, w) = run_program_noting(world, MapKind::Rotation, &source(MapKind::Rotation), step)?;
-    warnings.extend(w);
-    // Four floats a voxel: the same memory as quaternions, taken over without a copy where
-    // the allocation allows (it is 16 MB at 100^3).
-    let rotation = bytemuck::try_cast_vec::<f32, [f32; 4]>(rot.data).unwrap_or_else(|(_, data)| {
-        data.chunks_exact(4)
-            .map(|c| [c[0], c[1], c[2], c[3]])
-            .collect()
-    });
+    let affordance = map(MapKind::Affordance)?.scalar(g);
+    let avoidance = map(MapKind::Avoidance)?.scalar(g);
+    let velocity = map(MapKind::Velocity)?.scalar(g);
+    let gripper = map(MapKind::Gripper)?.scalar(g);
+    let rotation = map(MapKind::Rotation)?.quaternions(g);
     Ok(ProgramMaps {
         affordance,
         avoidance,
@@ -466,10 +545,7 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
         measured.push(t);
     }
     let path_cost = plan::path_measure(&problem, &measured);
-    let enters_avoidance = path
-        .search_path
-        .iter()
-        .any(|v| maps.avoidance.data[g.index(*v)] > 0.5);
+    let enters_avoidance = path.search_path.iter().any(|v| maps.avoidance.at(*v) > 0.5);
 
     let start_distance = cm.target_distance[s];
     // The maps move into the result: nothing reads them after this (a copy was about 40 MB
@@ -526,13 +602,8 @@ pub fn trajectory(
         let voxel = g.clamp_voxel_f(q);
         let position =
             g.voxel_to_world_f([0, 1, 2].map(|a| q[a].clamp(0.0, (g.size[a] - 1) as f64)));
-        let i = g.index(read);
-        let r = maps
-            .rotation
-            .get(i)
-            .copied()
-            .unwrap_or([1.0, 0.0, 0.0, 0.0]);
-        let velocity = maps.velocity.data[i] as f64;
+        let r = maps.rotation.at(read);
+        let velocity = maps.velocity.at(read) as f64;
         let time_s = match out.last() {
             None => 0.0,
             Some(prev) => {
@@ -547,7 +618,7 @@ pub fn trajectory(
             voxel,
             position,
             quat: quat::normalize(r.map(|x| x as f64)),
-            gripper: maps.gripper.data[i] as f64,
+            gripper: maps.gripper.at(read) as f64,
             velocity,
             time_s,
         });
@@ -812,10 +883,21 @@ mod tests {
         let maps = run_programs(&world, &programs, 0).unwrap_or_else(|e| panic!("{e}"));
         let g = world.grid;
         let q = world.ee.quat.map(|x| x as f32);
-        assert_eq!(maps.rotation.len(), g.len());
-        assert_eq!(maps.rotation[g.index([1, 2, 3])], [0.5; 4]);
-        assert_eq!(maps.rotation[g.index([15, 0, 7])], [0.0, 0.0, 1.0, 0.0]);
-        assert_eq!(maps.rotation[g.index([1, 2, 4])], q);
-        assert_eq!(maps.rotation[0], q);
+        assert!(
+            maps.rotation.painted().is_some(),
+            "a program that only paints gives a painting"
+        );
+        for dense in [false, true] {
+            let rotation = if dense {
+                Map::Dense(g, maps.rotation.values().into_owned())
+            } else {
+                maps.rotation.clone()
+            };
+            assert_eq!(rotation.values().len(), g.len());
+            assert_eq!(rotation.at([1, 2, 3]), [0.5; 4]);
+            assert_eq!(rotation.at([15, 0, 7]), [0.0, 0.0, 1.0, 0.0]);
+            assert_eq!(rotation.at([1, 2, 4]), q);
+            assert_eq!(rotation.at([0, 0, 0]), q);
+        }
     }
 }

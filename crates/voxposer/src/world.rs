@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use valuescape_core::scene::{EndEffector, Entity, Scene};
 use valuescape_core::{Grid, Voxel};
-use valuescape_lang::{Budget, DType, Host, NdArray, Value};
+use valuescape_lang::{Budget, DType, Host, NdArray, Painting, Value};
 
 use crate::api::MapKind;
 use crate::quat;
@@ -336,34 +336,19 @@ impl<'a> MapHost<'a> {
         }
     }
 
-    fn empty_map(&self, kind: MapKind, budget: &mut Budget) -> Result<Value, String> {
-        let g = &self.world.grid;
-        let n = g.len();
-        let mut shape = g.size.to_vec();
-        match kind {
-            MapKind::Rotation => {
-                budget.alloc(4 * n as u64)?;
-                shape.push(4);
-                let data = self.world.ee.quat.map(|x| x as f32).repeat(n);
-                Ok(Value::array(NdArray {
-                    shape,
-                    data,
-                    dtype: DType::Float,
-                    forgiving: true,
-                }))
-            }
-            _ => {
-                budget.alloc(n as u64)?;
-                let fill = match kind {
-                    MapKind::Velocity => 1.0,
-                    MapKind::Gripper if self.world.ee.gripper_open => 1.0,
-                    _ => 0.0,
-                };
-                Ok(Value::array(
-                    NdArray::filled(shape, fill, DType::Float).with_forgiving(true),
-                ))
-            }
-        }
+    /// A fresh map of `kind`, as a painting (made dense only if the program reads it; see
+    /// `valuescape_lang::Painted`).
+    fn empty_map(&self, kind: MapKind) -> Result<Value, String> {
+        let outer = self.world.grid.size.to_vec();
+        let (inner, base) = match kind {
+            MapKind::Rotation => (vec![4], self.world.ee.quat.map(|x| x as f32).to_vec()),
+            MapKind::Velocity => (vec![], vec![1.0]),
+            MapKind::Gripper if self.world.ee.gripper_open => (vec![], vec![1.0]),
+            _ => (vec![], vec![0.0]),
+        };
+        Painting::filled(outer, inner, base, true)
+            .map(Value::painted)
+            .ok_or_else(|| "the grid cannot hold a map".to_string())
     }
 }
 
@@ -413,6 +398,10 @@ fn quat_value(q: quat::Quat) -> Value {
 }
 
 impl Host for MapHost<'_> {
+    fn takes_painted(&self, name: &str) -> bool {
+        name == "set_voxel_by_radius"
+    }
+
     fn global(&mut self, name: &str) -> Option<Value> {
         API_FUNCTIONS
             .contains(&name)
@@ -439,11 +428,11 @@ impl Host for MapHost<'_> {
                     None => Ok(Value::None),
                 }
             }
-            "get_empty_affordance_map" => self.empty_map(MapKind::Affordance, budget),
-            "get_empty_avoidance_map" => self.empty_map(MapKind::Avoidance, budget),
-            "get_empty_rotation_map" => self.empty_map(MapKind::Rotation, budget),
-            "get_empty_velocity_map" => self.empty_map(MapKind::Velocity, budget),
-            "get_empty_gripper_map" => self.empty_map(MapKind::Gripper, budget),
+            "get_empty_affordance_map" => self.empty_map(MapKind::Affordance),
+            "get_empty_avoidance_map" => self.empty_map(MapKind::Avoidance),
+            "get_empty_rotation_map" => self.empty_map(MapKind::Rotation),
+            "get_empty_velocity_map" => self.empty_map(MapKind::Velocity),
+            "get_empty_gripper_map" => self.empty_map(MapKind::Gripper),
             "cm2index" => {
                 let cm = num(
                     arg(&args, &kwargs, 0, "cm"),
@@ -468,7 +457,7 @@ impl Host for MapHost<'_> {
             "set_voxel_by_radius" => {
                 let map = arg(&args, &kwargs, 0, "voxel_map")
                     .ok_or("set_voxel_by_radius(map, voxel, radius_cm=0, value=1) needs a map")?;
-                let Value::Array(map) = map else {
+                let (Value::Array(_) | Value::Painted(_)) = map else {
                     return Err(format!(
                         "set_voxel_by_radius's first argument must be a map, got {}",
                         map.type_name()
@@ -485,11 +474,19 @@ impl Host for MapHost<'_> {
                 let value = arg(&args, &kwargs, 3, "value")
                     .cloned()
                     .unwrap_or(Value::Int(1));
-                let mut m = map.try_borrow_mut().map_err(|_| "the map is in use")?;
-                if m.shape.len() < 3 || m.shape[..3] != g.size[..] {
+                let shape = match map {
+                    Value::Painted(p) => p.shape(),
+                    Value::Array(a) => a
+                        .try_borrow()
+                        .map_err(|_| "the map is in use")?
+                        .shape
+                        .clone(),
+                    _ => Vec::new(),
+                };
+                if shape.len() < 3 || shape[..3] != g.size[..] {
                     return Err(format!(
                         "set_voxel_by_radius needs a map of shape {:?}, got {:?}",
-                        g.size, m.shape
+                        g.size, shape
                     ));
                 }
                 let c = g.clamp_voxel_f(center);
@@ -500,7 +497,7 @@ impl Host for MapHost<'_> {
                 };
                 let lo = [0, 1, 2].map(|a| (c[a] as i64 - r[a]).max(0) as usize);
                 let hi = [0, 1, 2].map(|a| ((c[a] as i64 + r[a] + 1) as usize).min(g.size[a]));
-                let inner: usize = m.shape[3..].iter().product();
+                let inner: usize = shape[3..].iter().product();
                 let vals: Vec<f32> = match value.to_f64_vec() {
                     Some(v) if v.len() == inner => v.iter().map(|&x| x as f32).collect(),
                     Some(v) if v.len() == 1 => vec![v[0] as f32; inner],
@@ -510,16 +507,24 @@ impl Host for MapHost<'_> {
                         ));
                     }
                 };
-                budget.charge_ops(
-                    ((hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]) * inner) as u64,
-                )?;
-                for i in lo[0]..hi[0] {
-                    for j in lo[1]..hi[1] {
-                        for k in lo[2]..hi[2] {
-                            let base = g.index([i, j, k]) * inner;
-                            m.data[base..base + inner].copy_from_slice(&vals);
+                match map {
+                    // Kept as a box while the map is a painting.
+                    Value::Painted(p) => p.paint(&lo, &hi, &vals, budget)?,
+                    Value::Array(m) => {
+                        budget.charge_ops(
+                            ((hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]) * inner) as u64,
+                        )?;
+                        let mut m = m.try_borrow_mut().map_err(|_| "the map is in use")?;
+                        for i in lo[0]..hi[0] {
+                            for j in lo[1]..hi[1] {
+                                for k in lo[2]..hi[2] {
+                                    let base = g.index([i, j, k]) * inner;
+                                    m.data[base..base + inner].copy_from_slice(&vals);
+                                }
+                            }
                         }
                     }
+                    _ => {}
                 }
                 Ok(Value::None)
             }
@@ -578,6 +583,18 @@ mod tests {
         )
     }
 
+    /// A variable's map, dense, whether the run left it painted or not.
+    fn dense(out: &valuescape_lang::Outcome, name: &str) -> Option<NdArray> {
+        match out.get(name)? {
+            Value::Array(a) => Some(a.borrow().clone()),
+            Value::Painted(p) => Some(match p.state() {
+                valuescape_lang::PaintedState::Lazy(p) => p.to_array(),
+                valuescape_lang::PaintedState::Dense(a) => a.borrow().clone(),
+            }),
+            _ => None,
+        }
+    }
+
     fn world() -> World {
         let scene = presets::by_name("blocks_and_mug").unwrap_or_else(|| panic!("preset"));
         World::new(scene, Grid::default())
@@ -588,11 +605,11 @@ mod tests {
         let w = world();
         let out = run(&w, "m = get_empty_avoidance_map()\nset_voxel_by_radius(m, [50, 50, 50], radius_cm=5, value=1)\nret_val = m")
             .unwrap_or_else(|e| panic!("{e}"));
-        let m = out
-            .get("ret_val")
-            .and_then(Value::as_array)
-            .map(|a| a.data.clone())
-            .unwrap_or_default();
+        let Some(Value::Painted(p)) = out.get("ret_val") else {
+            panic!("the map is not a painting");
+        };
+        assert!(p.is_lazy(), "set_voxel_by_radius keeps the map a painting");
+        let m = dense(&out, "ret_val").map(|a| a.data).unwrap_or_default();
         // 5 cm: x 5/1.05 -> 4, y 5/1.31 -> 3, z 5/1.0 -> 5 (half sizes): 9 x 7 x 11 voxels.
         assert_eq!(m.iter().filter(|&&x| x == 1.0).count(), 9 * 7 * 11);
         let g = w.grid;
@@ -635,16 +652,10 @@ mod tests {
         w.ee.gripper_open = false;
         let out = run(&w, "a = get_empty_affordance_map()\nb = get_empty_avoidance_map()\nv = get_empty_velocity_map()\ng = get_empty_gripper_map()\nr = get_empty_rotation_map()")
             .unwrap_or_else(|e| panic!("{e}"));
-        let all = |name: &str, x: f32| {
-            out.get(name)
-                .and_then(Value::as_array)
-                .is_some_and(|a| a.data.iter().all(|&y| y == x))
-        };
+        let all =
+            |name: &str, x: f32| dense(&out, name).is_some_and(|a| a.data.iter().all(|&y| y == x));
         assert!(all("a", 0.0) && all("b", 0.0) && all("v", 1.0) && all("g", 0.0));
-        let r = out
-            .get("r")
-            .and_then(Value::as_array)
-            .map(|a| (a.shape.clone(), a.data[..4].to_vec()));
+        let r = dense(&out, "r").map(|a| (a.shape.clone(), a.data[..4].to_vec()));
         assert_eq!(
             r,
             Some((vec![100, 100, 100, 4], w.ee.quat.map(|x| x as f32).to_vec()))

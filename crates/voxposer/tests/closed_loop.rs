@@ -121,12 +121,12 @@ fn a_program_source_may_leave_out_maps_and_they_take_their_defaults() {
     let s = &r.steps[0];
     assert!(s.target_reached);
     let m = s.maps.as_ref().unwrap_or_else(|| panic!("maps"));
-    assert!(m.velocity.data.iter().all(|&v| v == 1.0));
+    assert!(m.velocity.values().iter().all(|&v| v == 1.0));
     assert!(
-        m.gripper.data.iter().all(|&v| v == 1.0),
+        m.gripper.values().iter().all(|&v| v == 1.0),
         "the gripper starts open"
     );
-    assert!(m.avoidance.data.iter().all(|&v| v == 0.0));
+    assert!(m.avoidance.values().iter().all(|&v| v == 0.0));
     let q = scene.end_effector.quat.map(|x| x as f32);
-    assert!(m.rotation.iter().all(|r| *r == q));
+    assert!(m.rotation.values().iter().all(|r| *r == q));
 }

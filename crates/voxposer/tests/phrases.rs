@@ -36,6 +36,7 @@ fn map(w: &World, s: &StepSpec, kind: MapKind) -> Vec<f32> {
         .unwrap_or_else(|| panic!("no {kind:?} program"));
     run_program(w, kind, src, 0)
         .unwrap_or_else(|e| panic!("{e}\n{src}"))
+        .to_array()
         .data
 }
 
@@ -527,7 +528,7 @@ fn targets_outside_the_workspace_are_clamped_with_a_warning() {
             "{instruction}: {warning}"
         );
         // The target is still painted, on the edge.
-        let target = painted(&w, &a.data, 0.0);
+        let target = painted(&w, &a.to_array().data, 0.0);
         assert_eq!(target.len(), 1, "{instruction}");
         assert!(
             target[0].iter().any(|&c| c == 0 || c == 99),

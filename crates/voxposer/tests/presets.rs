@@ -50,7 +50,7 @@ fn every_preset_instruction_plans_and_value_is_never_costlier_than_greedy() {
                     .last()
                     .copied()
                     .unwrap_or_else(|| panic!("{ctx}: empty path"));
-                let targets = maps.affordance.voxels_above(0.5);
+                let targets = maps.affordance.to_field().voxels_above(0.5);
                 let d = targets
                     .iter()
                     .map(|t| {

@@ -68,7 +68,7 @@ proptest! {
         chars.splice(p..end, insert.chars());
         let mutated: String = chars.into_iter().collect();
         match run_program(&w, kind, &mutated, 2) {
-            Ok(a) => prop_assert_eq!(a.shape[..3].to_vec(), w.grid.size.to_vec()),
+            Ok(a) => prop_assert_eq!(a.shape()[..3].to_vec(), w.grid.size.to_vec()),
             Err(e) => {
                 prop_assert_eq!(e.stage.as_str(), "program");
                 prop_assert!(!e.message.is_empty());

@@ -187,8 +187,8 @@ mod tests {
         }
         let start = [1, n / 2, n / 2];
         let maps = cost::compose(&CostInput {
-            affordance: &aff,
-            avoidance: &avoid,
+            affordance: &crate::paint::Map::from(aff.clone()),
+            avoidance: &crate::paint::Map::from(avoid.clone()),
             collision: &[],
             movable: Movable::Gripper(start),
         })

@@ -510,8 +510,8 @@ mod tests {
             }
         }
         let m = cost::compose(&CostInput {
-            affordance: &aff,
-            avoidance: &avoid,
+            affordance: &crate::paint::Map::from(aff.clone()),
+            avoidance: &crate::paint::Map::from(avoid.clone()),
             collision: &[],
             movable: Movable::Gripper([0, 0, 0]),
         })

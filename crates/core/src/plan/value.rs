@@ -204,7 +204,7 @@ mod tests {
         fn astar_is_optimal_reaches_and_avoids(seed in any::<u64>(), walls in 0usize..5) {
             let (g, aff, avoid, col) = random_problem(16, seed, walls);
             let start = [1, 8, 8];
-            let maps = cost::compose(&CostInput { affordance: &aff, avoidance: &avoid, collision: &col, movable: Movable::Gripper(start) })
+            let maps = cost::compose(&CostInput { affordance: &crate::paint::Map::from(aff.clone()), avoidance: &crate::paint::Map::from(avoid.clone()), collision: &col, movable: Movable::Gripper(start) })
                 .map_err(|e| TestCaseError::fail(e.to_string()))?;
             let mut blocked: Vec<bool> = maps.obstacle.data.iter().map(|&x| x > 0.5).collect();
             blocked[g.index(start)] = false;

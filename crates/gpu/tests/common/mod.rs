@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use valuescape_core::cost::{self, CostInput, CostMaps, Movable};
 use valuescape_core::field::Field;
 use valuescape_core::grid::{Grid, Voxel};
+use valuescape_core::paint::{Map, Painted};
 use valuescape_gpu::GpuContext;
 
 /// The device every GPU test uses. Panics (fails the test) with the reason when no adapter
@@ -55,11 +56,15 @@ pub struct Scene {
     pub grid: Grid,
     pub affordance: Field,
     pub avoidance: Field,
+    /// The same maps as the boxes that painted them.
+    pub painted_affordance: Painted<f32>,
+    pub painted_avoidance: Painted<f32>,
     pub collision: Vec<usize>,
     pub start: Voxel,
 }
 
-fn fill_box(f: &mut Field, lo: [usize; 3], hi: [usize; 3], v: f32) {
+fn fill_box(f: &mut Field, p: &mut Painted<f32>, lo: [usize; 3], hi: [usize; 3], v: f32) {
+    p.paint(lo, hi, v);
     for i in lo[0]..hi[0] {
         for j in lo[1]..hi[1] {
             for k in lo[2]..hi[2] {
@@ -73,6 +78,7 @@ pub fn random_scene(size: [usize; 3], seed: u64) -> Scene {
     let g = grid(size);
     let mut r = Rng::new(seed);
     let mut affordance = Field::zeros(g);
+    let mut painted_affordance = Painted::filled(g, 0.0);
     let n_targets = 1 + r.below(4);
     for _ in 0..n_targets {
         let t = [
@@ -80,14 +86,27 @@ pub fn random_scene(size: [usize; 3], seed: u64) -> Scene {
             r.below(size[1]),
             r.below(size[2]),
         ];
-        affordance.set(t, 1.0);
+        fill_box(
+            &mut affordance,
+            &mut painted_affordance,
+            t,
+            t.map(|x| x + 1),
+            1.0,
+        );
     }
     if r.below(2) == 0 {
         // A target box too (more than DIRECT_SEEDS seeds on the CPU).
         let c = [size[0] * 3 / 4, r.below(size[1] - 3), r.below(size[2] - 3)];
-        fill_box(&mut affordance, c, [c[0] + 3, c[1] + 3, c[2] + 3], 1.0);
+        fill_box(
+            &mut affordance,
+            &mut painted_affordance,
+            c,
+            [c[0] + 3, c[1] + 3, c[2] + 3],
+            1.0,
+        );
     }
     let mut avoidance = Field::zeros(g);
+    let mut painted_avoidance = Painted::filled(g, 0.0);
     for _ in 0..1 + r.below(4) {
         let lo = [2 + r.below(size[0] - 6), r.below(size[1]), r.below(size[2])];
         let hi = [
@@ -100,7 +119,7 @@ pub fn random_scene(size: [usize; 3], seed: u64) -> Scene {
         } else {
             1.0
         };
-        fill_box(&mut avoidance, lo, hi, v);
+        fill_box(&mut avoidance, &mut painted_avoidance, lo, hi, v);
     }
     let mut collision = Vec::new();
     // A table slab and a random block of scene collision.
@@ -126,6 +145,8 @@ pub fn random_scene(size: [usize; 3], seed: u64) -> Scene {
         grid: g,
         affordance,
         avoidance,
+        painted_affordance,
+        painted_avoidance,
         collision,
         start,
     }
@@ -134,8 +155,8 @@ pub fn random_scene(size: [usize; 3], seed: u64) -> Scene {
 /// The CPU composition of a scene.
 pub fn cpu_maps(sc: &Scene, movable: Movable<'_>) -> CostMaps {
     cost::compose(&CostInput {
-        affordance: &sc.affordance,
-        avoidance: &sc.avoidance,
+        affordance: &Map::from(sc.affordance.clone()),
+        avoidance: &Map::from(sc.avoidance.clone()),
         collision: &sc.collision,
         movable,
     })

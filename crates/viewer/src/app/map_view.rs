@@ -70,18 +70,21 @@ pub fn map_values(model: &Model) -> Option<(Grid, Vec<f32>, (f32, f32))> {
     let grid = maps.cost.grid;
     let fixed01 = Some((0.0, 1.0));
     let (values, fixed) = match model.state.map {
-        ShownMap::Affordance => (maps.affordance.data.clone(), fixed01),
-        ShownMap::Avoidance => (maps.avoidance.data.clone(), fixed01),
+        ShownMap::Affordance => (maps.affordance.values().into_owned(), fixed01),
+        ShownMap::Avoidance => (maps.avoidance.values().into_owned(), fixed01),
         ShownMap::Cost => (maps.cost.data.clone(), None),
-        ShownMap::Velocity => (maps.velocity.data.clone(), None),
-        ShownMap::Gripper => (maps.gripper.data.clone(), fixed01),
+        ShownMap::Velocity => (maps.velocity.values().into_owned(), None),
+        ShownMap::Gripper => (maps.gripper.values().into_owned(), fixed01),
         ShownMap::Rotation => {
             let start = model
                 .scene
                 .as_ref()
                 .map(|s| s.end_effector.quat)
                 .unwrap_or([1.0, 0.0, 0.0, 0.0]);
-            (rotation_angles(&maps.rotation, start), Some((0.0, 180.0)))
+            (
+                rotation_angles(&maps.rotation.values(), start),
+                Some((0.0, 180.0)),
+            )
         }
     };
     let range = match fixed {
