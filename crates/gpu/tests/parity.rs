@@ -306,25 +306,13 @@ fn cost_map_matches_cpu() {
     let c = ctx();
     let g = grid([16; 3]);
     let zeros = vec![0f32; g.len()];
-    let r = pipes().cost.compose_cost(
-        &c.device,
-        &c.queue,
-        &g,
-        (&zeros).into(),
-        (&zeros).into(),
-        &[],
-    );
-    assert_eq!(r.err(), Some(valuescape_gpu::GpuError::NoTarget));
     let nothing = Painted::filled(g, 0.0f32);
-    let r = pipes().cost.compose_cost(
-        &c.device,
-        &c.queue,
-        &g,
-        (&nothing).into(),
-        (&nothing).into(),
-        &[],
-    );
-    assert_eq!(r.err(), Some(valuescape_gpu::GpuError::NoTarget));
+    for map in [MapInput::from(&zeros), MapInput::from(&nothing)] {
+        let r = pipes()
+            .cost
+            .compose_cost(&c.device, &c.queue, &g, map, map, &[]);
+        assert_eq!(r.err(), Some(valuescape_gpu::GpuError::NoTarget));
+    }
 }
 
 /// `paint.wgsl` gives `Painted::to_vec`'s values exactly (it only selects values), on

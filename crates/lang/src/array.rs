@@ -1485,6 +1485,11 @@ pub(crate) fn get(a: &NdArray, sel: &Selection, budget: &mut Budget) -> R<NdArra
 
 /// Writes `value` (broadcast to the selection's shape, coerced to the
 /// array's dtype) into the selected elements.
+/// A shape without its leading size-1 dimensions (numpy lets an assigned value have them).
+pub(crate) fn without_leading_ones(shape: &[usize]) -> Vec<usize> {
+    shape.iter().copied().skip_while(|&d| d == 1).collect()
+}
+
 pub(crate) fn set(a: &mut NdArray, sel: &Selection, value: &NdArray, budget: &mut Budget) -> R<()> {
     a.check()?;
     value.check()?;
@@ -1494,12 +1499,7 @@ pub(crate) fn set(a: &mut NdArray, sel: &Selection, value: &NdArray, budget: &mu
         .filter(|t| *t == shape);
     if target.is_none() {
         // numpy also allows leading size-1 dims on the value.
-        let trimmed: Vec<usize> = value
-            .shape
-            .iter()
-            .copied()
-            .skip_while(|&d| d == 1)
-            .collect();
+        let trimmed = without_leading_ones(&value.shape);
         let ok = broadcast_shape(&trimmed, &shape)
             .ok()
             .filter(|t| *t == shape)

@@ -331,14 +331,9 @@ impl Painted {
         if !rest_full || indexed > nd + p.inner.len() {
             return Ok(false);
         }
-        // The value: one number, or exactly the inner shape (after leading 1s), and no more
-        // dimensions than the selection has (numpy's rule).
-        let trimmed: Vec<usize> = value
-            .shape
-            .iter()
-            .copied()
-            .skip_while(|&d| d == 1)
-            .collect();
+        // The value: one number, or exactly the inner shape after leading 1s (both broadcast
+        // to any selection whose trailing dimensions are the inner ones).
+        let trimmed = array::without_leading_ones(&value.shape);
         let vals: Vec<f32> = if value.data.len() == 1 {
             value.data.repeat(p.inner_len())
         } else if trimmed == p.inner {
