@@ -1278,12 +1278,8 @@ impl Interp<'_> {
 
     #[inline]
     fn lookup(&mut self, name: &Name, span: Span) -> LResult<Value> {
-        match self.lookup_raw(name, span)? {
-            Value::Painted(p) => Ok(Value::Array(
-                p.dense_r(&mut self.budget).map_err(|f| f.at(span))?,
-            )),
-            v => Ok(v),
-        }
+        let v = self.lookup_raw(name, span)?;
+        self.dense_value(v, span)
     }
 
     /// A variable's value as it is: a painted array stays a painting (see
@@ -1418,7 +1414,22 @@ impl Interp<'_> {
                 self.charge(1, e.span)?;
                 self.lookup_raw(n, e.span)
             }
+            ExprKind::Call { func, args, kwargs } => {
+                self.charge(1, e.span)?;
+                self.eval_call(func, args, kwargs, e.span)
+            }
             _ => self.eval(e),
+        }
+    }
+
+    /// A value as expressions use it: a painted array is made dense (in place, for every
+    /// alias), anything else is left as it is.
+    fn dense_value(&mut self, v: Value, span: Span) -> LResult<Value> {
+        match v {
+            Value::Painted(p) => Ok(Value::Array(
+                p.dense_r(&mut self.budget).map_err(|f| f.at(span))?,
+            )),
+            v => Ok(v),
         }
     }
 
@@ -1485,8 +1496,14 @@ impl Interp<'_> {
                     self.eval(orelse)
                 }
             }
-            ExprKind::Call { func, args, kwargs } => self.eval_call(func, args, kwargs, e.span),
-            ExprKind::Attr(..) | ExprKind::Subscript(..) => self.eval_access(e),
+            ExprKind::Call { func, args, kwargs } => {
+                let v = self.eval_call(func, args, kwargs, e.span)?;
+                self.dense_value(v, e.span)
+            }
+            ExprKind::Attr(..) | ExprKind::Subscript(..) => {
+                let v = self.eval_access(e)?;
+                self.dense_value(v, e.span)
+            }
             // Only reachable for a slice inside a subscript tuple.
             ExprKind::Slice(..) => self.eval_index_item(e),
             ExprKind::ListComp(..) | ExprKind::DictComp(..) => self.eval_comprehension(e),

@@ -141,7 +141,7 @@ pub use array::{DType, MAX_NDIM, NdArray};
 pub use budget::{Budget, ClampedIndex, Limits, MAX_DEPTH_CAP};
 pub use error::{ErrorKind, LangError, Span};
 pub use interp::{Host, NoHost, Outcome, run};
-pub use painted::{MAX_BOXES, PaintBox, Painted, PaintedState, Painting};
+pub use painted::{MAX_BOXES, PaintBox, Painted, PaintedState, Painting, paint_box};
 pub use value::{Object, Value};
 
 /// A parsed program. Cheap to clone; keeps its source text.

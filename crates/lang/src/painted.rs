@@ -11,11 +11,13 @@
 //!   whose index is integers, floats (forgiving arrays) and slices of step 1, one per outer
 //!   dimension or fewer (the rest taken whole), and whose value is a number or an array of the
 //!   inner shape (`rotation_map[x, y, z] = q`, with leading size-1 dimensions allowed);
-//! * binding the variable to another name (`ret_val = m`);
+//! * binding the variable, or a host function's result, to names (`ret_val = m`,
+//!   `m = get_empty_affordance_map()`);
 //! * passing the variable to a host function that asks for it ([`crate::Host::takes_painted`]).
 //!
 //! Anything else that reads the variable (an operator, a method, an attribute, an argument of
-//! a built-in, a chained or masked index, an in-place operator) makes it dense first, in place,
+//! a built-in, a chained or masked index, an in-place operator), or a host function's painting
+//! used in an expression (`get_empty_avoidance_map() + 0`), makes it dense first, in place,
 //! so every alias sees the same dense array and the program runs exactly as it would on a
 //! dense array. Indices are resolved by the dense array's own rules, clamped indices of
 //! forgiving arrays are noted the same way, and errors say the same things.
@@ -61,7 +63,8 @@ pub struct Painting {
 
 impl Painting {
     /// A painting of `base` everywhere; `None` if `base` does not hold one value per inner
-    /// element or the shape has too many dimensions.
+    /// element, an inner dimension is empty, there is no outer dimension or the shape has too
+    /// many dimensions.
     pub fn filled(
         outer: Vec<usize>,
         inner: Vec<usize>,
@@ -69,6 +72,7 @@ impl Painting {
         forgiving: bool,
     ) -> Option<Painting> {
         (base.len() == inner.iter().product::<usize>()
+            && !base.is_empty()
             && outer.len() + inner.len() <= array::MAX_NDIM
             && !outer.is_empty())
         .then_some(Painting {
@@ -279,7 +283,7 @@ impl Painted {
         }
         let rc = self.dense(budget)?;
         let mut a = rc.try_borrow_mut().map_err(|_| "the map is in use")?;
-        paint_dense(&mut a, lo, hi, value, budget)
+        paint_box(&mut a, lo, hi, value, budget)
     }
 
     /// Assigns `value` at `items` lazily if it can: `Ok(false)` when the index or value is
@@ -365,16 +369,21 @@ impl Painted {
     }
 }
 
-/// Writes `value` over the outer box `lo..hi` of a dense array whose trailing dimensions
-/// hold `value.len()` elements.
-fn paint_dense(
+/// Writes `value` over the outer box `lo..hi` (clipped to the array) of a dense array whose
+/// trailing dimensions hold `value.len()` elements, charging each element written to
+/// `budget`. What [`Painted::paint`] does once the array is dense; hosts use it for their
+/// painting functions on ordinary arrays.
+pub fn paint_box(
     a: &mut NdArray,
     lo: &[usize],
     hi: &[usize],
     value: &[f32],
     budget: &mut Budget,
 ) -> Result<(), String> {
-    let k = value.len().max(1);
+    let k = value.len();
+    if k == 0 {
+        return Err("a box's value needs at least one number".into());
+    }
     let nd = lo.len();
     let outer = a
         .shape

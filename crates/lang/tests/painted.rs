@@ -222,6 +222,10 @@ fn statement() -> impl Strategy<Value = String> {
         1 => Just("n = k = m".to_string()),
         1 => Just("l = [0, 0]\nl[0] = m\ns = l[0].sum()".to_string()),
         1 => Just("n = m.copy()".to_string()),
+        1 => Just("m = empty_map()".to_string()),
+        1 => Just("m = empty_map() + 0".to_string()),
+        1 => Just("s = empty_rot().sum()".to_string()),
+        1 => Just("l = [empty_map()]\ns = l[0].sum()".to_string()),
         1 => (idx.clone(), value.clone()).prop_map(|(a, v)| format!("n[{a}] = {v}")),
         1 => ((0usize..7, 0usize..6, 0usize..5), (0usize..8, 0usize..7, 0usize..6), -2i32..3)
             .prop_map(|(lo, hi, v)| format!(
@@ -259,4 +263,26 @@ proptest! {
             _ => prop_assert!(false, "one run failed:\n{src}\nlazy: {lazy:?}\ndense: {dense_run:?}"),
         }
     }
+}
+
+/// Hosts get an error, never a panic, for paintings and boxes that cannot hold values.
+#[test]
+fn empty_paintings_and_boxes_are_refused() {
+    assert!(Painting::filled(vec![4, 4], vec![0], vec![], true).is_none());
+    assert!(Painting::filled(vec![], vec![4], vec![0.0; 4], true).is_none());
+    assert!(Painting::filled(vec![4, 4], vec![2], vec![0.0; 3], true).is_none());
+    let p = valuescape_lang::Painted::new(
+        Painting::filled(vec![4, 4], vec![], vec![0.0], true).expect("a painting"),
+    );
+    let mut budget = Budget::new(&Limits::default());
+    assert!(p.paint(&[0, 0], &[2, 2], &[], &mut budget).is_err());
+    assert!(p.paint(&[0], &[2], &[1.0], &mut budget).is_err());
+    p.dense(&mut budget).expect("made dense");
+    assert!(p.paint(&[0, 0], &[2, 2], &[], &mut budget).is_err());
+    p.paint(&[1, 1], &[9, 9], &[3.0], &mut budget)
+        .expect("a box past the edge is clipped");
+    let PaintedState::Dense(a) = p.state() else {
+        panic!("dense")
+    };
+    assert_eq!(a.borrow().data.iter().filter(|&&x| x == 3.0).count(), 9);
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use valuescape_core::scene::{EndEffector, Entity, Scene};
 use valuescape_core::{Grid, Voxel};
-use valuescape_lang::{Budget, DType, Host, NdArray, Painting, Value};
+use valuescape_lang::{Budget, DType, Host, NdArray, Painting, Value, paint_box};
 
 use crate::api::MapKind;
 use crate::quat;
@@ -511,18 +511,8 @@ impl Host for MapHost<'_> {
                     // Kept as a box while the map is a painting.
                     Value::Painted(p) => p.paint(&lo, &hi, &vals, budget)?,
                     Value::Array(m) => {
-                        budget.charge_ops(
-                            ((hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]) * inner) as u64,
-                        )?;
                         let mut m = m.try_borrow_mut().map_err(|_| "the map is in use")?;
-                        for i in lo[0]..hi[0] {
-                            for j in lo[1]..hi[1] {
-                                for k in lo[2]..hi[2] {
-                                    let base = g.index([i, j, k]) * inner;
-                                    m.data[base..base + inner].copy_from_slice(&vals);
-                                }
-                            }
-                        }
+                        paint_box(&mut m, &lo, &hi, &vals, budget)?;
                     }
                     _ => {}
                 }
@@ -617,6 +607,33 @@ mod tests {
         assert_eq!(m[g.index([45, 50, 50])], 0.0);
         assert_eq!(m[g.index([50, 46, 50])], 0.0);
         assert_eq!(m[g.index([50, 50, 56])], 0.0);
+    }
+
+    /// The same box whether the map is still a painting, was made dense by a read, or is an
+    /// ordinary array.
+    #[test]
+    fn set_voxel_by_radius_paints_the_same_on_every_kind_of_map() {
+        let w = world();
+        let paint = "set_voxel_by_radius(m, [50, 50, 50], radius_cm=5, value=1)\n\
+                     set_voxel_by_radius(m, [52, 50, 50], radius_cm=0, value=3)\nret_val = m";
+        let maps: Vec<Vec<f32>> = [
+            "m = get_empty_avoidance_map()",
+            "m = get_empty_avoidance_map()\ns = m.sum()",
+            "m = get_empty_avoidance_map() + 0",
+        ]
+        .iter()
+        .map(|make| {
+            let out = run(&w, &format!("{make}\n{paint}")).unwrap_or_else(|e| panic!("{e}"));
+            dense(&out, "ret_val").map(|a| a.data).unwrap_or_default()
+        })
+        .collect();
+        assert_eq!(
+            maps[0].iter().filter(|&&x| x == 1.0).count(),
+            9 * 7 * 11 - 1
+        );
+        assert_eq!(maps[0][w.grid.index([52, 50, 50])], 3.0);
+        assert_eq!(maps[0], maps[1]);
+        assert_eq!(maps[0], maps[2]);
     }
 
     #[test]
