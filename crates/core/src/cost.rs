@@ -354,6 +354,38 @@ mod tests {
         assert_eq!(r.err(), Some(CostError::NoTarget));
     }
 
+    /// Maps given as the boxes that painted them compose exactly as their dense fields do.
+    #[test]
+    fn painted_maps_compose_as_their_dense_fields() {
+        let g = Grid {
+            size: [20, 24, 18],
+            ..grid(16)
+        };
+        let mut aff = Painted::filled(g, 0.0);
+        aff.paint([15, 12, 8], [17, 14, 9], 1.0);
+        aff.paint([16, 12, 8], [17, 13, 9], 0.5);
+        let mut avoid = Painted::filled(g, 0.25);
+        avoid.paint([10, 4, 0], [11, 20, 12], 1.0);
+        avoid.paint([0, 0, 0], [3, 24, 18], 0.0);
+        let collision: Vec<usize> = (0..20).map(|x| g.index([x, 5, 0])).collect();
+        let compose_from = |a: Map<f32>, b: Map<f32>| {
+            compose(&CostInput {
+                affordance: &a,
+                avoidance: &b,
+                collision: &collision,
+                movable: Movable::Gripper([3, 12, 6]),
+            })
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let painted = compose_from(Map::Painted(aff.clone()), Map::Painted(avoid.clone()));
+        let dense = compose_from(Map::Dense(g, aff.to_vec()), Map::Dense(g, avoid.to_vec()));
+        assert_eq!(painted.target_count, 3, "the 0.5 voxel is not a target");
+        assert_eq!(painted.target, dense.target);
+        assert_eq!(painted.obstacle, dense.obstacle);
+        assert_eq!(painted.cost, dense.cost);
+        assert_eq!(painted.target_distance, dense.target_distance);
+    }
+
     #[test]
     fn clearings_follow_the_reference() {
         let g = grid(64);
