@@ -33,11 +33,12 @@ pub trait Host {
         budget: &mut Budget,
     ) -> Result<Value, String>;
 
-    /// Whether host function `name` takes painted arrays ([`crate::Painted`]) as they are:
-    /// a variable passed to it is not made dense first. Hosts that hand out paintings and
-    /// paint into them (`set_voxel_by_radius`) say yes; the default is no.
-    fn takes_painted(&self, _name: &str) -> bool {
-        false
+    /// The argument of host function `name` that takes a painted array ([`crate::Painted`])
+    /// as it is, by position and keyword: a variable passed there is not made dense first.
+    /// Hosts that hand out paintings and paint into them say which (VoxPoser's
+    /// `set_voxel_by_radius`: its map, `(0, "voxel_map")`); the default is none.
+    fn painted_argument(&self, _name: &str) -> Option<(usize, &'static str)> {
+        None
     }
 }
 
@@ -755,7 +756,8 @@ impl Interp<'_> {
         let idxv = self.eval_index(idx)?;
         match place {
             Place::Val(Value::Painted(p)) => {
-                let items = self.index_items(&idxv, idx.span)?;
+                // Errors where a dense array's `setitem` puts them: at the whole target.
+                let items = self.index_items(&idxv, span)?;
                 self.paint_set(&p, &items, &value).map_err(|f| f.at(span))
             }
             Place::Val(container) => self.setitem(&container, &idxv, value, span),
@@ -1342,8 +1344,22 @@ impl Interp<'_> {
         Ok(())
     }
 
-    /// Calls any callable value.
+    /// Calls any callable value; a painted array a host returns is made dense (see
+    /// [`Interp::call_value_keeping_paint`]).
     pub(crate) fn call_value(
+        &mut self,
+        f: &Value,
+        args: Vec<Value>,
+        kwargs: Kwargs,
+        span: Span,
+    ) -> LResult<Value> {
+        let v = self.call_value_keeping_paint(f, args, kwargs, span)?;
+        self.dense_value(v, span)
+    }
+
+    /// Calls any callable value, leaving a painted array a host returns a painting (for a
+    /// call bound straight to names: `m = get_empty_affordance_map()`).
+    fn call_value_keeping_paint(
         &mut self,
         f: &Value,
         args: Vec<Value>,
@@ -1598,26 +1614,29 @@ impl Interp<'_> {
         span: Span,
     ) -> LResult<Value> {
         let f = self.eval(func)?;
-        let raw = matches!(&f, Value::HostFn(name) if self.host.takes_painted(name));
-        let (argv, kwv) = if raw {
-            let mut argv = Vec::with_capacity(args.len());
-            for a in args {
-                argv.push(self.eval_keeping_paint(a)?);
-            }
-            let mut kwv = Vec::with_capacity(kwargs.len());
-            for (k, x) in kwargs {
-                kwv.push((k.clone(), self.eval_keeping_paint(x)?));
-            }
-            (argv, kwv)
-        } else {
-            let argv = self.eval_all(args)?;
-            let mut kwv = Vec::with_capacity(kwargs.len());
-            for (k, x) in kwargs {
-                kwv.push((k.clone(), self.eval(x)?));
-            }
-            (argv, kwv)
+        // The one argument a host may take as a painting stays one; the rest are made dense.
+        let keep = match &f {
+            Value::HostFn(name) => self.host.painted_argument(name),
+            _ => None,
         };
-        self.call_value(&f, argv, kwv, span)
+        let mut argv = Vec::with_capacity(args.len());
+        for (i, a) in args.iter().enumerate() {
+            argv.push(match keep {
+                Some((pos, _)) if pos == i => self.eval_keeping_paint(a)?,
+                _ => self.eval(a)?,
+            });
+        }
+        let mut kwv = Vec::with_capacity(kwargs.len());
+        for (k, x) in kwargs {
+            kwv.push((
+                k.clone(),
+                match keep {
+                    Some((_, kw)) if **k == *kw => self.eval_keeping_paint(x)?,
+                    _ => self.eval(x)?,
+                },
+            ));
+        }
+        self.call_value_keeping_paint(&f, argv, kwv, span)
     }
 
     #[inline(never)]

@@ -91,7 +91,7 @@
 //! * **Painted arrays**: a host may hand out an array as a [`Painting`] (a base value and
 //!   boxes, [`Value::painted`]). While the program only assigns numbers (or inner vectors)
 //!   to integer/slice subscripts of it, binds it to other names or passes it to host
-//!   functions that take paintings ([`Host::takes_painted`]), it stays a painting; the first
+//!   functions that take paintings ([`Host::painted_argument`]), it stays a painting; the first
 //!   other use makes it dense in place, for every alias. Results, clamped indices and errors
 //!   are those of the dense array (a property test runs random programs both ways).
 //!

@@ -13,7 +13,7 @@
 //!   inner shape (`rotation_map[x, y, z] = q`, with leading size-1 dimensions allowed);
 //! * binding the variable, or a host function's result, to names (`ret_val = m`,
 //!   `m = get_empty_affordance_map()`);
-//! * passing the variable to a host function that asks for it ([`crate::Host::takes_painted`]).
+//! * passing the variable to a host function that asks for it ([`crate::Host::painted_argument`]).
 //!
 //! Anything else that reads the variable (an operator, a method, an attribute, an argument of
 //! a built-in, a chained or masked index, an in-place operator), or a host function's painting
@@ -107,6 +107,15 @@ impl Painting {
         }
     }
 
+    /// Whether a box is one this painting can hold (its fields are public: a host may have
+    /// built one by hand). Others are left out of the dense array.
+    fn holds(&self, b: &PaintBox) -> bool {
+        b.lo.len() == self.outer.len()
+            && b.hi.len() == self.outer.len()
+            && b.value.len() == self.inner_len()
+            && (0..self.outer.len()).all(|d| b.lo[d] < b.hi[d] && b.hi[d] <= self.outer[d])
+    }
+
     /// The dense array. The caller charges the budget.
     pub fn to_array(&self) -> NdArray {
         let k = self.inner_len();
@@ -117,7 +126,7 @@ impl Painting {
         for d in (0..nd.saturating_sub(1)).rev() {
             strides[d] = strides[d + 1] * self.outer[d + 1];
         }
-        for b in &self.boxes {
+        for b in self.boxes.iter().filter(|b| self.holds(b)) {
             // Rows along the last outer dimension are contiguous.
             let last = nd - 1;
             let mut idx = b.lo.clone();
@@ -151,6 +160,31 @@ impl Painting {
             forgiving: self.forgiving,
         }
     }
+}
+
+/// Whether a box of `lo..hi` corners and `value` fits an array of `outer` dimensions holding
+/// `inner` values each: the same words for a painting and for a dense array.
+fn check_box(
+    outer: usize,
+    inner: usize,
+    lo: &[usize],
+    hi: &[usize],
+    value: &[f32],
+) -> Result<(), String> {
+    if lo.len() != outer || hi.len() != outer {
+        return Err(format!(
+            "a box needs {outer} bounds per corner, got {} and {}",
+            lo.len(),
+            hi.len()
+        ));
+    }
+    if value.len() != inner || inner == 0 {
+        return Err(format!(
+            "the box's value needs {inner} numbers, got {}",
+            value.len()
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug)]
@@ -259,22 +293,15 @@ impl Painted {
                 .try_borrow_mut()
                 .map_err(|_| "the map is in use")?;
             if let State::Lazy(p) = &mut *st {
-                if lo.len() != p.outer.len() || hi.len() != p.outer.len() {
-                    return Err(format!(
-                        "a box needs {} bounds per corner, got {} and {}",
-                        p.outer.len(),
-                        lo.len(),
-                        hi.len()
-                    ));
-                }
-                if value.len() != p.inner_len() {
-                    return Err(format!(
-                        "a box's value needs {} numbers, got {}",
-                        p.inner_len(),
-                        value.len()
-                    ));
-                }
-                if p.boxes.len() < MAX_BOXES {
+                // Checked as `paint_box` checks a dense array of this shape.
+                let shape = p.shape();
+                let inner = shape
+                    .get(lo.len()..)
+                    .ok_or("the box has more dimensions than the array")?
+                    .iter()
+                    .product();
+                check_box(lo.len(), inner, lo, hi, value)?;
+                if lo.len() == p.outer.len() && p.boxes.len() < MAX_BOXES {
                     let hi: Vec<usize> = hi.iter().zip(&p.outer).map(|(&h, &s)| h.min(s)).collect();
                     p.push(lo.to_vec(), hi, value.to_vec());
                     return Ok(());
@@ -380,22 +407,13 @@ pub fn paint_box(
     value: &[f32],
     budget: &mut Budget,
 ) -> Result<(), String> {
-    let k = value.len();
-    if k == 0 {
-        return Err("a box's value needs at least one number".into());
-    }
     let nd = lo.len();
     let outer = a
         .shape
         .get(..nd)
         .ok_or("the box has more dimensions than the array")?;
-    let inner: usize = a.shape[nd..].iter().product();
-    if inner != value.len() || hi.len() != nd {
-        return Err(format!(
-            "the box's value needs {inner} numbers, got {}",
-            value.len()
-        ));
-    }
+    let k: usize = a.shape[nd..].iter().product();
+    check_box(nd, k, lo, hi, value)?;
     let hi: Vec<usize> = hi.iter().zip(outer).map(|(&h, &s)| h.min(s)).collect();
     if lo.iter().zip(&hi).any(|(l, h)| l >= h) {
         return Ok(());

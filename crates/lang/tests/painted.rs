@@ -5,8 +5,8 @@
 
 use proptest::prelude::*;
 use valuescape_lang::{
-    Budget, DType, Host, LangError, Limits, NdArray, Outcome, PaintedState, Painting, Value, parse,
-    run,
+    Budget, DType, Host, LangError, Limits, NdArray, Outcome, PaintedState, Painting, Value,
+    paint_box, parse, run,
 };
 
 const SHAPE: [usize; 3] = [6, 5, 4];
@@ -49,17 +49,8 @@ impl Host for PaintHost {
                         p.paint(&lo, &hi, &value, budget).map(|()| Value::None)
                     }
                     Some(Value::Array(a)) => {
-                        let mut a = a.borrow_mut();
-                        let k = value.len();
-                        for x in lo[0]..hi[0].min(SHAPE[0]) {
-                            for y in lo[1]..hi[1].min(SHAPE[1]) {
-                                for z in lo[2]..hi[2].min(SHAPE[2]) {
-                                    let i = ((x * SHAPE[1] + y) * SHAPE[2] + z) * k;
-                                    a.data[i..i + k].copy_from_slice(&value);
-                                }
-                            }
-                        }
-                        Ok(Value::None)
+                        paint_box(&mut a.borrow_mut(), &lo, &hi, &value, budget)
+                            .map(|()| Value::None)
                     }
                     _ => Err("paint_box needs a map".into()),
                 };
@@ -81,8 +72,8 @@ impl Host for PaintHost {
         }
     }
 
-    fn takes_painted(&self, name: &str) -> bool {
-        name == "paint_box"
+    fn painted_argument(&self, name: &str) -> Option<(usize, &'static str)> {
+        (name == "paint_box").then_some((0, "map"))
     }
 }
 
@@ -224,6 +215,13 @@ fn statement() -> impl Strategy<Value = String> {
         1 => Just("n = m.copy()".to_string()),
         1 => Just("m = empty_map()".to_string()),
         1 => Just("m = empty_map() + 0".to_string()),
+        1 => Just("l = list(map(empty_map, [1]))\ns = np.array(l).sum()".to_string()),
+        1 => Just("l = list(filter(empty_map, [1]))".to_string()),
+        1 => Just("m['a'] = 1".to_string()),
+        1 => (idx.clone(), value.clone()).prop_map(|(a, v)| format!("m[{a}, 'a'] = {v}")),
+        1 => Just("paint_box(m, n, [1, 1, 1], [1])".to_string()),
+        1 => Just("paint_box(m, [0, 0], [2, 2], [1])".to_string()),
+        1 => Just("paint_box(m, [0, 0, 0], [2, 2, 2], [1, 2])".to_string()),
         1 => Just("s = empty_rot().sum()".to_string()),
         1 => Just("l = [empty_map()]\ns = l[0].sum()".to_string()),
         1 => (idx.clone(), value.clone()).prop_map(|(a, v)| format!("n[{a}] = {v}")),

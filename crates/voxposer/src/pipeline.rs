@@ -107,7 +107,10 @@ impl ProgramMap {
     fn has_non_finite(&self) -> bool {
         let bad = |v: &[f32]| !v.iter().fold(true, |ok, x| ok & x.is_finite());
         match self {
-            ProgramMap::Painted(p) => bad(&p.base) || p.boxes.iter().any(|b| bad(&b.value)),
+            // A non-finite value may have been painted over; the dense map says for sure.
+            ProgramMap::Painted(p) => {
+                (bad(&p.base) || p.boxes.iter().any(|b| bad(&b.value))) && bad(&p.to_array().data)
+            }
             ProgramMap::Dense(a) => bad(&a.data),
         }
     }
@@ -866,6 +869,26 @@ mod tests {
     use valuescape_core::scene::presets;
 
     use super::*;
+
+    /// A NaN a later box painted over is gone, as it is from a dense map; one left is an
+    /// error.
+    #[test]
+    fn a_nan_painted_over_is_no_error() {
+        let scene = presets::by_name("blocks_and_mug").unwrap_or_else(|| panic!("preset"));
+        let world = World::new(scene, Grid::cubic(16).unwrap_or_else(|e| panic!("{e}")));
+        let head = "import numpy as np\nm = get_empty_avoidance_map()\n";
+        for read in ["", "_ = m.sum()\n"] {
+            let over = format!("{head}{read}m[1, 2, 3] = np.nan\nm[1, 2, 3] = 0\nret_val = m\n");
+            let m = run_program(&world, MapKind::Avoidance, &over, 0)
+                .unwrap_or_else(|e| panic!("{read:?}: {e}"));
+            assert_eq!(matches!(m, ProgramMap::Painted(_)), read.is_empty());
+            let kept = format!("{head}{read}m[1, 2, 3] = np.nan\nret_val = m\n");
+            let e = run_program(&world, MapKind::Avoidance, &kept, 0)
+                .err()
+                .unwrap_or_else(|| panic!("{read:?}: a NaN left in the map"));
+            assert!(e.message.contains("NaN"), "{e}");
+        }
+    }
 
     /// The rotation map reaches the planner as one quaternion per voxel, in the grid's
     /// order, whether its memory is taken over or copied.

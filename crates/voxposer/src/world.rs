@@ -398,8 +398,8 @@ fn quat_value(q: quat::Quat) -> Value {
 }
 
 impl Host for MapHost<'_> {
-    fn takes_painted(&self, name: &str) -> bool {
-        name == "set_voxel_by_radius"
+    fn painted_argument(&self, name: &str) -> Option<(usize, &'static str)> {
+        (name == "set_voxel_by_radius").then_some((0, "voxel_map"))
     }
 
     fn global(&mut self, name: &str) -> Option<Value> {
@@ -634,6 +634,27 @@ mod tests {
         assert_eq!(maps[0][w.grid.index([52, 50, 50])], 3.0);
         assert_eq!(maps[0], maps[1]);
         assert_eq!(maps[0], maps[2]);
+        // A map where the voxel goes is a map, painted or not: the same error.
+        let errors: Vec<String> = [
+            "n = get_empty_avoidance_map()",
+            "n = get_empty_avoidance_map() + 0",
+        ]
+        .iter()
+        .map(|make| {
+            let src =
+                format!("m = get_empty_avoidance_map()\n{make}\nset_voxel_by_radius(m, n, 0, 1)");
+            run(&w, &src)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+        assert!(
+            errors[0].contains("must have 3 finite numbers"),
+            "{}",
+            errors[0]
+        );
+        assert_eq!(errors[0], errors[1]);
     }
 
     #[test]
