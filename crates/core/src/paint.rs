@@ -82,7 +82,13 @@ impl<T: Copy> Painted<T> {
     pub fn to_vec(&self) -> Vec<T> {
         let mut out = vec![self.base; self.grid.len()];
         let [_, ny, nz] = self.grid.size;
-        for b in &self.boxes {
+        // Boxes reaching past the grid are clipped; empty ones paint nothing.
+        let size = self.grid.size;
+        for b in self
+            .boxes
+            .iter()
+            .filter(|b| (0..3).all(|a| b.lo[a] < b.hi[a].min(size[a])))
+        {
             for x in b.lo[0]..b.hi[0].min(self.grid.size[0]) {
                 for y in b.lo[1]..b.hi[1].min(ny) {
                     let row = (x * ny + y) * nz;
@@ -164,14 +170,6 @@ impl Map<f32> {
         Field {
             grid: self.grid(),
             data: self.into_values(),
-        }
-    }
-
-    /// Whether any value is NaN or infinite.
-    pub fn has_non_finite(&self) -> bool {
-        match self {
-            Map::Dense(_, d) => !d.iter().fold(true, |ok, x| ok & x.is_finite()),
-            Map::Painted(p) => !p.base.is_finite() || p.boxes.iter().any(|b| !b.value.is_finite()),
         }
     }
 }

@@ -142,9 +142,12 @@ impl MapInput<'_> {
         };
         let [nx, ny, nz] = p.grid.size.map(|s| s as u32);
         let n = p.grid.len();
+        // Empty boxes paint nothing (on the CPU too); the rest lie within the grid
+        // (`MapInput::check`), so their corners fit in u32.
         let mut boxes: Vec<GpuPaintBox> = p
             .boxes
             .iter()
+            .filter(|b| (0..3).all(|a| b.lo[a] < b.hi[a]))
             .map(|b| GpuPaintBox {
                 lo: b.lo.map(|x| x as u32),
                 value: b.value,

@@ -21,6 +21,10 @@
 //! so every alias sees the same dense array and the program runs exactly as it would on a
 //! dense array. Indices are resolved by the dense array's own rules, clamped indices of
 //! forgiving arrays are noted the same way, and errors say the same things.
+//!
+//! Limits are the exception: a lazy paint costs one operation, and a painting's allocation
+//! (and each element its boxes assigned) is charged when it is made dense. So a program uses
+//! at most the budget its dense run would, and one that only paints uses far less.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -247,11 +251,14 @@ impl Painted {
         let rc = match &*st {
             State::Dense(rc) => return Ok(rc.clone()),
             State::Lazy(p) => {
+                // Charged as the dense array would have been: its allocation, and each
+                // element a box assigned.
                 let n: usize = p.shape().iter().product();
                 budget.alloc(n as u64)?;
                 let painted: usize = p
                     .boxes
                     .iter()
+                    .filter(|b| p.holds(b))
                     .map(|b| {
                         b.lo.iter()
                             .zip(&b.hi)
@@ -259,7 +266,7 @@ impl Painted {
                             .product::<usize>()
                     })
                     .sum();
-                budget.charge_ops((n + painted * p.inner_len()) as u64)?;
+                budget.charge_ops((painted * p.inner_len()) as u64)?;
                 Rc::new(RefCell::new(p.to_array()))
             }
         };

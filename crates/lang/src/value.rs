@@ -55,7 +55,8 @@ pub enum Value {
     /// A numpy-style array.
     Array(Rc<RefCell<NdArray>>),
     /// An array a host handed out as a painting, made dense when the program reads it
-    /// (see [`crate::Painted`]). Programs see an `ndarray`.
+    /// (see [`crate::Painted`]). Programs see an `ndarray`. Hosts return paintings only as
+    /// a call's whole result: one inside a list, dict or object is not made dense on use.
     Painted(Rc<crate::Painted>),
     /// A read-only host object.
     Object(Rc<Object>),

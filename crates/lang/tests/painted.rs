@@ -284,3 +284,26 @@ fn empty_paintings_and_boxes_are_refused() {
     };
     assert_eq!(a.borrow().data.iter().filter(|&&x| x == 3.0).count(), 9);
 }
+
+/// Making a painting dense costs the operation budget no more than the dense array's own
+/// assignments did (a fill of the whole map is not charged again when it is read).
+#[test]
+fn a_painting_costs_no_more_operations_than_its_dense_array() {
+    for src in [
+        "r = empty_rot()\ns = r.sum()",
+        "m = empty_map()\nm[1:3, :, 2] = 4\ns = m.sum()",
+        "m = empty_map()\nm[:, :, :] = 2\nm[0, 0, 0] = 1\ns = m.max()",
+    ] {
+        let lazy = go(src, true).unwrap();
+        let dense_run = go(src, false).unwrap();
+        assert!(
+            lazy.ops <= dense_run.ops + 8,
+            "{src}: {} operations painted against {} dense",
+            lazy.ops,
+            dense_run.ops
+        );
+        let s = |o: &Outcome| o.get("s").and_then(Value::as_f64);
+        assert!(s(&lazy).is_some());
+        assert_eq!(s(&lazy), s(&dense_run));
+    }
+}
