@@ -462,7 +462,8 @@ impl CostPipelines {
     /// entity on the host ([`movable_cleared_collision`]); the GPU drops the entries closer
     /// than 15 voxels to a target, adds the rest to the avoidance map and clips to [0, 1];
     /// then `cost = normalize(2 normalize(EDT) + normalize(gaussian(obstacle, 10)))`.
-    /// Submits the work and returns without waiting.
+    /// A painted affordance or avoidance map is painted on the device (its boxes uploaded,
+    /// not its voxels). Submits the work and returns without waiting.
     pub fn compose_cost(
         &self,
         device: &wgpu::Device,

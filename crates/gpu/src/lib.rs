@@ -3,8 +3,9 @@
 //! wgpu compute pipelines for Valuescape's numerics, each the GPU counterpart of a CPU
 //! reference in `valuescape-core` and tested against it:
 //!
-//! - [`CostPipelines`]: VoxPoser's cost map on the GPU ([`CostPipelines::compose_cost`]): the
-//!   exact EDT (three separable lower-envelope passes, integer-exact), the 81-tap separable
+//! - [`CostPipelines`]: VoxPoser's cost map on the GPU ([`CostPipelines::compose_cost`]),
+//!   from dense maps or from the boxes a map program painted ([`MapInput`], painted on the
+//!   device by `paint.wgsl`, [`CostPipelines::paint`]): the exact EDT (three separable lower-envelope passes, integer-exact), the 81-tap separable
 //!   Gaussian with reflected borders, min-max reductions and the normalisations; plus the
 //!   single stages on their own ([`CostPipelines::squared_distance`],
 //!   [`CostPipelines::gaussian`], [`CostPipelines::normalize`]).
