@@ -50,6 +50,16 @@ fn every_preset_instruction_plans_and_value_is_never_costlier_than_greedy() {
                     .last()
                     .copied()
                     .unwrap_or_else(|| panic!("{ctx}: empty path"));
+                // The compiler's programs only fill and paint: every map stays a painting
+                // (a dense one would cost the program stage milliseconds a step).
+                assert!(
+                    maps.affordance.painted().is_some()
+                        && maps.avoidance.painted().is_some()
+                        && maps.velocity.painted().is_some()
+                        && maps.gripper.painted().is_some()
+                        && maps.rotation.painted().is_some(),
+                    "{ctx}: a compiled program made a map dense"
+                );
                 let targets = maps.affordance.to_field().voxels_above(0.5);
                 let d = targets
                     .iter()
