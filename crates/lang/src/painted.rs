@@ -122,40 +122,10 @@ impl Painting {
 
     /// The dense array. The caller charges the budget.
     pub fn to_array(&self) -> NdArray {
-        let k = self.inner_len();
         let n: usize = self.outer.iter().product();
         let mut data = self.base.repeat(n);
-        let nd = self.outer.len();
-        let mut strides = vec![k; nd];
-        for d in (0..nd.saturating_sub(1)).rev() {
-            strides[d] = strides[d + 1] * self.outer[d + 1];
-        }
         for b in self.boxes.iter().filter(|b| self.holds(b)) {
-            // Rows along the last outer dimension are contiguous.
-            let last = nd - 1;
-            let mut idx = b.lo.clone();
-            'rows: loop {
-                let start: usize = (0..nd).map(|d| idx[d] * strides[d]).sum();
-                let len = (b.hi[last] - b.lo[last]) * k;
-                if let Some(row) = data.get_mut(start..start + len) {
-                    for chunk in row.chunks_exact_mut(k) {
-                        chunk.copy_from_slice(&b.value);
-                    }
-                }
-                // Next row: count through the dimensions before the last.
-                let mut d = last;
-                loop {
-                    if d == 0 {
-                        break 'rows;
-                    }
-                    d -= 1;
-                    idx[d] += 1;
-                    if idx[d] < b.hi[d] {
-                        break;
-                    }
-                    idx[d] = b.lo[d];
-                }
-            }
+            fill_box(&mut data, &self.outer, &b.lo, &b.hi, &b.value);
         }
         NdArray {
             shape: self.shape(),
@@ -427,20 +397,42 @@ pub fn paint_box(
     }
     let count: usize = lo.iter().zip(&hi).map(|(l, h)| h - l).product();
     budget.charge_ops((count * k) as u64)?;
-    let outer = outer.to_vec();
-    let mut idx = lo.to_vec();
-    loop {
-        let mut flat = 0;
-        for d in 0..nd {
-            flat = flat * outer[d] + idx[d];
-        }
-        if let Some(s) = a.data.get_mut(flat * k..flat * k + k) {
+    fill_box(&mut a.data, outer, lo, &hi, value);
+    Ok(())
+}
+
+/// Writes `value` (one per inner element) over the outer box `lo..hi` (non-empty, within
+/// `outer`) of a C-order array, a row along the last outer dimension at a time.
+fn fill_box(data: &mut [f32], outer: &[usize], lo: &[usize], hi: &[usize], value: &[f32]) {
+    let k = value.len();
+    if k == 0 {
+        return;
+    }
+    let Some(last) = outer.len().checked_sub(1) else {
+        // No outer dimension: the box is the whole array.
+        if let Some(s) = data.get_mut(..k) {
             s.copy_from_slice(value);
         }
-        let mut d = nd;
+        return;
+    };
+    let mut strides = vec![k; outer.len()];
+    for d in (0..last).rev() {
+        strides[d] = strides[d + 1] * outer[d + 1];
+    }
+    let mut idx = lo.to_vec();
+    loop {
+        let start: usize = idx.iter().zip(&strides).map(|(i, s)| i * s).sum();
+        let len = (hi[last] - lo[last]) * k;
+        if let Some(row) = data.get_mut(start..start + len) {
+            for chunk in row.chunks_exact_mut(k) {
+                chunk.copy_from_slice(value);
+            }
+        }
+        // Next row: count through the dimensions before the last.
+        let mut d = last;
         loop {
             if d == 0 {
-                return Ok(());
+                return;
             }
             d -= 1;
             idx[d] += 1;
