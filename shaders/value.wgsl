@@ -10,6 +10,7 @@
 //   mark_targets  every block holding a target marked as having written back 0 in pass 0;
 //   flags    flags from the composed maps: target = (squared target distance == 0), blocked =
 //            obstacle > 0.5 and not a target, the start never blocked (the pipeline's rule);
+//            the squared target distance is kept above the two flag bits;
 //   relax    one pass: one workgroup per 8x8x8 block. A block's inputs are the least value it
 //            or one of its 26 neighbour blocks wrote back in the previous pass (block_marks),
 //            and what it held back before; a block without inputs returns (the others'
@@ -105,6 +106,10 @@ const FRONT: u32 = 67u;
 const FRONT_WORDS: u32 = 8u;
 const TARGET: u32 = 1u;
 const BLOCKED: u32 = 2u;
+// Flags made from the composed maps also hold the squared target distance, above the two
+// flag bits (saturated at D2_MAX; exact for any grid the kernels take). value.rs's D2_SHIFT.
+const D2_SHIFT: u32 = 2u;
+const D2_MAX: u32 = 0x3fffffffu;
 const SQRT2: f32 = 1.41421356;
 const SQRT3: f32 = 1.73205081;
 // Block edge, halo edge and halo volume.
@@ -232,7 +237,8 @@ fn flags_from_maps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     }
     let is_target = d2[i] == 0u;
     let blocked = obstacle[i] > 0.5 && !is_target && i != prm.start;
-    flags_out[i] = select(0u, TARGET, is_target) | select(0u, BLOCKED, blocked);
+    flags_out[i] = select(0u, TARGET, is_target) | select(0u, BLOCKED, blocked)
+        | (min(d2[i], D2_MAX) << D2_SHIFT);
 }
 
 // 8-connected in the horizontal plane: a pipeline constant, so that the neighbour loops
@@ -535,8 +541,17 @@ fn neighbour_offset(k: u32, planar: bool) -> vec3<i32> {
 // Follows V downhill from the start (field_value::descend): at each voxel, to the allowed
 // neighbour minimising edge weight + V (the first in neighbour order on ties) while V strictly
 // decreases, until a target. path[0] = voxels on the path (bit 31: cut short at max_path),
-// path[1..] their flat indices. One workgroup: invocation k weighs neighbour k, invocation 0
-// picks the step in order.
+// path[1..] their flat indices; after max_path + 1 words, two per voxel of the path: its
+// cost (f32 bits) and its flags (with the squared target distance above the flag bits), so
+// that a plan need not read the maps back to measure its path (`sample`). One workgroup:
+// invocation k weighs neighbour k, invocation 0 picks the step in order.
+// Writes the cost and flags of voxel u, the k-th of the path (from 1), after the indices.
+fn sample(k: u32, u: u32) {
+    let at = prm.max_path + 1u + 2u * (k - 1u);
+    path[at] = bitcast<u32>(cost[u]);
+    path[at + 1u] = flags[u];
+}
+
 @compute @workgroup_size(32)
 fn descend(@builtin(local_invocation_index) lid: u32) {
     let planar = prm.planar != 0u;
@@ -547,6 +562,7 @@ fn descend(@builtin(local_invocation_index) lid: u32) {
         walk_cut = 0u;
         walk_done = select(1u, 0u, atomicLoad(&value[prm.start]) < INF_BITS);
         path[1] = prm.start;
+        sample(1u, prm.start);
     }
     loop {
         if workgroupUniformLoad(&walk_done) != 0u {
@@ -593,6 +609,7 @@ fn descend(@builtin(local_invocation_index) lid: u32) {
                     walk_cur = u;
                     walk_len = walk_len + 1u;
                     path[walk_len] = u;
+                    sample(walk_len, u);
                 } else {
                     walk_done = 1u;
                 }

@@ -2,12 +2,14 @@
 //! device — one of its own (the CLI, tests) or the renderer's (the viewer hands it Bevy's).
 
 use valuescape_core::cost::{self, CostInput, CostMaps, Movable};
-use valuescape_core::grid::Grid;
+use valuescape_core::grid::{Grid, Voxel};
 use valuescape_core::paint::{Map, Painted};
 use valuescape_core::plan::mppi::{self, MppiConfig};
-use valuescape_core::plan::{PathPlan, Problem, path_measure, value};
-use valuescape_voxposer::backend::cpu_plan;
-use valuescape_voxposer::{AsyncBackend, PlannerKind};
+use valuescape_core::plan::{
+    PathPlan, Problem, REACH_TOLERANCE, path_measure, path_measure_with, value,
+};
+use valuescape_voxposer::backend::{NOTHING_RESIDENT, cpu_plan, measured_path_cost};
+use valuescape_voxposer::{AsyncBackend, PlannerKind, ResidentPlan};
 
 use crate::{
     CostPipelines, GpuCostMaps, GpuError, GpuProblem, MppiPipelines, ValuePipelines,
@@ -36,8 +38,9 @@ pub struct GpuBackend {
     composed: std::sync::Mutex<Vec<ComposedMap>>,
     keep: std::sync::atomic::AtomicBool,
     /// The maps of the last compose and a fingerprint of the host copy it returned, for
-    /// `plan_composed` (which takes them; `plan` and the next compose drop them).
-    last: std::sync::Mutex<Option<(GpuCostMaps, Vec<u32>)>>,
+    /// `plan_composed`, or no fingerprint (no host copy) after `compose_resident`, for
+    /// `plan_resident`; the plan takes them, and other plans and the next compose drop them.
+    last: std::sync::Mutex<Option<(GpuCostMaps, Option<Vec<u32>>)>>,
 }
 
 /// A cost map composed on the device: the grid and its buffer (`f32` per voxel, C order,
@@ -101,6 +104,14 @@ impl GpuBackend {
     /// [`ValuePipelines::limit_batch`]): for a renderer sharing the device.
     pub fn with_pass_batch(mut self, passes: usize) -> Self {
         self.value.limit_batch(passes);
+        self
+    }
+
+    /// Lets the GPU descend paths of at most `voxels` voxels (see
+    /// [`ValuePipelines::limit_gpu_path`]): for tests of the host's fallback.
+    #[doc(hidden)]
+    pub fn limit_gpu_path(mut self, voxels: usize) -> Self {
+        self.value.limit_gpu_path(voxels);
         self
     }
 
@@ -206,21 +217,21 @@ impl GpuBackend {
         Ok(())
     }
 
-    async fn compose_async(&self, input: &CostInput<'_>) -> Result<CostMaps, GpuError> {
+    /// Composes on the device (submitted, not waited for), keeping the cost map for a
+    /// renderer where [`GpuBackend::keep_composed`] is on.
+    fn compose_on_device(&self, input: &CostInput<'_>) -> Result<GpuCostMaps, GpuError> {
         let grid = input.affordance.grid();
         // The previous maps go before the new ones are made (one set on the device at most).
         self.last.lock().unwrap_or_else(|e| e.into_inner()).take();
         let collision = movable_cleared_collision(&grid, input.collision, input.movable);
-        let (d, q) = (&self.device, &self.queue);
         let maps = self.cost.compose_cost(
-            d,
-            q,
+            &self.device,
+            &self.queue,
             &grid,
             input.affordance.into(),
             input.avoidance.into(),
             &collision,
         )?;
-        let host = maps.read_back_async(d, q).await?;
         if self.keep.load(std::sync::atomic::Ordering::Relaxed) {
             self.composed
                 .lock()
@@ -230,9 +241,91 @@ impl GpuBackend {
                     cost: maps.cost.clone(),
                 });
         }
+        Ok(maps)
+    }
+
+    async fn compose_async(&self, input: &CostInput<'_>) -> Result<CostMaps, GpuError> {
+        let maps = self.compose_on_device(input)?;
+        let host = maps.read_back_async(&self.device, &self.queue).await?;
         let print = fingerprint(&host.cost.data, host.lower_bound);
-        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((maps, print));
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((maps, Some(print)));
         Ok(host)
+    }
+
+    /// Composes and keeps the maps on the device with nothing read back, for
+    /// [`GpuBackend::plan_resident_async`].
+    fn compose_resident_sync(&self, input: &CostInput<'_>) -> Result<(), GpuError> {
+        let maps = self.compose_on_device(input)?;
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((maps, None));
+        Ok(())
+    }
+
+    /// The value planner on the maps [`GpuBackend::compose_resident_sync`] kept: the path
+    /// and its voxels' costs, flags and target distances come back in the plan's one
+    /// mapping, and the step's measures are taken from them exactly as the CPU takes them
+    /// from host maps. Where the descent did not finish on the device (a path cut short at
+    /// its room) or ends off the targets (out of reach), the maps are read back and the plan
+    /// is made as `plan_composed` makes it: rare, and slower (the passes run again).
+    async fn plan_resident_async(
+        &self,
+        start: Voxel,
+        planar: bool,
+    ) -> Result<ResidentPlan, GpuError> {
+        let maps = self
+            .last
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .and_then(|(m, print)| print.is_none().then_some(m))
+            .ok_or_else(|| GpuError::BadInput(NOTHING_RESIDENT.into()))?;
+        let grid = maps.grid;
+        if !grid.contains_i(start.map(|x| x as i64)) {
+            return Err(GpuError::BadInput(format!(
+                "the start {start:?} is outside the grid of {:?} voxels",
+                grid.size
+            )));
+        }
+        let (d, q) = (&self.device, &self.queue);
+        let gp = self.value.problem_from_maps(d, q, &maps, start, planar);
+        let sampled = self.value.plan_sampled_async(d, q, &gp).await?;
+        if let Some(sp) = sampled.filter(|sp| sp.target.last() == Some(&true)) {
+            let at: std::collections::HashMap<usize, (f32, bool)> = sp
+                .voxels
+                .iter()
+                .zip(sp.cost.iter().zip(&sp.blocked))
+                .map(|(v, (&c, &b))| (grid.index(*v), (c, b)))
+                .collect();
+            let path_cost = path_measure_with(&grid, &sp.voxels, |i| at.get(&i).copied())
+                .ok_or_else(|| GpuError::Map("a path voxel came back without its sample".into()))?;
+            let distance = |d2: u32| (d2 as f32).sqrt();
+            let reached = sp
+                .squared_distance
+                .last()
+                .is_some_and(|&d2| distance(d2) <= REACH_TOLERANCE);
+            let start_distance = sp
+                .squared_distance
+                .first()
+                .map_or(f32::INFINITY, |&d2| distance(d2));
+            return Ok(ResidentPlan {
+                path: PathPlan {
+                    points: sp.voxels.iter().map(|v| v.map(|x| x as f64)).collect(),
+                    search_path: sp.voxels,
+                    reached,
+                    expanded: sp.expanded,
+                },
+                path_cost,
+                start_distance,
+            });
+        }
+        let host = maps.read_back_async(d, q).await?;
+        let blocked = host.blocked(grid.index(start));
+        let problem = host.problem(&blocked, start, planar);
+        let path = self.value.plan_resident_async(d, q, &gp, &problem).await?;
+        Ok(ResidentPlan {
+            path_cost: measured_path_cost(&host, &problem, &path),
+            start_distance: host.target_distance[grid.index(start)],
+            path,
+        })
     }
 
     /// Plans on the maps the last compose left on the device (the problem must be theirs,
@@ -250,7 +343,8 @@ impl GpuBackend {
             .unwrap_or_else(|e| e.into_inner())
             .take()
             .filter(|(m, print)| {
-                m.grid == problem.grid && *print == fingerprint(problem.cost, problem.lower_bound)
+                m.grid == problem.grid
+                    && print.as_ref() == Some(&fingerprint(problem.cost, problem.lower_bound))
             })
             .map(|(m, _)| m);
         let (Some(maps), PlannerKind::Value | PlannerKind::Mppi) = (maps, planner) else {
@@ -336,6 +430,18 @@ impl AsyncBackend for GpuBackend {
             .await
             .map_err(|e| e.to_string())
     }
+
+    async fn compose_resident(&self, input: &CostInput<'_>) -> Result<bool, String> {
+        self.compose_resident_sync(input)
+            .map(|()| true)
+            .map_err(|e| e.to_string())
+    }
+
+    async fn plan_resident(&self, start: Voxel, planar: bool) -> Result<ResidentPlan, String> {
+        self.plan_resident_async(start, planar)
+            .await
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Blocking, on native targets (the device is polled until the work is done).
@@ -359,5 +465,15 @@ impl valuescape_voxposer::Backend for GpuBackend {
         planner: PlannerKind,
     ) -> Result<PathPlan, String> {
         crate::util::block_on(self.plan_composed_async(problem, planner)).map_err(|e| e.to_string())
+    }
+
+    fn compose_resident(&self, input: &CostInput<'_>) -> Result<bool, String> {
+        self.compose_resident_sync(input)
+            .map(|()| true)
+            .map_err(|e| e.to_string())
+    }
+
+    fn plan_resident(&self, start: Voxel, planar: bool) -> Result<ResidentPlan, String> {
+        crate::util::block_on(self.plan_resident_async(start, planar)).map_err(|e| e.to_string())
     }
 }

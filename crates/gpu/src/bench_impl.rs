@@ -94,6 +94,8 @@ mod native {
     use valuescape_core::plan::mppi::{self, RoundState};
     use valuescape_core::plan::{field_value, value};
     use valuescape_core::{edt, gaussian};
+    use valuescape_voxposer::PlannerKind;
+    use valuescape_voxposer::backend::measured_path_cost;
 
     use super::{BenchOptions, BenchRow, median};
     use crate::util;
@@ -677,6 +679,54 @@ mod native {
                 cpu_cycle,
                 "host maps in, path out; GPU: maps stay resident; CPU: compose + A*".into(),
             ));
+
+            // A pipeline step's compose + plan through `GpuBackend`, from painted maps (as
+            // the programs leave them) to the step's path and measures on the host: with
+            // the maps read back (a step that keeps them: the viewer, `plan --npy`), and
+            // with the maps left on the device (`compose_resident` + `plan_resident`).
+            {
+                use valuescape_voxposer::Backend;
+                let backend = crate::GpuBackend::new(dev, q).map_err(GpuError::BadInput)?;
+                let (pa, pv) = (
+                    Map::Painted(sc.painted_affordance.clone()),
+                    Map::Painted(sc.painted_avoidance.clone()),
+                );
+                let step_input = CostInput {
+                    affordance: &pa,
+                    avoidance: &pv,
+                    collision: &sc.collision,
+                    movable,
+                };
+                let err = |e: String| GpuError::Map(e);
+                let (read_back, kept_cost) = time(opt.reps, || {
+                    let cm = backend.compose(&step_input).map_err(err)?;
+                    let blocked = cm.blocked(g.index(sc.start));
+                    let p = cm.problem(&blocked, sc.start, false);
+                    let path = backend.plan_composed(&p, PlannerKind::Value).map_err(err)?;
+                    Ok(measured_path_cost(&cm, &p, &path))
+                })?;
+                let (resident, r) = time(opt.reps, || {
+                    backend.compose_resident(&step_input).map_err(err)?;
+                    backend.plan_resident(sc.start, false).map_err(err)
+                })?;
+                rows.push(row(
+                    "step, maps read back",
+                    read_back,
+                    "wall",
+                    None,
+                    "GpuBackend: painted maps in; compose, 3 maps read back, plan".into(),
+                ));
+                rows.push(row(
+                    "step, maps left on the device",
+                    resident,
+                    "wall",
+                    None,
+                    format!(
+                        "compose_resident + plan_resident: the path and its samples read back; same cost: {}",
+                        r.path_cost.to_bits() == kept_cost.to_bits()
+                    ),
+                ));
+            }
 
             // MPPI: one round (iterations x rollouts).
             let cfg = opt.mppi;

@@ -21,6 +21,9 @@ use crate::{GpuError, GpuTimer, shaders};
 
 const TARGET: u32 = 1;
 const BLOCKED: u32 = 2;
+/// Flags made from composed maps ([`ValuePipelines::problem_from_maps`]) hold the squared
+/// target distance from this bit up (`value.wgsl`'s `D2_SHIFT`).
+const D2_SHIFT: u32 = 2;
 /// Block edge of the tiled relaxation (`value.wgsl`'s `B`).
 const BLOCK: usize = 8;
 /// Most passes recorded between two convergence checks (one counter slot each).
@@ -245,6 +248,27 @@ struct Iteration {
     blocks: [u32; 3],
 }
 
+/// A path the GPU descended on a problem made from composed maps, with what the descent read
+/// at each of its voxels ([`ValuePipelines::plan_sampled_async`]): enough to measure and
+/// report the path without the maps on the host.
+#[derive(Clone, Debug)]
+pub struct SampledPath {
+    /// The voxels, from the start.
+    pub voxels: Vec<Voxel>,
+    /// Each voxel's cost.
+    pub cost: Vec<f32>,
+    /// Whether each voxel is blocked (the pipeline's rule, made on the device).
+    pub blocked: Vec<bool>,
+    /// Whether each voxel is a target.
+    pub target: Vec<bool>,
+    /// Each voxel's squared distance to the nearest target (exact, as the EDT gives it).
+    pub squared_distance: Vec<u32>,
+    /// The voxels with a finite `V` (the planner's `expanded`).
+    pub expanded: usize,
+    /// What the passes took.
+    pub stats: PassStats,
+}
+
 /// The buffers of one run of value iteration.
 struct Run {
     value: wgpu::Buffer,
@@ -379,6 +403,12 @@ impl ValuePipelines {
         self.max_path = voxels.clamp(1, MAX_PATH);
     }
 
+    /// Voxels of a path the GPU descends on `grid`: a path down a strictly decreasing `V`
+    /// visits no voxel twice, so no more than the grid holds.
+    fn path_room(&self, grid: &Grid) -> usize {
+        self.max_path.min(grid.len()).max(1)
+    }
+
     fn blocks(grid: &Grid) -> [usize; 3] {
         grid.size.map(|s| s.div_ceil(BLOCK))
     }
@@ -394,7 +424,7 @@ impl ValuePipelines {
             start: grid.index(start) as u32,
             count: nx * ny * nz,
             step_cost: STEP_COST,
-            max_path: self.max_path as u32,
+            max_path: self.path_room(grid) as u32,
             bx,
             by,
             bz,
@@ -494,7 +524,9 @@ impl ValuePipelines {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let room = self.max_path + 1;
+        // The length, the voxels, and two words of samples per voxel (`value.wgsl`'s
+        // `descend`).
+        let room = 1 + 3 * self.path_room(&g);
         let path = storage(device, "path", room as u64 * 4);
         let params = uniform(device, &base);
         let planar = gp.planar as usize;
@@ -840,7 +872,7 @@ impl ValuePipelines {
         let (expanded, head) = run.descent.unwrap_or_default();
         let len = head.first().map_or(0, |h| (h & 0x7fff_ffff) as usize);
         let cut = head.first().is_some_and(|h| h >> 31 != 0);
-        let search_path: Vec<Voxel> = if cut || len == 0 || len > self.max_path {
+        let search_path: Vec<Voxel> = if cut || len == 0 || len > self.path_room(&g) {
             // Cut short (or not written): descend on the host.
             let bits: Vec<u32> = util::read(device, queue, &run.value, n).await?;
             let v: Vec<f32> = bits.into_iter().map(f32::from_bits).collect();
@@ -857,6 +889,46 @@ impl ValuePipelines {
             search_path,
         };
         Ok((plan, stats))
+    }
+
+    /// Plans on a problem made from composed maps ([`ValuePipelines::problem_from_maps`])
+    /// with nothing of the maps read back: the path the GPU descended and what the descent
+    /// read at each of its voxels (`value.wgsl`'s `sample`), in the batch's one mapping.
+    /// `None` where the descent did not finish on the device (cut short at its room); the
+    /// caller then plans with the maps on the host.
+    pub async fn plan_sampled_async(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        gp: &GpuProblem,
+    ) -> Result<Option<SampledPath>, GpuError> {
+        let g = gp.grid;
+        let room = self.path_room(&g);
+        let run = self.iterate(device, queue, gp, true, None).await?;
+        let (expanded, head) = run.descent.unwrap_or_default();
+        let len = head.first().map_or(0, |h| (h & 0x7fff_ffff) as usize);
+        let cut = head.first().is_some_and(|h| h >> 31 != 0);
+        if cut || len == 0 || len > room || head.len() < 1 + 3 * room {
+            return Ok(None);
+        }
+        let indices = &head[1..=len];
+        if indices.iter().any(|&i| i as usize >= g.len()) {
+            return Ok(None);
+        }
+        let samples = &head[1 + room..1 + room + 2 * len];
+        let flags = samples.chunks_exact(2).map(|w| w[1]);
+        Ok(Some(SampledPath {
+            voxels: indices.iter().map(|&i| g.voxel(i as usize)).collect(),
+            cost: samples
+                .chunks_exact(2)
+                .map(|w| f32::from_bits(w[0]))
+                .collect(),
+            blocked: flags.clone().map(|f| f & BLOCKED != 0).collect(),
+            target: flags.clone().map(|f| f & TARGET != 0).collect(),
+            squared_distance: flags.map(|f| f >> D2_SHIFT).collect(),
+            expanded,
+            stats: run.stats,
+        }))
     }
 
     /// Blocking [`ValuePipelines::plan_resident_stats_async`].

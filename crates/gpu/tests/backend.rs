@@ -174,3 +174,126 @@ fn planning_on_the_resident_maps_equals_planning_on_uploaded_ones() {
         assert_eq!(resident.expanded, uploaded.expanded, "{planner:?}");
     }
 }
+
+/// A value plan on maps kept on the device (`compose_resident` + `plan_resident`, what the
+/// pipeline runs when a step keeps no maps) reports what a plan on the maps read back
+/// reports: the same path, the same measured cost to the bit, the start's target distance
+/// as the CPU computes it, and the same `reached`, also where the target is out of reach
+/// and where the path is longer than the GPU may descend (both planned again from the maps
+/// read back).
+#[test]
+fn a_plan_on_kept_maps_reports_what_a_plan_on_maps_read_back_reports() {
+    use valuescape_core::cost::{CostInput, Movable};
+    use valuescape_core::field::Field;
+    use valuescape_core::grid::Grid;
+    use valuescape_core::paint::Map;
+    use valuescape_voxposer::backend::measured_path_cost;
+    use valuescape_voxposer::{Backend, CpuBackend};
+
+    let grid = Grid::new([0.0; 3], [1.0; 3], [28, 20, 24]).unwrap_or_else(|e| panic!("{e}"));
+    let start = [3, 9, 5];
+    let target = [24, 10, 6];
+    let mut affordance = Field::zeros(grid);
+    affordance.set(target, 1.0);
+    // A wall with a gap, and (for the second scene) a shell around the target.
+    let mut wall = Field::zeros(grid);
+    for y in 2..18 {
+        for z in 0..16 {
+            wall.set([14, y, z], 1.0);
+        }
+    }
+    let mut shell = wall.clone();
+    for x in 22..27 {
+        for y in 8..13 {
+            for z in 4..9 {
+                if [x, y, z] != target {
+                    shell.set([x, y, z], 1.0);
+                }
+            }
+        }
+    }
+    let affordance = Map::from(affordance);
+    // Both on one device: devices of two wgpu instances compare equal (by id), so the
+    // thread's staging pool (`util::take_staging`) must not see two on one thread.
+    let ctx = valuescape_gpu::GpuContext::headless().unwrap_or_else(|e| panic!("{e}"));
+    let new = || GpuBackend::new(&ctx.device, &ctx.queue).unwrap_or_else(|e| panic!("{e}"));
+    let (gpu, short) = (new(), new().limit_gpu_path(5));
+    for (scene, avoidance, reachable) in [("wall", wall, true), ("shell", shell, false)] {
+        let avoidance = Map::from(avoidance);
+        let input = CostInput {
+            affordance: &affordance,
+            avoidance: &avoidance,
+            collision: &[],
+            movable: Movable::Gripper(start),
+        };
+        let cpu = CpuBackend.compose(&input).unwrap_or_else(|e| panic!("{e}"));
+        for (name, backend) in [("gpu", &gpu), ("gpu, 5-voxel descent", &short)] {
+            let at = format!("{scene}, {name}");
+            // On the maps read back, as a step that keeps its maps plans.
+            let cm = Backend::compose(backend, &input).unwrap_or_else(|e| panic!("{at}: {e}"));
+            let blocked = cm.blocked(grid.index(start));
+            let p = cm.problem(&blocked, start, false);
+            let want = backend
+                .plan_composed(&p, PlannerKind::Value)
+                .unwrap_or_else(|e| panic!("{at}: {e}"));
+            let want_cost = measured_path_cost(&cm, &p, &want);
+            // On the maps kept on the device.
+            assert_eq!(backend.compose_resident(&input), Ok(true), "{at}");
+            let got = backend
+                .plan_resident(start, false)
+                .unwrap_or_else(|e| panic!("{at}: {e}"));
+            assert_eq!(got.path.search_path, want.search_path, "{at}");
+            assert_eq!(got.path.points, want.points, "{at}");
+            assert_eq!(got.path.reached, want.reached, "{at}");
+            assert_eq!(got.path.reached, reachable, "{at}");
+            assert_eq!(got.path.expanded, want.expanded, "{at}");
+            assert_eq!(got.path_cost.to_bits(), want_cost.to_bits(), "{at}");
+            assert_eq!(
+                got.start_distance,
+                cpu.target_distance[grid.index(start)],
+                "{at}"
+            );
+            if reachable {
+                assert!(
+                    got.path.search_path.len() > 5,
+                    "{at}: a path the short descent cuts"
+                );
+            }
+            // The maps were taken: a second plan has none to plan on.
+            let again = backend
+                .plan_resident(start, false)
+                .err()
+                .unwrap_or_default();
+            assert!(again.contains("no cost map was kept"), "{at}: {again}");
+        }
+    }
+}
+
+/// The pipeline plans a step that keeps no maps on the device's kept maps, and gives the
+/// result a step that keeps them gets (maps aside).
+#[test]
+fn steps_without_maps_plan_on_the_device_as_steps_with_maps() {
+    let (gpu, _) = GpuBackend::headless().unwrap_or_else(|e| panic!("{e}"));
+    for scene in ["rubbish_in_bin", "push_button"] {
+        let without = request(scene, PlannerKind::Value);
+        let with = PlanRequest {
+            keep_maps: true,
+            ..without.clone()
+        };
+        let a = pollster::block_on(plan_with_async(&without, &RuleCompiler, &gpu))
+            .unwrap_or_else(|e| panic!("{scene}: {e}"));
+        let b = pollster::block_on(plan_with_async(&with, &RuleCompiler, &gpu))
+            .unwrap_or_else(|e| panic!("{scene}: {e}"));
+        assert_eq!(a.steps.len(), b.steps.len(), "{scene}");
+        for (k, (x, y)) in a.steps.iter().zip(&b.steps).enumerate() {
+            assert!(x.maps.is_none() && y.maps.is_some(), "{scene} step {k}");
+            assert_eq!(x.waypoints, y.waypoints, "{scene} step {k}");
+            assert_eq!(x.target_reached, y.target_reached, "{scene} step {k}");
+            assert_eq!(
+                x.path_cost.map(f64::to_bits),
+                y.path_cost.map(f64::to_bits),
+                "{scene} step {k}"
+            );
+        }
+    }
+}

@@ -8,6 +8,7 @@
 //! synchronous API runs it over [`Immediate`], whose futures are ready at once.
 
 use valuescape_core::cost::{self, CostInput, CostMaps};
+use valuescape_core::grid::Voxel;
 use valuescape_core::plan::{self, PathPlan, Problem};
 
 use crate::api::PlannerKind;
@@ -31,6 +32,52 @@ pub trait Backend {
     ) -> Result<PathPlan, String> {
         self.plan(problem, planner)
     }
+    /// Composes the cost map and keeps it where it was composed, for
+    /// [`Backend::plan_resident`], without bringing it to the host: `Ok(true)` when it did,
+    /// `Ok(false)` where the backend does not keep maps (the default; the pipeline then
+    /// composes with [`Backend::compose`]). Fails as [`Backend::compose`] does.
+    fn compose_resident(&self, input: &CostInput<'_>) -> Result<bool, String> {
+        let _ = input;
+        Ok(false)
+    }
+    /// The value planner's path from `start` on the maps the last
+    /// [`Backend::compose_resident`] kept, measured there ([`ResidentPlan`]).
+    fn plan_resident(&self, start: Voxel, planar: bool) -> Result<ResidentPlan, String> {
+        let _ = (start, planar);
+        Err(NOTHING_RESIDENT.into())
+    }
+}
+
+/// What [`Backend::plan_resident`] says when no maps were kept.
+pub const NOTHING_RESIDENT: &str = "no cost map was kept on this backend to plan on";
+
+/// A value plan on maps a backend kept where it composed them, with what the pipeline
+/// reports of those maps: what a step needs when it does not keep its maps, so that they
+/// never come to the host.
+#[derive(Clone, Debug)]
+pub struct ResidentPlan {
+    /// The plan.
+    pub path: PathPlan,
+    /// [`measured_path_cost`] of the plan on the maps.
+    pub path_cost: f64,
+    /// The start's distance (voxels) to the nearest target: `CostMaps::target_distance`
+    /// there.
+    pub start_distance: f32,
+}
+
+/// The cost a step reports for its path on composed maps: [`plan::path_measure`] of the
+/// search path, continued to the nearest target voxel where it stopped short of one (the
+/// greedy planner, or a target out of reach).
+pub fn measured_path_cost(maps: &CostMaps, problem: &Problem<'_>, path: &PathPlan) -> f64 {
+    let g = &problem.grid;
+    let mut measured = path.search_path.clone();
+    if let Some(&last) = measured.last()
+        && !maps.target[g.index(last)]
+        && let Some(t) = plan::nearest_target(g, &maps.target, last.map(|x| x as f64))
+    {
+        measured.push(t);
+    }
+    plan::path_measure(problem, &measured)
 }
 
 /// A [`Backend`] whose results may arrive later: what the pipeline's async functions
@@ -54,6 +101,23 @@ pub trait AsyncBackend {
         planner: PlannerKind,
     ) -> impl Future<Output = Result<PathPlan, String>> {
         self.plan(problem, planner)
+    }
+    /// See [`Backend::compose_resident`].
+    fn compose_resident(
+        &self,
+        input: &CostInput<'_>,
+    ) -> impl Future<Output = Result<bool, String>> {
+        let _ = input;
+        std::future::ready(Ok(false))
+    }
+    /// See [`Backend::plan_resident`].
+    fn plan_resident(
+        &self,
+        start: Voxel,
+        planar: bool,
+    ) -> impl Future<Output = Result<ResidentPlan, String>> {
+        let _ = (start, planar);
+        std::future::ready(Err(NOTHING_RESIDENT.to_string()))
     }
     /// Awaited between stages (before each step's programs, its cost map and its search): a
     /// backend that computes on the page's own thread can give the browser its event loop
@@ -92,6 +156,21 @@ impl AsyncBackend for Immediate<'_> {
         planner: PlannerKind,
     ) -> impl Future<Output = Result<PathPlan, String>> {
         std::future::ready(self.0.plan_composed(problem, planner))
+    }
+
+    fn compose_resident(
+        &self,
+        input: &CostInput<'_>,
+    ) -> impl Future<Output = Result<bool, String>> {
+        std::future::ready(self.0.compose_resident(input))
+    }
+
+    fn plan_resident(
+        &self,
+        start: Voxel,
+        planar: bool,
+    ) -> impl Future<Output = Result<ResidentPlan, String>> {
+        std::future::ready(self.0.plan_resident(start, planar))
     }
 }
 

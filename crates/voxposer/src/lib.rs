@@ -19,6 +19,6 @@ pub use api::{
     MapKind, PlanError, PlanRequest, PlanResult, PlannerKind, StepMaps, StepResult, Timing,
     Waypoint, plan, plan_with, plan_with_async,
 };
-pub use backend::{AsyncBackend, Backend, CpuBackend, Immediate};
+pub use backend::{AsyncBackend, Backend, CpuBackend, Immediate, ResidentPlan};
 pub use compiler::{CompileError, ProgramSource, RuleCompiler, StepSpec};
 pub use world::World;

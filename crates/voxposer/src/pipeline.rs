@@ -13,7 +13,7 @@ use valuescape_lang::{Limits, NdArray, PaintedState, Painting, Value};
 use web_time::Instant;
 
 use crate::api::{MapKind, PlanError, PlannerKind, StepMaps, StepResult, Timing, Waypoint};
-use crate::backend::{AsyncBackend, Backend, CpuBackend, Immediate};
+use crate::backend::{AsyncBackend, Backend, CpuBackend, Immediate, measured_path_cost};
 use crate::compiler::StepSpec;
 use crate::quat;
 use crate::query::Resolved;
@@ -501,34 +501,58 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
             )
         }
     };
-    let cm = backend
-        .compose(&CostInput {
-            affordance: &maps.affordance,
-            avoidance: &maps.avoidance,
-            collision: &collision,
-            movable,
-        })
-        .await
-        .map_err(|e| err("plan", Some(step), Some(MapKind::Affordance), e))?;
+    let input = CostInput {
+        affordance: &maps.affordance,
+        avoidance: &maps.avoidance,
+        collision: &collision,
+        movable,
+    };
+    let compose_err = |e| err("plan", Some(step), Some(MapKind::Affordance), e);
+    // A value plan whose maps the step does not keep may stay where the backend composed
+    // it: only the path and what the step reports of it come back (`Backend::plan_resident`).
+    let resident = !keep_maps
+        && planner == PlannerKind::Value
+        && backend
+            .compose_resident(&input)
+            .await
+            .map_err(compose_err)?;
+    let cm = match resident {
+        true => None,
+        false => Some(backend.compose(&input).await.map_err(compose_err)?),
+    };
     let t_cost = ms(t1);
 
     paused += pause(backend).await;
     let t2 = Instant::now();
     let s = g.index(start);
-    let blocked = cm.blocked(s);
-    let problem = cm.problem(&blocked, start, spec.planar);
-    // The problem is the composed maps' own (blocked mask by `CostMaps::blocked`).
-    let path = backend
-        .plan_composed(&problem, planner)
-        .await
-        .map_err(|e| {
-            err(
-                "plan",
-                Some(step),
-                None,
-                format!("{} backend: {e}", backend.name()),
-            )
-        })?;
+    let plan_err = |e| {
+        err(
+            "plan",
+            Some(step),
+            None,
+            format!("{} backend: {e}", backend.name()),
+        )
+    };
+    let (path, path_cost, start_distance) = match &cm {
+        None => {
+            let r = backend
+                .plan_resident(start, spec.planar)
+                .await
+                .map_err(plan_err)?;
+            (r.path, r.path_cost, r.start_distance)
+        }
+        Some(cm) => {
+            let blocked = cm.blocked(s);
+            let problem = cm.problem(&blocked, start, spec.planar);
+            // The problem is the composed maps' own (blocked mask by `CostMaps::blocked`).
+            let path = backend
+                .plan_composed(&problem, planner)
+                .await
+                .map_err(plan_err)?;
+            let cost = measured_path_cost(cm, &problem, &path);
+            (path, cost, cm.target_distance[s])
+        }
+    };
     // End-effector points: the movable's path shifted by the gripper's offset from it.
     let offset: [f64; 3] = match mover {
         None => [0.0; 3],
@@ -540,29 +564,23 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
     let waypoints = trajectory(&g, &path.points, offset, &maps);
     let t_plan = ms(t2);
 
-    let mut measured = path.search_path.clone();
-    if let Some(&last) = measured.last()
-        && !cm.target[g.index(last)]
-        && let Some(t) = plan::nearest_target(&g, &cm.target, last.map(|x| x as f64))
-    {
-        measured.push(t);
-    }
-    let path_cost = plan::path_measure(&problem, &measured);
     let enters_avoidance = path.search_path.iter().any(|v| maps.avoidance.at(*v) > 0.5);
 
-    let start_distance = cm.target_distance[s];
     // The maps move into the result: nothing reads them after this (a copy was about 40 MB
     // of memory traffic per step at 100^3).
     let warnings = std::mem::take(&mut maps.warnings);
-    let kept = keep_maps.then_some(StepMaps {
-        affordance: maps.affordance,
-        avoidance: maps.avoidance,
-        velocity: maps.velocity,
-        gripper: maps.gripper,
-        rotation: maps.rotation,
-        obstacle: cm.obstacle,
-        cost: cm.cost,
-    });
+    let kept = match (keep_maps, cm) {
+        (true, Some(cm)) => Some(StepMaps {
+            affordance: maps.affordance,
+            avoidance: maps.avoidance,
+            velocity: maps.velocity,
+            gripper: maps.gripper,
+            rotation: maps.rotation,
+            obstacle: cm.obstacle,
+            cost: cm.cost,
+        }),
+        _ => None,
+    };
     let result = StepResult {
         instruction: spec.instruction.clone(),
         movable: spec.movable.clone(),

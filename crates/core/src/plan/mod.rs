@@ -86,22 +86,32 @@ pub fn edge_weight(len: f32, cu: f32, cv: f32) -> f32 {
 /// split into unit (26-connected) steps along the straight line, each step costs
 /// [`edge_weight`], and entering a blocked voxel from a free one costs infinity.
 pub fn path_measure(p: &Problem<'_>, path: &[Voxel]) -> f64 {
+    path_measure_with(&p.grid, path, |i| Some((p.cost[i], p.blocked[i]))).unwrap_or(f64::INFINITY)
+}
+
+/// [`path_measure`] with each voxel's cost and blocked flag from `at` (by flat index), for
+/// a caller that holds them only along the path (a GPU plan reads back its path's voxels,
+/// not the maps). `None` where `at` knows no voxel the path, split into unit steps, visits.
+pub fn path_measure_with(
+    grid: &Grid,
+    path: &[Voxel],
+    mut at: impl FnMut(usize) -> Option<(f32, bool)>,
+) -> Option<f64> {
     let dense = densify(path);
-    let g = &p.grid;
     let mut total = 0f64;
     for w in dense.windows(2) {
         let (u, v) = (w[0], w[1]);
-        let (iu, iv) = (g.index(u), g.index(v));
-        if p.blocked[iv] && !p.blocked[iu] {
-            return f64::INFINITY;
+        let ((cu, bu), (cv, bv)) = (at(grid.index(u))?, at(grid.index(v))?);
+        if bv && !bu {
+            return Some(f64::INFINITY);
         }
         let len = ((0..3)
             .map(|a| (u[a] as f64 - v[a] as f64).powi(2))
             .sum::<f64>())
         .sqrt();
-        total += edge_weight(len as f32, p.cost[iu], p.cost[iv]) as f64;
+        total += edge_weight(len as f32, cu, cv) as f64;
     }
-    total
+    Some(total)
 }
 
 /// Splits every jump of a voxel path into unit (Chebyshev 1) steps along the straight line.
