@@ -153,13 +153,20 @@ pub fn cleared_collision(
     target_distance: &[f32],
     movable: Movable<'_>,
 ) -> Vec<usize> {
+    let mut kept = clear_near_movable(grid, collision, movable);
+    kept.retain(|&i| target_distance[i] >= CLEAR_RADIUS);
+    kept
+}
+
+/// The first of [`cleared_collision`]'s clearings alone: the scene-collision voxels inside
+/// the grid, less those near the moving entity (what a caller that clears near the targets
+/// elsewhere, the GPU, needs; no target distances are read).
+pub fn clear_near_movable(grid: &Grid, collision: &[usize], movable: Movable<'_>) -> Vec<usize> {
     let near_movable = movable_clearing(grid, movable);
     collision
         .iter()
         .copied()
-        .filter(|&i| i < grid.len())
-        .filter(|&i| target_distance[i] >= CLEAR_RADIUS)
-        .filter(|&i| !near_movable(i))
+        .filter(|&i| i < grid.len() && !near_movable(i))
         .collect()
 }
 

@@ -267,9 +267,7 @@ pub fn movable_cleared_collision(
     collision: &[usize],
     movable: Movable<'_>,
 ) -> Vec<u32> {
-    // Infinite target distances make the target clearing a no-op, leaving the movable's.
-    let far = vec![f32::INFINITY; grid.len()];
-    cost::cleared_collision(grid, collision, &far, movable)
+    cost::clear_near_movable(grid, collision, movable)
         .into_iter()
         .map(|i| i as u32)
         .collect()

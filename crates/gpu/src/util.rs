@@ -242,6 +242,10 @@ pub(crate) fn wait(device: &wgpu::Device) -> Result<(), GpuError> {
 /// Staging buffers kept for reuse, per device, on this thread (most [`STAGING_KEPT`]).
 /// Allocating host-visible memory for every read-back was the slow part of reading maps
 /// back (the driver pins fresh pages each time); a kept buffer is mapped again at once.
+/// Devices are told apart by `wgpu::Device`'s equality, which compares ids only: devices of
+/// two `wgpu::Instance`s can compare equal, so one thread must not read back from devices of
+/// two instances (a kept buffer of the other would be used; wgpu-core panics). Each front
+/// end has one device; tests that need two backends build them on one device.
 const STAGING_KEPT: usize = 4;
 /// Most bytes of staging buffers kept (the maps of a 256^3 plan are 193 MiB).
 const STAGING_KEPT_BYTES: u64 = 256 << 20;
