@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BASE, OUT, describePlanEvent, hashOf, launch, planWith, waitEvent } from "./harness.mjs";
+import { BASE, OUT, count, describePlanEvent, hashOf, launch, planWith, waitEvent } from "./harness.mjs";
 import { decodePng } from "./png.mjs";
 
 // Each GPU plan awaits a dozen buffer read-backs, each a trip through the browser's event loop:
@@ -193,6 +193,51 @@ describe("capability tiers", () => {
     assert.ok(g.size > 2000, `the GPU map drew ${g.size} pixels`);
     assert.ok(m.size > 2000, `the mesh drew ${m.size} pixels`);
     assert.ok(iou >= 0.9, `the GPU map and the CPU mesh cover different pixels (IoU ${iou.toFixed(3)})`);
+  });
+
+  test("dragging on the WebGPU tier: previews plan on the GPU and leave their cost maps there, drawn from the device; the release brings them back", async () => {
+    const page = gpuPage;
+    const scene = "blocks_and_mug";
+    const instruction = "move to 5cm above the yellow block";
+    const base = await planWith(page, { scene, instruction, grid: GRID, programs: [], positions: {}, map: "cost", step: 0 });
+    assert.equal(base.name, "plan", describePlanEvent(base));
+    await waitLayout(page, (l) => l.map_source === "gpu" && l.map_on_host, "the plan's cost map drawn from the GPU, its values also on the host");
+    const at = (await page.evaluate(() => window.valuescape.layout())).objects["yellow block"];
+    assert.ok(at && at[0] > PANEL + 20, `the yellow block is in the 3D view: ${JSON.stringify(at)}`);
+    const n = await count(page, ["plan", "error"]);
+    const [x, y] = [at[0], at[1] + 4];
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.waitForTimeout(400);
+    for (let i = 1; i <= 8; i++) {
+      await page.mouse.move(x + 10 * i, y + 4 * i);
+      await page.waitForTimeout(120);
+    }
+    const preview = await waitEvent(page, ["plan", "error"], n);
+    assert.equal(preview.name, "plan", describePlanEvent(preview));
+    // Mid-drag: the preview's cost map is drawn from the buffer it was composed in, and no
+    // copy of it came to the host (KeepMaps::Programs: only the path was read back).
+    await waitLayout(page, (l) => l.map_source === "gpu" && !l.map_on_host, "a preview's cost map drawn from the GPU alone");
+    assert.equal((await page.evaluate(() => window.valuescape.state())).positions["yellow block"], undefined);
+    const previews = (await count(page, ["plan", "error"])) - n;
+    await page.mouse.up();
+    await page.waitForFunction(
+      () => window.valuescape.state().positions["yellow block"] && !window.valuescape.status().planning,
+      null,
+      { timeout: 120_000, polling: 100 },
+    );
+    // The released plan keeps every map: its cost map is on the host again (mesh, slice).
+    await waitLayout(page, (l) => l.map_source === "gpu" && l.map_on_host, "the released plan's cost map on the host again");
+    const ev = (await page.evaluate(() => window.__vs.events.filter((e) => e.name === "plan" || e.name === "error"))).at(-1);
+    assert.equal(ev.name, "plan", describePlanEvent(ev));
+    const moved = (await page.evaluate(() => window.valuescape.state())).positions["yellow block"];
+    const end = ev.detail.steps[0].waypoints.at(-1).position;
+    assert.ok(Math.hypot(end[0] - moved[0], end[1] - moved[1]) < 0.06, `ends above the block: ${end} vs ${moved}`);
+    measurements.gpu_drag = {
+      previews,
+      preview_ms: preview.detail.timing_ms,
+      released_ms: ev.detail.timing_ms,
+    };
   });
 
   test("the bench page times each stage on the GPU and on the CPU in one WebGPU page, with MPPI's rollouts per second", async () => {

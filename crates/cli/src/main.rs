@@ -22,8 +22,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use valuescape_core::scene::{Scene, presets};
 use valuescape_voxposer::{
-    Backend, CpuBackend, MapKind, PlanError, PlanRequest, PlanResult, PlannerKind, RuleCompiler,
-    plan_with,
+    Backend, CpuBackend, KeepMaps, MapKind, PlanError, PlanRequest, PlanResult, PlannerKind,
+    RuleCompiler, plan_with,
 };
 
 #[derive(Parser)]
@@ -263,7 +263,11 @@ fn run_plan(
         planner,
         grid_size: grid,
         overrides,
-        keep_maps: npy_dir.is_some(),
+        keep_maps: if npy_dir.is_some() {
+            KeepMaps::All
+        } else {
+            KeepMaps::None
+        },
     };
     let result = plan_with(&req, &RuleCompiler, backend).map_err(Failure::Plan)?;
     print_plan(&result);
@@ -320,14 +324,19 @@ fn write_npy(dir: &Path, r: &PlanResult) -> std::io::Result<()> {
         let d = dir.join(format!("step{i}"));
         std::fs::create_dir_all(&d)?;
         let shape = r.grid.size.to_vec();
+        // `--npy` keeps all seven maps (`KeepMaps::All`), so the composed two are here.
+        let composed = [("obstacle", &m.obstacle), ("cost", &m.cost)]
+            .into_iter()
+            .filter_map(|(name, f)| f.as_ref().map(|f| (name, (&f.data[..]).into())));
         for (name, f) in [
             ("affordance", m.affordance.values()),
             ("avoidance", m.avoidance.values()),
             ("velocity", m.velocity.values()),
             ("gripper", m.gripper.values()),
-            ("obstacle", (&m.obstacle.data[..]).into()),
-            ("cost", (&m.cost.data[..]).into()),
-        ] {
+        ]
+        .into_iter()
+        .chain(composed)
+        {
             npy::write(&d.join(format!("{name}.npy")), &shape, &f)?;
         }
         let rot: Vec<f32> = m.rotation.values().iter().flatten().copied().collect();
@@ -363,7 +372,7 @@ fn bench(
             planner,
             grid_size: grid,
             overrides: Vec::new(),
-            keep_maps: false,
+            keep_maps: KeepMaps::None,
         };
         plan_with(&req, &RuleCompiler, backend).map_err(Failure::Plan)?; // warm-up
         let mut stages: BTreeMap<&str, Vec<f64>> = BTreeMap::new();

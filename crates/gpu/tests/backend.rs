@@ -4,7 +4,9 @@
 
 use valuescape_core::scene::presets;
 use valuescape_gpu::GpuBackend;
-use valuescape_voxposer::{PlanRequest, PlannerKind, RuleCompiler, plan, plan_with_async};
+use valuescape_voxposer::{
+    KeepMaps, PlanRequest, PlannerKind, RuleCompiler, plan, plan_with_async,
+};
 
 fn request(scene: &str, planner: PlannerKind) -> PlanRequest {
     PlanRequest {
@@ -13,7 +15,7 @@ fn request(scene: &str, planner: PlannerKind) -> PlanRequest {
         planner,
         grid_size: 40,
         overrides: Vec::new(),
-        keep_maps: false,
+        keep_maps: KeepMaps::None,
     }
 }
 
@@ -87,7 +89,7 @@ fn the_self_test_passes_on_a_working_device() {
 fn composed_cost_maps_stay_on_the_device_one_per_step_only_when_asked() {
     let (gpu, _) = GpuBackend::headless().unwrap_or_else(|e| panic!("{e}"));
     let mut req = request("rubbish_in_bin", PlannerKind::Value);
-    req.keep_maps = true;
+    req.keep_maps = KeepMaps::All;
     // Off by default: nothing is held.
     pollster::block_on(plan_with_async(&req, &RuleCompiler, &gpu))
         .unwrap_or_else(|e| panic!("gpu: {e}"));
@@ -103,12 +105,39 @@ fn composed_cost_maps_stay_on_the_device_one_per_step_only_when_asked() {
             .maps
             .as_ref()
             .unwrap_or_else(|| panic!("step {k}: no maps"));
-        assert_eq!(m.grid, maps.cost.grid, "step {k}");
+        let cost = maps
+            .cost
+            .as_ref()
+            .unwrap_or_else(|| panic!("step {k}: no cost map"));
+        assert_eq!(m.grid, cost.grid, "step {k}");
         // The buffer handed out is the very map the step planned on.
         let on_device = pollster::block_on(gpu.read_map(m)).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(on_device, maps.cost.data, "step {k}");
+        assert_eq!(on_device, cost.data, "step {k}");
     }
     assert!(gpu.take_composed().is_empty(), "taken once");
+    // Keeping the programs' maps only (the viewer's drag previews): the composed maps stay
+    // on the device, and the ones kept there are the same maps.
+    req.keep_maps = KeepMaps::Programs;
+    let preview = pollster::block_on(plan_with_async(&req, &RuleCompiler, &gpu))
+        .unwrap_or_else(|e| panic!("gpu: {e}"));
+    let kept_preview = gpu.take_composed();
+    assert_eq!(kept_preview.len(), preview.steps.len());
+    for (k, ((m, step), full)) in kept_preview
+        .iter()
+        .zip(&preview.steps)
+        .zip(&got.steps)
+        .enumerate()
+    {
+        let maps = step
+            .maps
+            .as_ref()
+            .unwrap_or_else(|| panic!("step {k}: no maps"));
+        assert!(maps.cost.is_none() && maps.obstacle.is_none(), "step {k}");
+        let want = full.maps.as_ref().and_then(|m| m.cost.as_ref());
+        let on_device = pollster::block_on(gpu.read_map(m)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(Some(&on_device), want.map(|c| &c.data), "step {k}");
+        assert_eq!(step.waypoints, full.waypoints, "step {k}");
+    }
 }
 
 /// `plan_composed` (what the pipeline calls) plans on the maps the last compose left on the
@@ -277,7 +306,7 @@ fn steps_without_maps_plan_on_the_device_as_steps_with_maps() {
     for scene in ["rubbish_in_bin", "push_button"] {
         let without = request(scene, PlannerKind::Value);
         let with = PlanRequest {
-            keep_maps: true,
+            keep_maps: KeepMaps::All,
             ..without.clone()
         };
         let a = pollster::block_on(plan_with_async(&without, &RuleCompiler, &gpu))

@@ -26,7 +26,7 @@ fn main() {
             planner: PlannerKind::Value,
             grid_size: grid,
             overrides: Vec::new(),
-            keep_maps: true,
+            keep_maps: valuescape_voxposer::KeepMaps::All,
         };
         let t = Instant::now();
         let r = plan(&req);

@@ -76,9 +76,25 @@ pub struct PlanRequest {
     pub grid_size: usize,
     /// Program texts that replace compiled ones: (step index, map kind, program text).
     pub overrides: Vec<(usize, MapKind, String)>,
-    /// Keep the dense maps of every step in the result (the viewer wants them; the CLI's
-    /// `--npy` too).
-    pub keep_maps: bool,
+    /// Which maps of every step the result keeps (the viewer wants them; the CLI's `--npy`
+    /// too).
+    pub keep_maps: KeepMaps,
+}
+
+/// Which maps a plan's steps keep in the result ([`StepResult::maps`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeepMaps {
+    /// None: a GPU backend leaves the composed maps on the device (only the path comes
+    /// back).
+    #[default]
+    None,
+    /// The five maps the programs made (on the host in any case); the composed obstacle
+    /// and cost maps only where they came to the host anyway (the CPU, or a planner that
+    /// needs them there): a GPU value plan leaves them on the device, where a renderer on
+    /// the same device draws them (the viewer's drag previews).
+    Programs,
+    /// All seven.
+    All,
 }
 
 /// One end-effector waypoint.
@@ -111,10 +127,11 @@ pub struct StepMaps {
     pub gripper: Map<f32>,
     /// Rotation map, one quaternion `[w, x, y, z]` per voxel.
     pub rotation: Map<[f32; 4]>,
-    /// Avoidance plus scene collision after the clearings (the Gaussian's input).
-    pub obstacle: Field,
-    /// The composed cost map.
-    pub cost: Field,
+    /// Avoidance plus scene collision after the clearings (the Gaussian's input); `None`
+    /// where it stayed on the device ([`KeepMaps::Programs`]).
+    pub obstacle: Option<Field>,
+    /// The composed cost map; `None` where it stayed on the device ([`KeepMaps::Programs`]).
+    pub cost: Option<Field>,
 }
 
 /// One planned sub-step.
@@ -377,7 +394,7 @@ mod tests {
             planner: PlannerKind::Value,
             grid_size: 32,
             overrides: Vec::new(),
-            keep_maps: false,
+            keep_maps: KeepMaps::None,
         };
         let quiet = plan(&req).expect("plans");
         let b = Pausing {

@@ -16,8 +16,8 @@ pub mod query;
 pub mod world;
 
 pub use api::{
-    MapKind, PlanError, PlanRequest, PlanResult, PlannerKind, StepMaps, StepResult, Timing,
-    Waypoint, plan, plan_with, plan_with_async,
+    KeepMaps, MapKind, PlanError, PlanRequest, PlanResult, PlannerKind, StepMaps, StepResult,
+    Timing, Waypoint, plan, plan_with, plan_with_async,
 };
 pub use backend::{AsyncBackend, Backend, CpuBackend, Immediate, ResidentPlan};
 pub use compiler::{CompileError, ProgramSource, RuleCompiler, StepSpec};

@@ -12,7 +12,9 @@ use valuescape_core::{Grid, Voxel};
 use valuescape_lang::{Limits, NdArray, PaintedState, Painting, Value};
 use web_time::Instant;
 
-use crate::api::{MapKind, PlanError, PlannerKind, StepMaps, StepResult, Timing, Waypoint};
+use crate::api::{
+    KeepMaps, MapKind, PlanError, PlannerKind, StepMaps, StepResult, Timing, Waypoint,
+};
 use crate::backend::{AsyncBackend, Backend, CpuBackend, Immediate, measured_path_cost};
 use crate::compiler::StepSpec;
 use crate::quat;
@@ -422,7 +424,7 @@ pub fn plan_step(
     spec: &StepSpec,
     step: usize,
     planner: PlannerKind,
-    keep_maps: bool,
+    keep_maps: KeepMaps,
 ) -> Result<PlannedStep, PlanError> {
     plan_step_on(world, spec, step, planner, keep_maps, &CpuBackend)
 }
@@ -433,7 +435,7 @@ pub fn plan_step_on(
     spec: &StepSpec,
     step: usize,
     planner: PlannerKind,
-    keep_maps: bool,
+    keep_maps: KeepMaps,
     backend: &dyn Backend,
 ) -> Result<PlannedStep, PlanError> {
     resolve(plan_step_async(
@@ -464,7 +466,7 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
     spec: &StepSpec,
     step: usize,
     planner: PlannerKind,
-    keep_maps: bool,
+    keep_maps: KeepMaps,
     backend: &B,
 ) -> Result<PlannedStep, PlanError> {
     let g = world.grid;
@@ -510,7 +512,7 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
     let compose_err = |e| err("plan", Some(step), Some(MapKind::Affordance), e);
     // A value plan whose maps the step does not keep may stay where the backend composed
     // it: only the path and what the step reports of it come back (`Backend::plan_resident`).
-    let resident = !keep_maps
+    let resident = keep_maps != KeepMaps::All
         && planner == PlannerKind::Value
         && backend
             .compose_resident(&input)
@@ -569,18 +571,16 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
     // The maps move into the result: nothing reads them after this (a copy was about 40 MB
     // of memory traffic per step at 100^3).
     let warnings = std::mem::take(&mut maps.warnings);
-    let kept = match (keep_maps, cm) {
-        (true, Some(cm)) => Some(StepMaps {
-            affordance: maps.affordance,
-            avoidance: maps.avoidance,
-            velocity: maps.velocity,
-            gripper: maps.gripper,
-            rotation: maps.rotation,
-            obstacle: cm.obstacle,
-            cost: cm.cost,
-        }),
-        _ => None,
-    };
+    let (obstacle, cost) = cm.map(|cm| (cm.obstacle, cm.cost)).unzip();
+    let kept = (keep_maps != KeepMaps::None).then_some(StepMaps {
+        affordance: maps.affordance,
+        avoidance: maps.avoidance,
+        velocity: maps.velocity,
+        gripper: maps.gripper,
+        rotation: maps.rotation,
+        obstacle,
+        cost,
+    });
     let result = StepResult {
         instruction: spec.instruction.clone(),
         movable: spec.movable.clone(),
@@ -777,7 +777,7 @@ pub fn plan_steps(
     world: &mut World,
     specs: &[StepSpec],
     planner: PlannerKind,
-    keep_maps: bool,
+    keep_maps: KeepMaps,
     timing: &mut Timing,
     backend: &dyn Backend,
 ) -> Result<Vec<StepResult>, PlanError> {
@@ -796,7 +796,7 @@ pub async fn plan_steps_async<B: AsyncBackend + ?Sized>(
     world: &mut World,
     specs: &[StepSpec],
     planner: PlannerKind,
-    keep_maps: bool,
+    keep_maps: KeepMaps,
     timing: &mut Timing,
     backend: &B,
 ) -> Result<Vec<StepResult>, PlanError> {
@@ -849,7 +849,7 @@ pub fn execute(
             reached: false,
         };
         while ex.plans < max_plans {
-            let p = plan_step(world, spec, i, planner, false)?;
+            let p = plan_step(world, spec, i, planner, KeepMaps::None)?;
             ex.plans += 1;
             if p.start_distance <= plan::REACH_TOLERANCE || p.result.waypoints.len() <= 1 {
                 ex.reached = p.start_distance <= plan::REACH_TOLERANCE;

@@ -5,7 +5,7 @@
 use valuescape_core::Grid;
 use valuescape_core::scene::presets;
 use valuescape_voxposer::pipeline::{entity_voxel, execute};
-use valuescape_voxposer::{PlannerKind, ProgramSource, RuleCompiler, World};
+use valuescape_voxposer::{KeepMaps, PlannerKind, ProgramSource, RuleCompiler, World};
 
 #[test]
 fn moving_the_target_mid_way_still_ends_at_the_new_target() {
@@ -114,7 +114,7 @@ fn a_program_source_may_leave_out_maps_and_they_take_their_defaults() {
         planner: PlannerKind::Value,
         grid_size: 64,
         overrides: Vec::new(),
-        keep_maps: true,
+        keep_maps: KeepMaps::All,
     };
     let r = plan_with(&req, &OneProgram, &valuescape_voxposer::CpuBackend)
         .unwrap_or_else(|e| panic!("{e}"));

@@ -6,7 +6,9 @@
 use valuescape_core::Grid;
 use valuescape_core::scene::presets;
 use valuescape_voxposer::pipeline::{apply_step, plan_step};
-use valuescape_voxposer::{PlanRequest, PlannerKind, ProgramSource, RuleCompiler, World, plan};
+use valuescape_voxposer::{
+    KeepMaps, PlanRequest, PlannerKind, ProgramSource, RuleCompiler, World, plan,
+};
 
 #[test]
 fn every_preset_instruction_plans_and_value_is_never_costlier_than_greedy() {
@@ -30,9 +32,9 @@ fn every_preset_instruction_plans_and_value_is_never_costlier_than_greedy() {
                     "{} / {instruction:?} / step {i} {:?}",
                     scene.name, spec.instruction
                 );
-                let v = plan_step(&world, spec, i, PlannerKind::Value, true)
+                let v = plan_step(&world, spec, i, PlannerKind::Value, KeepMaps::All)
                     .unwrap_or_else(|e| panic!("{ctx}: value: {e}"));
-                let g = plan_step(&world, spec, i, PlannerKind::Greedy, false)
+                let g = plan_step(&world, spec, i, PlannerKind::Greedy, KeepMaps::None)
                     .unwrap_or_else(|e| panic!("{ctx}: greedy: {e}"));
                 assert!(
                     v.result.target_reached,
@@ -111,7 +113,7 @@ fn the_facade_plans_every_default_instruction_at_several_grid_sizes() {
                     planner,
                     grid_size: n,
                     overrides: Vec::new(),
-                    keep_maps: false,
+                    keep_maps: KeepMaps::None,
                 };
                 let r = plan(&req).unwrap_or_else(|e| panic!("{} at {n}: {e}", scene.name));
                 assert_eq!(r.instruction, scene.instructions[0]);
@@ -158,7 +160,7 @@ fn the_largest_grid_plans_with_budgets_scaled_to_it() {
         planner: PlannerKind::Value,
         grid_size: 256,
         overrides: Vec::new(),
-        keep_maps: false,
+        keep_maps: KeepMaps::None,
     };
     let r = plan(&req).unwrap_or_else(|e| panic!("256^3: {e}"));
     assert!(r.steps.iter().all(|s| s.target_reached));
@@ -187,7 +189,7 @@ fn mppi_reaches_the_targets_of_simple_instructions_at_100() {
             planner: PlannerKind::Mppi,
             grid_size: 100,
             overrides: Vec::new(),
-            keep_maps: false,
+            keep_maps: KeepMaps::None,
         };
         let r = plan(&req).unwrap_or_else(|e| panic!("{scene} / {instruction}: {e}"));
         for s in &r.steps {
@@ -210,7 +212,7 @@ fn a_target_outside_the_workspace_is_planned_at_its_edge_and_said() {
         planner: PlannerKind::Value,
         grid_size: 48,
         overrides: Vec::new(),
-        keep_maps: false,
+        keep_maps: KeepMaps::None,
     };
     let r = plan(&req("move to 90cm above the bin")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.steps[0].warnings.len(), 1, "{:?}", r.steps[0].warnings);
@@ -236,7 +238,7 @@ fn mppi_steps_report_their_rollouts_and_value_steps_do_not() {
         planner,
         grid_size: 48,
         overrides: Vec::new(),
-        keep_maps: false,
+        keep_maps: KeepMaps::None,
     };
     let r = plan(&req(PlannerKind::Mppi)).unwrap_or_else(|e| panic!("{e}"));
     // What voxposer's backends run: MPPI's default parameters.

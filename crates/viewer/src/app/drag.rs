@@ -194,6 +194,11 @@ fn drag_objects(
                     tr.translation = *b;
                 }
             }
+            // Dragged away and back: the plan shown is a preview's, for a moved object (and
+            // on the GPU without its cost map on the host); plan the unmoved scene again.
+            if done.previewed != [0.0; 3] {
+                model.request_plan();
+            }
         }
     }
 }
@@ -250,6 +255,7 @@ fn publish_layout(
         widgets: model.widget_rects.clone(),
         focus: model.focused_widget.clone(),
         map_source: map.source.to_string(),
+        map_on_host: map.on_host,
         map_rect,
     });
 }

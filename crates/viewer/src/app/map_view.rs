@@ -37,6 +37,9 @@ pub struct MapInfo {
     /// `gpu` (ray-marched from the compute kernels' buffer), `mesh` (the CPU's voxel
     /// surface) or `none`.
     pub source: &'static str,
+    /// Whether the map's values are on the CPU: not for the cost map of a drag preview
+    /// planned on the GPU, which stays on the device (no mesh or slice until the drag ends).
+    pub on_host: bool,
 }
 
 impl Default for MapInfo {
@@ -49,6 +52,7 @@ impl Default for MapInfo {
             grid: None,
             note: None,
             source: "none",
+            on_host: false,
         }
     }
 }
@@ -63,16 +67,36 @@ impl Plugin for MapViewPlugin {
     }
 }
 
+/// The selected map as [`map_values`] finds it.
+pub struct ShownValues {
+    /// Its grid.
+    pub grid: Grid,
+    /// Its values; `None` where the map is on the device only: the cost map of a drag
+    /// preview planned on the GPU (`KeepMaps::Programs`).
+    pub values: Option<Vec<f32>>,
+    /// The value range the colours span (0 to 1, the normalised cost's, without values).
+    pub range: (f32, f32),
+}
+
 /// The values of the selected map and their colour range.
-pub fn map_values(model: &Model) -> Option<(Grid, Vec<f32>, (f32, f32))> {
+pub fn map_values(model: &Model) -> Option<ShownValues> {
     let r = model.result.as_ref()?;
     let maps = r.steps.get(model.state.step)?.maps.as_ref()?;
-    let grid = maps.cost.grid;
+    let grid = maps.affordance.grid();
     let fixed01 = Some((0.0, 1.0));
     let (values, fixed) = match model.state.map {
         ShownMap::Affordance => (maps.affordance.values().into_owned(), fixed01),
         ShownMap::Avoidance => (maps.avoidance.values().into_owned(), fixed01),
-        ShownMap::Cost => (maps.cost.data.clone(), None),
+        ShownMap::Cost => match &maps.cost {
+            Some(c) => (c.data.clone(), None),
+            None => {
+                return Some(ShownValues {
+                    grid,
+                    values: None,
+                    range: (0.0, 1.0),
+                });
+            }
+        },
         ShownMap::Velocity => (maps.velocity.values().into_owned(), None),
         ShownMap::Gripper => (maps.gripper.values().into_owned(), fixed01),
         ShownMap::Rotation => {
@@ -94,7 +118,11 @@ pub fn map_values(model: &Model) -> Option<(Grid, Vec<f32>, (f32, f32))> {
             f.min_max()?
         }
     };
-    Some((grid, values, range))
+    Some(ShownValues {
+        grid,
+        values: Some(values),
+        range,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -118,7 +146,12 @@ fn rebuild_map(
         commands.entity(e).despawn();
     }
     *info = MapInfo::default();
-    let Some((grid, values, range)) = map_values(&model) else {
+    let Some(ShownValues {
+        grid,
+        values,
+        range,
+    }) = map_values(&model)
+    else {
         if model.result.is_some() {
             info.note = Some("no maps for this step".into());
         }
@@ -126,6 +159,7 @@ fn rebuild_map(
     };
     info.grid = Some(grid);
     info.range = Some(range);
+    info.on_host = values.is_some();
     let uniform = range.1 <= range.0 || range.0.is_nan() || range.1.is_nan();
     // The cost map of a GPU plan is drawn from the device buffer it was composed in.
     #[cfg(feature = "gpu")]
@@ -155,11 +189,11 @@ fn rebuild_map(
             ))),
             super::map_volume::box_transform(&grid),
         ));
-    } else {
+    } else if let Some(values) = &values {
         info.source = "mesh";
         let m = exposed_faces(
             &grid,
-            &values,
+            values,
             range,
             model.state.threshold,
             model.state.invert,
@@ -181,9 +215,17 @@ fn rebuild_map(
                 Transform::IDENTITY,
             ));
         }
+    } else {
+        info.note =
+            Some("the preview's cost map is on the GPU: its mesh follows the drag's end".into());
+    }
+    if values.is_none() && model.state.slice.is_some() && info.note.is_none() {
+        info.note =
+            Some("the preview's cost map is on the GPU: its slice follows the drag's end".into());
     }
     if let Some([axis, index]) = model.state.slice
-        && let Some(s) = slice(&grid, &values, axis, index, range.0, range.1)
+        && let Some(values) = &values
+        && let Some(s) = slice(&grid, values, axis, index, range.0, range.1)
     {
         let mut image = Image::new(
             Extent3d {

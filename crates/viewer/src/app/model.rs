@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use bevy::prelude::*;
 use valuescape_core::scene::{Scene, presets};
-use valuescape_voxposer::{MapKind, PlanError, PlanRequest, PlanResult, plan};
+use valuescape_voxposer::{KeepMaps, MapKind, PlanError, PlanRequest, PlanResult, plan};
 
 use super::compute::Compute;
 
@@ -239,7 +239,7 @@ impl Model {
                 .iter()
                 .map(|p| (p.step, p.map, p.text.clone()))
                 .collect(),
-            keep_maps: true,
+            keep_maps: KeepMaps::All,
         })
     }
 
@@ -405,7 +405,9 @@ impl Model {
         if req.scene.move_object(object, delta).is_err() {
             return false;
         }
-        req.keep_maps = true;
+        // On the GPU the composed maps stay on the device, where the map view draws the
+        // cost map from; the programs' maps come back (they are made on the host).
+        req.keep_maps = KeepMaps::Programs;
         if compute.on_gpu() {
             self.start_gpu_job(req, compute);
         } else {
