@@ -104,6 +104,25 @@ export async function planWith(page, state) {
   return waitEvent(page, ["plan", "error"], n);
 }
 
+/**
+ * Grabs an object with the real mouse (a few pixels below its top centre `at`, from
+ * `layout().objects`: on its face, not its edge) and drags it 80 by 32 CSS pixels in eight
+ * moves 120 ms apart, leaving the button down; resolves to the number of plan and error
+ * events before the drag began.
+ */
+export async function startDrag(page, at) {
+  const n = await count(page, ["plan", "error"]);
+  const [x, y] = [at[0], at[1] + 4];
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.waitForTimeout(400);
+  for (let i = 1; i <= 8; i++) {
+    await page.mouse.move(x + 10 * i, y + 4 * i);
+    await page.waitForTimeout(120);
+  }
+  return n;
+}
+
 export function describePlanEvent(ev) {
   return ev.name === "error" ? `error: ${ev.detail?.text ?? JSON.stringify(ev.detail)}` : "plan";
 }

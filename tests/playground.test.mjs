@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodePng, pixelStats } from "./png.mjs";
-import { BASE, OUT, count, describePlanEvent, launch, planWith, waitEvent } from "./harness.mjs";
+import { BASE, OUT, count, describePlanEvent, launch, planWith, startDrag, waitEvent } from "./harness.mjs";
 
 // The panel is about 380 CSS pixels wide; the 3D view is to its right.
 const PANEL = 400;
@@ -171,16 +171,7 @@ describe("playground", () => {
     const lay = await page.evaluate(() => window.valuescape.layout());
     const at = lay.objects["yellow block"];
     assert.ok(at && at[0] > PANEL + 20, `the yellow block is in the 3D view: ${JSON.stringify(lay.objects)}`);
-    const n = await count(page, ["plan", "error"]);
-    // A few pixels below the top centre: on the block's face, not its edge.
-    const [x, y] = [at[0], at[1] + 4];
-    await page.mouse.move(x, y);
-    await page.mouse.down();
-    await page.waitForTimeout(400);
-    for (let i = 1; i <= 8; i++) {
-      await page.mouse.move(x + 10 * i, y + 4 * i);
-      await page.waitForTimeout(120);
-    }
+    const n = await startDrag(page, at);
     // The plan follows the block while it is dragged (nothing is committed yet).
     const preview = await waitEvent(page, ["plan", "error"], n);
     assert.equal(preview.name, "plan", describePlanEvent(preview));

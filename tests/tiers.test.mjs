@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BASE, OUT, count, describePlanEvent, hashOf, launch, planWith, waitEvent } from "./harness.mjs";
+import { BASE, OUT, count, describePlanEvent, hashOf, launch, planWith, startDrag, waitEvent } from "./harness.mjs";
 import { decodePng } from "./png.mjs";
 
 // Each GPU plan awaits a dozen buffer read-backs, each a trip through the browser's event loop:
@@ -204,15 +204,7 @@ describe("capability tiers", () => {
     await waitLayout(page, (l) => l.map_source === "gpu" && l.map_on_host, "the plan's cost map drawn from the GPU, its values also on the host");
     const at = (await page.evaluate(() => window.valuescape.layout())).objects["yellow block"];
     assert.ok(at && at[0] > PANEL + 20, `the yellow block is in the 3D view: ${JSON.stringify(at)}`);
-    const n = await count(page, ["plan", "error"]);
-    const [x, y] = [at[0], at[1] + 4];
-    await page.mouse.move(x, y);
-    await page.mouse.down();
-    await page.waitForTimeout(400);
-    for (let i = 1; i <= 8; i++) {
-      await page.mouse.move(x + 10 * i, y + 4 * i);
-      await page.waitForTimeout(120);
-    }
+    const n = await startDrag(page, at);
     const preview = await waitEvent(page, ["plan", "error"], n);
     assert.equal(preview.name, "plan", describePlanEvent(preview));
     // Mid-drag: the preview's cost map is drawn from the buffer it was composed in, and no

@@ -100,6 +100,11 @@ impl GpuBackend {
         })
     }
 
+    /// The last compose's maps (see the field).
+    fn last_maps(&self) -> std::sync::MutexGuard<'_, Option<(GpuCostMaps, Option<Vec<u32>>)>> {
+        self.last.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// At most `passes` value-iteration passes per submission (see
     /// [`ValuePipelines::limit_batch`]): for a renderer sharing the device.
     pub fn with_pass_batch(mut self, passes: usize) -> Self {
@@ -222,7 +227,7 @@ impl GpuBackend {
     fn compose_on_device(&self, input: &CostInput<'_>) -> Result<GpuCostMaps, GpuError> {
         let grid = input.affordance.grid();
         // The previous maps go before the new ones are made (one set on the device at most).
-        self.last.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.last_maps().take();
         let collision = movable_cleared_collision(&grid, input.collision, input.movable);
         let maps = self.cost.compose_cost(
             &self.device,
@@ -248,7 +253,7 @@ impl GpuBackend {
         let maps = self.compose_on_device(input)?;
         let host = maps.read_back_async(&self.device, &self.queue).await?;
         let print = fingerprint(&host.cost.data, host.lower_bound);
-        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((maps, Some(print)));
+        *self.last_maps() = Some((maps, Some(print)));
         Ok(host)
     }
 
@@ -256,7 +261,7 @@ impl GpuBackend {
     /// [`GpuBackend::plan_resident_async`].
     fn compose_resident_sync(&self, input: &CostInput<'_>) -> Result<(), GpuError> {
         let maps = self.compose_on_device(input)?;
-        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((maps, None));
+        *self.last_maps() = Some((maps, None));
         Ok(())
     }
 
@@ -272,9 +277,7 @@ impl GpuBackend {
         planar: bool,
     ) -> Result<ResidentPlan, GpuError> {
         let maps = self
-            .last
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .last_maps()
             .take()
             .and_then(|(m, print)| print.is_none().then_some(m))
             .ok_or_else(|| GpuError::BadInput(NOTHING_RESIDENT.into()))?;
@@ -288,7 +291,13 @@ impl GpuBackend {
         let (d, q) = (&self.device, &self.queue);
         let gp = self.value.problem_from_maps(d, q, &maps, start, planar);
         let sampled = self.value.plan_sampled_async(d, q, &gp).await?;
-        if let Some(sp) = sampled.filter(|sp| sp.target.last() == Some(&true)) {
+        // The start's target distance from its exact squared distance, as the CPU takes it
+        // (the device's square root may differ in the last place).
+        let distance = |d2: u32| (d2 as f32).sqrt();
+        let start_d2 = sampled
+            .as_ref()
+            .and_then(|sp| sp.squared_distance.first().copied());
+        if let Some(sp) = sampled.filter(|sp| sp.complete && sp.target.last() == Some(&true)) {
             let at: std::collections::HashMap<usize, (f32, bool)> = sp
                 .voxels
                 .iter()
@@ -297,15 +306,10 @@ impl GpuBackend {
                 .collect();
             let path_cost = path_measure_with(&grid, &sp.voxels, |i| at.get(&i).copied())
                 .ok_or_else(|| GpuError::Map("a path voxel came back without its sample".into()))?;
-            let distance = |d2: u32| (d2 as f32).sqrt();
             let reached = sp
                 .squared_distance
                 .last()
                 .is_some_and(|&d2| distance(d2) <= REACH_TOLERANCE);
-            let start_distance = sp
-                .squared_distance
-                .first()
-                .map_or(f32::INFINITY, |&d2| distance(d2));
             return Ok(ResidentPlan {
                 path: PathPlan {
                     points: sp.voxels.iter().map(|v| v.map(|x| x as f64)).collect(),
@@ -314,7 +318,7 @@ impl GpuBackend {
                     expanded: sp.expanded,
                 },
                 path_cost,
-                start_distance,
+                start_distance: start_d2.map_or(f32::INFINITY, distance),
             });
         }
         let host = maps.read_back_async(d, q).await?;
@@ -323,7 +327,7 @@ impl GpuBackend {
         let path = self.value.plan_resident_async(d, q, &gp, &problem).await?;
         Ok(ResidentPlan {
             path_cost: measured_path_cost(&host, &problem, &path),
-            start_distance: host.target_distance[grid.index(start)],
+            start_distance: start_d2.map_or(host.target_distance[grid.index(start)], distance),
             path,
         })
     }
@@ -338,9 +342,7 @@ impl GpuBackend {
         // The maps are used only when the problem is theirs: same grid, same sampled costs
         // (plans interleaved on one backend would otherwise swap maps).
         let maps = self
-            .last
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .last_maps()
             .take()
             .filter(|(m, print)| {
                 m.grid == problem.grid
@@ -383,7 +385,7 @@ impl GpuBackend {
         planner: PlannerKind,
     ) -> Result<PathPlan, GpuError> {
         // A plan on the problem's own copies: the last compose's maps are not wanted.
-        self.last.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.last_maps().take();
         let (d, q) = (&self.device, &self.queue);
         match planner {
             PlannerKind::Value => self.value.plan_async(d, q, problem).await,

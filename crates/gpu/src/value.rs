@@ -263,6 +263,9 @@ pub struct SampledPath {
     pub target: Vec<bool>,
     /// Each voxel's squared distance to the nearest target (exact, as the EDT gives it).
     pub squared_distance: Vec<u32>,
+    /// Whether the descent ended on its own (at a target, or where `V` stops decreasing)
+    /// rather than at the GPU's room for the path.
+    pub complete: bool,
     /// The voxels with a finite `V` (the planner's `expanded`).
     pub expanded: usize,
     /// What the passes took.
@@ -893,9 +896,9 @@ impl ValuePipelines {
 
     /// Plans on a problem made from composed maps ([`ValuePipelines::problem_from_maps`])
     /// with nothing of the maps read back: the path the GPU descended and what the descent
-    /// read at each of its voxels (`value.wgsl`'s `sample`), in the batch's one mapping.
-    /// `None` where the descent did not finish on the device (cut short at its room); the
-    /// caller then plans with the maps on the host.
+    /// read at each of its voxels (`value.wgsl`'s `sample`), in the batch's one mapping: not
+    /// [`SampledPath::complete`] where the descent was cut short at its room (the caller then
+    /// plans with the maps on the host); `None` where nothing was written.
     pub async fn plan_sampled_async(
         &self,
         device: &wgpu::Device,
@@ -908,7 +911,7 @@ impl ValuePipelines {
         let (expanded, head) = run.descent.unwrap_or_default();
         let len = head.first().map_or(0, |h| (h & 0x7fff_ffff) as usize);
         let cut = head.first().is_some_and(|h| h >> 31 != 0);
-        if cut || len == 0 || len > room || head.len() < 1 + 3 * room {
+        if len == 0 || len > room || head.len() < 1 + 3 * room {
             return Ok(None);
         }
         let indices = &head[1..=len];
@@ -926,6 +929,7 @@ impl ValuePipelines {
             blocked: flags.clone().map(|f| f & BLOCKED != 0).collect(),
             target: flags.clone().map(|f| f & TARGET != 0).collect(),
             squared_distance: flags.map(|f| f >> D2_SHIFT).collect(),
+            complete: !cut,
             expanded,
             stats: run.stats,
         }))

@@ -518,9 +518,10 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
             .compose_resident(&input)
             .await
             .map_err(compose_err)?;
-    let cm = match resident {
-        true => None,
-        false => Some(backend.compose(&input).await.map_err(compose_err)?),
+    let cm = if resident {
+        None
+    } else {
+        Some(backend.compose(&input).await.map_err(compose_err)?)
     };
     let t_cost = ms(t1);
 
