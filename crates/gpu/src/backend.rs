@@ -160,7 +160,9 @@ impl GpuBackend {
     /// Checks this device against the CPU reference before it is trusted with plans: on a
     /// small scene of 20 x 24 x 18 voxels (axis lengths that are not powers of two, where one
     /// driver's signed remainder went wrong) the composed cost map must agree within 1e-5
-    /// and the value planner's path must cost what the CPU's A* path costs (within 1e-4).
+    /// and the value planner's path must cost what the CPU's A* path costs (within 1e-4), on
+    /// maps read back and on maps left on the device (`plan_resident`, whose start distance
+    /// must equal the CPU's).
     /// A shader the browser's compiler rejects, a pipeline that fails validation (both leave
     /// buffers at zero) or a miscompiled kernel fails it, and the caller plans on the CPU.
     pub async fn self_test(&self) -> Result<(), String> {
@@ -217,6 +219,21 @@ impl GpuBackend {
             return Err(format!(
                 "the GPU's path costs {g} (reached: {}), the CPU's {c}",
                 gpu.reached
+            ));
+        }
+        // The route of a step that keeps no maps: they stay on the device, and the path
+        // comes back with its voxels' costs, flags and squared target distances.
+        self.compose_resident_sync(&input)
+            .map_err(|e| format!("composing on the device: {e}"))?;
+        let r = self
+            .plan_resident_async(start, false)
+            .await
+            .map_err(|e| format!("planning on the device's maps: {e}"))?;
+        let d = want.target_distance[grid.index(start)];
+        if !(r.path.reached && (c - r.path_cost).abs() <= 1e-4 * c && r.start_distance == d) {
+            return Err(format!(
+                "on the device's maps the GPU's path costs {} (reached: {}) from {} voxels off the targets; the CPU's {c} from {d}",
+                r.path_cost, r.path.reached, r.start_distance
             ));
         }
         Ok(())
@@ -297,7 +314,20 @@ impl GpuBackend {
         let start_d2 = sampled
             .as_ref()
             .and_then(|sp| sp.squared_distance.first().copied());
-        if let Some(sp) = sampled.filter(|sp| sp.complete && sp.target.last() == Some(&true)) {
+        let Some(sp) = sampled else {
+            // Nothing written (no descent ran): plan as `plan_composed` does.
+            let host = maps.read_back_async(d, q).await?;
+            let blocked = host.blocked(grid.index(start));
+            let problem = host.problem(&blocked, start, planar);
+            let path = self.value.plan_resident_async(d, q, &gp, &problem).await?;
+            return Ok(ResidentPlan {
+                path_cost: measured_path_cost(&host, &problem, &path),
+                start_distance: host.target_distance[grid.index(start)],
+                path,
+            });
+        };
+        let start_distance = start_d2.map_or(f32::INFINITY, distance);
+        if sp.complete && sp.target.last() == Some(&true) {
             let at: std::collections::HashMap<usize, (f32, bool)> = sp
                 .voxels
                 .iter()
@@ -318,16 +348,30 @@ impl GpuBackend {
                     expanded: sp.expanded,
                 },
                 path_cost,
-                start_distance: start_d2.map_or(f32::INFINITY, distance),
+                start_distance,
             });
         }
+        // Out of reach (the measure goes on to the nearest target, off the path) or cut short
+        // (the rest of the path is descended on the host from this run's `V`): the maps
+        // come back, and the passes are not run again.
         let host = maps.read_back_async(d, q).await?;
         let blocked = host.blocked(grid.index(start));
         let problem = host.problem(&blocked, start, planar);
-        let path = self.value.plan_resident_async(d, q, &gp, &problem).await?;
+        let search_path = if sp.complete {
+            sp.voxels
+        } else {
+            ValuePipelines::descend_on_host(d, q, &sp.value, &problem).await?
+        };
+        let last = search_path.last().copied().unwrap_or(start);
+        let path = PathPlan {
+            points: search_path.iter().map(|v| v.map(|x| x as f64)).collect(),
+            reached: host.target_distance[grid.index(last)] <= REACH_TOLERANCE,
+            expanded: sp.expanded,
+            search_path,
+        };
         Ok(ResidentPlan {
             path_cost: measured_path_cost(&host, &problem, &path),
-            start_distance: start_d2.map_or(host.target_distance[grid.index(start)], distance),
+            start_distance,
             path,
         })
     }

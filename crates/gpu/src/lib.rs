@@ -42,8 +42,7 @@ pub use cost::{CostPipelines, GaussianKernel, GpuCostMaps, MapInput, movable_cle
 pub use mppi::{MppiPipelines, RolloutBatch};
 pub use timer::GpuTimer;
 pub use value::{
-    DEFAULT_BUCKET, GpuProblem, GpuValue, PassAnatomy, PassStats, SampledPath, ValuePipelines,
-    ValueVariant,
+    DEFAULT_BUCKET, GpuProblem, GpuValue, PassAnatomy, PassStats, ValuePipelines, ValueVariant,
 };
 
 /// The WGSL sources, one file per kernel, as compiled into the crate.

@@ -90,7 +90,8 @@ pub struct GpuProblem {
     pub grid: Grid,
     /// The cost map, `f32` per voxel.
     pub cost: wgpu::Buffer,
-    /// `u32` per voxel: 1 = target, 2 = blocked.
+    /// `u32` per voxel: 1 = target, 2 = blocked; made from composed maps
+    /// ([`ValuePipelines::problem_from_maps`]), the squared target distance from bit 2 up.
     pub flags: wgpu::Buffer,
     /// Where the moving entity starts.
     pub start: Voxel,
@@ -252,7 +253,7 @@ struct Iteration {
 /// at each of its voxels ([`ValuePipelines::plan_sampled_async`]): enough to measure and
 /// report the path without the maps on the host.
 #[derive(Clone, Debug)]
-pub struct SampledPath {
+pub(crate) struct SampledPath {
     /// The voxels, from the start.
     pub voxels: Vec<Voxel>,
     /// Each voxel's cost.
@@ -266,10 +267,11 @@ pub struct SampledPath {
     /// Whether the descent ended on its own (at a target, or where `V` stops decreasing)
     /// rather than at the GPU's room for the path.
     pub complete: bool,
+    /// `V` as the plan left it (f32 bits), for a descent on the host where this one was
+    /// cut short ([`ValuePipelines::descend_on_host`]).
+    pub value: wgpu::Buffer,
     /// The voxels with a finite `V` (the planner's `expanded`).
     pub expanded: usize,
-    /// What the passes took.
-    pub stats: PassStats,
 }
 
 /// The buffers of one run of value iteration.
@@ -490,17 +492,20 @@ impl ValuePipelines {
     /// the counts in the same mapping: a plan that converges in the first batch (the usual
     /// case) costs one trip to the host. A plan also stops at the start where
     /// [`ValuePipelines::stop_at_start`] is on: the passes after `V(start)` is final change
-    /// nothing, so the first of them ends it as the fixed point would.
+    /// nothing, so the first of them ends it as the fixed point would. With `samples`, the
+    /// descent's samples of each path voxel are read back too (three times the words).
     async fn iterate(
         &self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         gp: &GpuProblem,
         descend: bool,
+        samples: bool,
         timer: Option<&mut GpuTimer>,
     ) -> Result<Run, GpuError> {
         let it = self.setup(device, queue, gp, descend && self.stop_at_start)?;
-        self.converge(device, queue, &it, descend, timer).await
+        self.converge(device, queue, &it, descend, samples, timer)
+            .await
     }
 
     /// The buffers and bind groups of a run, with `V` and the block marks initialised
@@ -638,9 +643,18 @@ impl ValuePipelines {
         queue: &wgpu::Queue,
         it: &Iteration,
         descend: bool,
+        samples: bool,
         mut timer: Option<&mut GpuTimer>,
     ) -> Result<Run, GpuError> {
-        let (n, room) = (it.n, it.room);
+        // The words of `path` read back: the length and the voxels, and the samples if asked.
+        let (n, room) = (
+            it.n,
+            if samples {
+                it.room
+            } else {
+                it.room.div_ceil(3)
+            },
+        );
         // Bellman-Ford needs at most n - 1 relaxations of every voxel; each pass relaxes
         // every block that could change at least once.
         let limit = n.max(2) as u32;
@@ -738,7 +752,9 @@ impl ValuePipelines {
         };
         util::block_on(async {
             let it = self.setup(device, queue, gp, false)?;
-            let run = self.converge(device, queue, &it, false, None).await?;
+            let run = self
+                .converge(device, queue, &it, false, false, None)
+                .await?;
             let done = [run.stats.passes, 0, 0, 0];
             queue.write_buffer(&it.batch_done, 0, bytemuck::bytes_of(&done));
             let nblocks = it.blocks.iter().product::<u32>() as usize;
@@ -796,7 +812,7 @@ impl ValuePipelines {
         gp: &GpuProblem,
         plan: bool,
     ) -> Result<GpuValue, GpuError> {
-        let run = self.iterate(device, queue, gp, plan, None).await?;
+        let run = self.iterate(device, queue, gp, plan, false, None).await?;
         let bits: Vec<u32> = util::read(device, queue, &run.value, gp.grid.len()).await?;
         Ok(GpuValue {
             value: bits.into_iter().map(f32::from_bits).collect(),
@@ -831,7 +847,8 @@ impl ValuePipelines {
 
     /// Plans on a problem resident on the GPU: the cost-to-go, then the path down it
     /// (`value.wgsl`'s `descend`, the rule of `field_value::descend`) and the number of
-    /// voxels with a finite `V`, read back together (a few kilobytes, not the field). A
+    /// voxels with a finite `V`, read back together (a word a voxel of the path's room, at
+    /// most 64 KiB; not the field). A
     /// path longer than the GPU's room for it is descended on the host from `V` read back.
     pub async fn plan_resident_async(
         &self,
@@ -870,16 +887,13 @@ impl ValuePipelines {
         timer: Option<&mut GpuTimer>,
     ) -> Result<(PathPlan, PassStats), GpuError> {
         let g = gp.grid;
-        let n = g.len();
-        let run = self.iterate(device, queue, gp, true, timer).await?;
+        let run = self.iterate(device, queue, gp, true, false, timer).await?;
         let (expanded, head) = run.descent.unwrap_or_default();
         let len = head.first().map_or(0, |h| (h & 0x7fff_ffff) as usize);
         let cut = head.first().is_some_and(|h| h >> 31 != 0);
         let search_path: Vec<Voxel> = if cut || len == 0 || len > self.path_room(&g) {
             // Cut short (or not written): descend on the host.
-            let bits: Vec<u32> = util::read(device, queue, &run.value, n).await?;
-            let v: Vec<f32> = bits.into_iter().map(f32::from_bits).collect();
-            field_value::descend(p, &v)
+            Self::descend_on_host(device, queue, &run.value, p).await?
         } else {
             head[1..=len].iter().map(|&i| g.voxel(i as usize)).collect()
         };
@@ -894,12 +908,25 @@ impl ValuePipelines {
         Ok((plan, stats))
     }
 
+    /// The path down `V` (`value`, f32 bits, as a plan left it) descended on the host
+    /// (`field_value::descend`), for a descent the GPU cut short at its room.
+    pub(crate) async fn descend_on_host(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        value: &wgpu::Buffer,
+        p: &Problem<'_>,
+    ) -> Result<Vec<Voxel>, GpuError> {
+        let bits: Vec<u32> = util::read(device, queue, value, p.grid.len()).await?;
+        let v: Vec<f32> = bits.into_iter().map(f32::from_bits).collect();
+        Ok(field_value::descend(p, &v))
+    }
+
     /// Plans on a problem made from composed maps ([`ValuePipelines::problem_from_maps`])
     /// with nothing of the maps read back: the path the GPU descended and what the descent
     /// read at each of its voxels (`value.wgsl`'s `sample`), in the batch's one mapping: not
     /// [`SampledPath::complete`] where the descent was cut short at its room (the caller then
     /// plans with the maps on the host); `None` where nothing was written.
-    pub async fn plan_sampled_async(
+    pub(crate) async fn plan_sampled_async(
         &self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
@@ -907,7 +934,7 @@ impl ValuePipelines {
     ) -> Result<Option<SampledPath>, GpuError> {
         let g = gp.grid;
         let room = self.path_room(&g);
-        let run = self.iterate(device, queue, gp, true, None).await?;
+        let run = self.iterate(device, queue, gp, true, true, None).await?;
         let (expanded, head) = run.descent.unwrap_or_default();
         let len = head.first().map_or(0, |h| (h & 0x7fff_ffff) as usize);
         let cut = head.first().is_some_and(|h| h >> 31 != 0);
@@ -930,8 +957,8 @@ impl ValuePipelines {
             target: flags.clone().map(|f| f & TARGET != 0).collect(),
             squared_distance: flags.map(|f| f >> D2_SHIFT).collect(),
             complete: !cut,
+            value: run.value,
             expanded,
-            stats: run.stats,
         }))
     }
 

@@ -108,8 +108,8 @@ pub struct Layout {
     /// How the selected map is drawn: `gpu` (ray-marched from the compute kernels' buffer,
     /// never copied through the CPU), `mesh` (the CPU's voxel-surface mesh) or `none`.
     pub map_source: String,
-    /// Whether the selected map's values are on the CPU (`false` for the cost map of a drag
-    /// preview planned on the GPU, left on the device; `false` when nothing is drawn).
+    /// Whether the selected map's values are on the CPU: `false` for the cost map of a drag
+    /// preview planned on the GPU (left on the device), and when the step has no maps.
     pub map_on_host: bool,
     /// The grid's bounding box on screen, `[x, y, width, height]` (absent when no map is
     /// drawn or the box is behind the camera).

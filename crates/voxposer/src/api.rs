@@ -84,8 +84,9 @@ pub struct PlanRequest {
 /// Which maps a plan's steps keep in the result ([`StepResult::maps`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum KeepMaps {
-    /// None: a GPU backend leaves the composed maps on the device (only the path comes
-    /// back).
+    /// None: with the value planner a GPU backend leaves the composed maps on the device
+    /// (only the path and its voxels' samples come back; the other planners need the maps
+    /// on the host).
     #[default]
     None,
     /// The five maps the programs made (on the host in any case); the composed obstacle
@@ -174,7 +175,9 @@ pub struct Timing {
     pub compile: f64,
     /// Running the map programs.
     pub programs: f64,
-    /// Scene collision, clearings, EDT, Gaussian, normalisation.
+    /// Scene collision, clearings, EDT, Gaussian, normalisation. Where a GPU value plan
+    /// leaves its maps on the device ([`KeepMaps`] other than `All`), only submitting them:
+    /// the device's work ends inside `plan`, which nothing waits for before.
     pub cost: f64,
     /// Path search and trajectory.
     pub plan: f64,

@@ -187,6 +187,7 @@ fn drag_objects(
             model.notice = Some(format!("cannot move {:?}: {e}", done.object));
             // Put the meshes back.
             model.scene_gen += 1;
+            replan_after_previews(&mut model, &done);
         }
         _ => {
             for (e, _, mut tr) in &mut parts {
@@ -194,12 +195,17 @@ fn drag_objects(
                     tr.translation = *b;
                 }
             }
-            // Dragged away and back: the plan shown is a preview's, for a moved object (and
-            // on the GPU without its cost map on the host); plan the unmoved scene again.
-            if done.previewed != [0.0; 3] {
-                model.request_plan();
-            }
+            replan_after_previews(&mut model, &done);
         }
+    }
+}
+
+/// A drag that ends without moving its object (dragged back, or a move the scene refuses)
+/// after previews were planned: the plan shown is a preview's, for a moved object (and on
+/// the GPU without its cost map on the host), so the unmoved scene is planned again.
+fn replan_after_previews(model: &mut Model, done: &Dragging) {
+    if done.previewed != [0.0; 3] {
+        model.request_plan();
     }
 }
 

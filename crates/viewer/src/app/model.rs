@@ -406,8 +406,13 @@ impl Model {
             return false;
         }
         // On the GPU the composed maps stay on the device, where the map view draws the
-        // cost map from; the programs' maps come back (they are made on the host).
-        req.keep_maps = KeepMaps::Programs;
+        // cost map from; the programs' maps come back (they are made on the host). Where
+        // the map is drawn as the CPU's mesh (`mesh_only`), every map comes back.
+        req.keep_maps = if self.mesh_only {
+            KeepMaps::All
+        } else {
+            KeepMaps::Programs
+        };
         if compute.on_gpu() {
             self.start_gpu_job(req, compute);
         } else {
