@@ -41,7 +41,9 @@ pub trait Backend {
         Ok(false)
     }
     /// The value planner's path from `start` on the maps the last
-    /// [`Backend::compose_resident`] kept, measured there ([`ResidentPlan`]).
+    /// [`Backend::compose_resident`] kept, measured there ([`ResidentPlan`]). The plan takes
+    /// them: another compose or plan on the backend in between drops them, and this fails
+    /// ([`NOTHING_RESIDENT`]); callers do not interleave steps on one backend.
     fn plan_resident(&self, start: Voxel, planar: bool) -> Result<ResidentPlan, String> {
         let _ = (start, planar);
         Err(NOTHING_RESIDENT.into())
