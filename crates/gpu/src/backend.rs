@@ -314,20 +314,10 @@ impl GpuBackend {
         let start_d2 = sampled
             .as_ref()
             .and_then(|sp| sp.squared_distance.first().copied());
-        let Some(sp) = sampled else {
-            // Nothing written (no descent ran): plan as `plan_composed` does.
-            let host = maps.read_back_async(d, q).await?;
-            let blocked = host.blocked(grid.index(start));
-            let problem = host.problem(&blocked, start, planar);
-            let path = self.value.plan_resident_async(d, q, &gp, &problem).await?;
-            return Ok(ResidentPlan {
-                path_cost: measured_path_cost(&host, &problem, &path),
-                start_distance: host.target_distance[grid.index(start)],
-                path,
-            });
-        };
-        let start_distance = start_d2.map_or(f32::INFINITY, distance);
-        if sp.complete && sp.target.last() == Some(&true) {
+        if let Some(sp) = &sampled
+            && sp.complete
+            && sp.target.last() == Some(&true)
+        {
             let at: std::collections::HashMap<usize, (f32, bool)> = sp
                 .voxels
                 .iter()
@@ -343,35 +333,40 @@ impl GpuBackend {
             return Ok(ResidentPlan {
                 path: PathPlan {
                     points: sp.voxels.iter().map(|v| v.map(|x| x as f64)).collect(),
-                    search_path: sp.voxels,
+                    search_path: sp.voxels.clone(),
                     reached,
                     expanded: sp.expanded,
                 },
                 path_cost,
-                start_distance,
+                start_distance: start_d2.map_or(f32::INFINITY, distance),
             });
         }
         // Out of reach (the measure goes on to the nearest target, off the path) or cut short
-        // (the rest of the path is descended on the host from this run's `V`): the maps
-        // come back, and the passes are not run again.
+        // (the rest of the path is descended on the host from this run's `V`): the maps come
+        // back, and the passes are not run again (only where no descent was written at all).
         let host = maps.read_back_async(d, q).await?;
         let blocked = host.blocked(grid.index(start));
         let problem = host.problem(&blocked, start, planar);
-        let search_path = if sp.complete {
-            sp.voxels
-        } else {
-            ValuePipelines::descend_on_host(d, q, &sp.value, &problem).await?
-        };
-        let last = search_path.last().copied().unwrap_or(start);
-        let path = PathPlan {
-            points: search_path.iter().map(|v| v.map(|x| x as f64)).collect(),
-            reached: host.target_distance[grid.index(last)] <= REACH_TOLERANCE,
-            expanded: sp.expanded,
-            search_path,
+        let path = match sampled {
+            None => self.value.plan_resident_async(d, q, &gp, &problem).await?,
+            Some(sp) => {
+                let search_path = if sp.complete {
+                    sp.voxels
+                } else {
+                    ValuePipelines::descend_on_host(d, q, &sp.value, &problem).await?
+                };
+                let last = search_path.last().copied().unwrap_or(start);
+                PathPlan {
+                    points: search_path.iter().map(|v| v.map(|x| x as f64)).collect(),
+                    reached: host.target_distance[grid.index(last)] <= REACH_TOLERANCE,
+                    expanded: sp.expanded,
+                    search_path,
+                }
+            }
         };
         Ok(ResidentPlan {
             path_cost: measured_path_cost(&host, &problem, &path),
-            start_distance,
+            start_distance: start_d2.map_or(host.target_distance[grid.index(start)], distance),
             path,
         })
     }

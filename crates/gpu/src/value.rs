@@ -646,15 +646,13 @@ impl ValuePipelines {
         samples: bool,
         mut timer: Option<&mut GpuTimer>,
     ) -> Result<Run, GpuError> {
+        let n = it.n;
         // The words of `path` read back: the length and the voxels, and the samples if asked.
-        let (n, room) = (
-            it.n,
-            if samples {
-                it.room
-            } else {
-                it.room.div_ceil(3)
-            },
-        );
+        let read = if samples {
+            it.room
+        } else {
+            it.room.div_ceil(3)
+        };
         // Bellman-Ford needs at most n - 1 relaxations of every voxel; each pass relaxes
         // every block that could change at least once.
         let limit = n.max(2) as u32;
@@ -694,7 +692,7 @@ impl ValuePipelines {
                     queue,
                     &[
                         (&it.counters, COUNTERS as u64 * 4),
-                        (&it.path, room as u64 * 4),
+                        (&it.path, read as u64 * 4),
                     ],
                 )
                 .await?;
@@ -708,7 +706,7 @@ impl ValuePipelines {
                     None,
                 )
             };
-            if counts.len() < COUNTERS || descent.as_ref().is_some_and(|p| p.len() < room) {
+            if counts.len() < COUNTERS || descent.as_ref().is_some_and(|p| p.len() < read) {
                 return Err(GpuError::Map("a read-back came back short".into()));
             }
             let descent = descent.map(|path| (counts[COUNT_SLOT] as usize, path));
