@@ -331,12 +331,7 @@ impl GpuBackend {
                 .last()
                 .is_some_and(|&d2| distance(d2) <= REACH_TOLERANCE);
             return Ok(ResidentPlan {
-                path: PathPlan {
-                    points: sp.voxels.iter().map(|v| v.map(|x| x as f64)).collect(),
-                    search_path: sp.voxels.clone(),
-                    reached,
-                    expanded: sp.expanded,
-                },
+                path: PathPlan::along_voxels(sp.voxels.clone(), reached, sp.expanded),
                 path_cost,
                 start_distance: start_d2.map_or(f32::INFINITY, distance),
             });
@@ -356,12 +351,8 @@ impl GpuBackend {
                     ValuePipelines::descend_on_host(d, q, &sp.value, &problem).await?
                 };
                 let last = search_path.last().copied().unwrap_or(start);
-                PathPlan {
-                    points: search_path.iter().map(|v| v.map(|x| x as f64)).collect(),
-                    reached: host.target_distance[grid.index(last)] <= REACH_TOLERANCE,
-                    expanded: sp.expanded,
-                    search_path,
-                }
+                let reached = host.target_distance[grid.index(last)] <= REACH_TOLERANCE;
+                PathPlan::along_voxels(search_path, reached, sp.expanded)
             }
         };
         Ok(ResidentPlan {

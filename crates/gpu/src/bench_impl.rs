@@ -697,7 +697,7 @@ mod native {
                     collision: &sc.collision,
                     movable,
                 };
-                let err = |e: String| GpuError::Map(e);
+                let err = GpuError::Map;
                 let (read_back, kept_cost) = time(opt.reps, || {
                     let cm = backend.compose(&step_input).map_err(err)?;
                     let blocked = cm.blocked(g.index(sc.start));

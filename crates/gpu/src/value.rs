@@ -897,12 +897,8 @@ impl ValuePipelines {
         };
         let last = search_path.last().copied().unwrap_or(p.start);
         let stats = run.stats;
-        let plan = PathPlan {
-            points: search_path.iter().map(|v| v.map(|x| x as f64)).collect(),
-            reached: p.target_distance[g.index(last)] <= REACH_TOLERANCE,
-            expanded,
-            search_path,
-        };
+        let reached = p.target_distance[g.index(last)] <= REACH_TOLERANCE;
+        let plan = PathPlan::along_voxels(search_path, reached, expanded);
         Ok((plan, stats))
     }
 

@@ -60,6 +60,18 @@ pub struct PathPlan {
     pub expanded: usize,
 }
 
+impl PathPlan {
+    /// A plan whose waypoints are the search path's voxels themselves (no smoothing).
+    pub fn along_voxels(search_path: Vec<Voxel>, reached: bool, expanded: usize) -> Self {
+        Self {
+            points: search_path.iter().map(|v| v.map(|x| x as f64)).collect(),
+            search_path,
+            reached,
+            expanded,
+        }
+    }
+}
+
 /// Neighbour offsets: 26 in 3-D, 8 in the plane (unit Chebyshev radius).
 pub(crate) fn unit_offsets(planar: bool) -> Vec<[i64; 3]> {
     let mut v = Vec::new();

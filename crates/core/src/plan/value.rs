@@ -113,12 +113,11 @@ pub fn plan(p: &Problem<'_>) -> PathPlan {
     }
     rev.reverse();
     let search_path: Vec<Voxel> = rev.iter().map(|&i| g.voxel(i)).collect();
-    PathPlan {
-        points: search_path.iter().map(|v| v.map(|x| x as f64)).collect(),
-        reached: p.target_distance[end] <= REACH_TOLERANCE,
+    PathPlan::along_voxels(
         search_path,
+        p.target_distance[end] <= REACH_TOLERANCE,
         expanded,
-    }
+    )
 }
 
 /// Order-preserving key of a non-negative finite float.
