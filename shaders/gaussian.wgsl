@@ -4,7 +4,9 @@
 // Computes, for every voxel, out[i] = sum_t w[t] * in[line(i), reflect(pos(i) + t - radius)],
 // the taps summed in order t = 0, 1, ... from 0.0 as valuescape_core::gaussian does. The
 // weights are valuescape_core::gaussian::kernel's (81 taps at sigma 10, truncate 4), uploaded
-// as a buffer. Three passes (z, y, x) filter the volume.
+// as a buffer. Three passes (z, y, x) filter the volume. Near the ends of a line the taps
+// that fall off it are read reflected: in three runs (before the line, on it, after it) where
+// the radius is shorter than the line, else through `reflect` (a remainder per tap).
 //
 // `axis_pass`: one workgroup per tile of `per` whole lines: it copies them into workgroup memory (each
 // voxel read once from global memory, neighbouring invocations reading neighbouring
@@ -50,6 +52,17 @@ fn reflect(i: i32, n: i32) -> i32 {
     let period = 2 * n;
     let m = i32(u32(i + period * 32768) % u32(period));
     return select(period - 1 - m, m, m < n);
+}
+
+// Where the taps of the voxel at `pos` leave the line, for a radius `r` shorter than the line
+// (`len`): tap t reads position j = pos + t - r, which lies before the line (j < 0, read at
+// -j - 1) for t < x, on it for x <= t < y, and after it (j >= len, read at 2 len - 1 - j) from
+// y on. With r < len, -len <= j < 2 len, so one fold gives `reflect`'s index without its
+// remainder (a division per tap); the taps are still summed in order, so the sums are the
+// same.
+fn folds(pos: i32, r: i32, len: i32) -> vec2<u32> {
+    let taps = i32(prm.taps);
+    return vec2<u32>(u32(clamp(r - pos, 0, taps)), u32(clamp(len + r - pos, 0, taps)));
 }
 
 fn line_start(l: u32) -> u32 {
@@ -98,6 +111,18 @@ fn axis_pass(
             for (var t: u32 = 0u; t < prm.taps; t = t + 1u) {
                 acc = acc + weights[t] * tile[first_tap + t];
             }
+        } else if r < len {
+            // One fold at most (see `folds`): the taps before the line, on it, after it.
+            let f = folds(pos, r, len);
+            for (var t: u32 = 0u; t < f.x; t = t + 1u) {
+                acc = acc + weights[t] * tile[row + u32(r - pos - 1 - i32(t))];
+            }
+            for (var t: u32 = f.x; t < f.y; t = t + 1u) {
+                acc = acc + weights[t] * tile[row + u32(pos + i32(t) - r)];
+            }
+            for (var t: u32 = f.y; t < prm.taps; t = t + 1u) {
+                acc = acc + weights[t] * tile[row + u32(2 * len - 1 - (pos + i32(t) - r))];
+            }
         } else {
             for (var t: u32 = 0u; t < prm.taps; t = t + 1u) {
                 let j = reflect(pos + i32(t) - r, len);
@@ -128,6 +153,18 @@ fn axis_pass_direct(
         let first = base + u32(pos - r) * stride;
         for (var t: u32 = 0u; t < prm.taps; t = t + 1u) {
             acc = acc + weights[t] * src[first + t * stride];
+        }
+    } else if r < len {
+        // One fold at most (see `folds`): the taps before the line, on it, after it.
+        let f = folds(pos, r, len);
+        for (var t: u32 = 0u; t < f.x; t = t + 1u) {
+            acc = acc + weights[t] * src[base + u32(r - pos - 1 - i32(t)) * stride];
+        }
+        for (var t: u32 = f.x; t < f.y; t = t + 1u) {
+            acc = acc + weights[t] * src[base + u32(pos + i32(t) - r) * stride];
+        }
+        for (var t: u32 = f.y; t < prm.taps; t = t + 1u) {
+            acc = acc + weights[t] * src[base + u32(2 * len - 1 - (pos + i32(t) - r)) * stride];
         }
     } else {
         for (var t: u32 = 0u; t < prm.taps; t = t + 1u) {

@@ -242,6 +242,46 @@ pub fn painted_target_mask(p: &Painted<f32>) -> Vec<bool> {
     .to_vec()
 }
 
+/// The number of target voxels of an affordance map, as [`target_mask`] would count them.
+/// A painted map's is counted from its target boxes alone (a voxel counts at the last box
+/// that holds it), without a mask of the grid, unless its base is a target.
+pub fn target_count(affordance: &Map<f32>) -> usize {
+    match affordance {
+        Map::Dense(_, d) => d.iter().filter(|&&a| is_target(a)).count(),
+        Map::Painted(p) => painted_target_count(p),
+    }
+}
+
+/// [`target_count`] of a painted affordance map.
+pub fn painted_target_count(p: &Painted<f32>) -> usize {
+    if is_target(p.base) {
+        return painted_target_mask(p).into_iter().filter(|&t| t).count();
+    }
+    let size = p.grid.size;
+    let mut count = 0;
+    for (j, b) in p.boxes.iter().enumerate() {
+        if !is_target(b.value) {
+            continue;
+        }
+        let (lo, hi) = (b.lo, [0, 1, 2].map(|a| b.hi[a].min(size[a])));
+        // The later boxes that overlap this one decide its voxels they hold.
+        let later: Vec<&PaintBox<f32>> = p.boxes[j + 1..]
+            .iter()
+            .filter(|l| (0..3).all(|a| l.lo[a] < hi[a] && lo[a] < l.hi[a]))
+            .collect();
+        for x in lo[0]..hi[0] {
+            for y in lo[1]..hi[1] {
+                for z in lo[2]..hi[2] {
+                    if !later.iter().any(|l| l.contains([x, y, z])) {
+                        count += 1;
+                    }
+                }
+            }
+        }
+    }
+    count
+}
+
 /// Composes the cost map.
 pub fn compose(input: &CostInput<'_>) -> Result<CostMaps, CostError> {
     let grid = input.affordance.grid();
@@ -345,6 +385,27 @@ mod tests {
         let (a, b) = maps.lower_bound;
         for (c, d) in maps.cost.data.iter().zip(&maps.target_distance) {
             assert!(*c >= (a * d - b).max(0.0) - 1e-6);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn painted_target_count_counts_the_mask(
+            base in proptest::bool::ANY,
+            boxes in proptest::collection::vec(
+                ([0usize..9, 0usize..9, 0usize..9], [0usize..10, 0usize..10, 0usize..10], 0u8..3),
+                0..7,
+            ),
+        ) {
+            let g = Grid::new([0.0; 3], [1.0; 3], [9, 8, 9]).unwrap_or_default();
+            let mut p = Painted::filled(g, if base { 1.0 } else { 0.0 });
+            for (lo, hi, v) in boxes {
+                let hi = [0, 1, 2].map(|a| hi[a].min(g.size[a]));
+                p.paint(lo, hi, [0.0, 1.0, 0.5][v as usize]);
+            }
+            let mask = painted_target_mask(&p).into_iter().filter(|&t| t).count();
+            proptest::prop_assert_eq!(painted_target_count(&p), mask);
+            proptest::prop_assert_eq!(target_count(&Map::Painted(p)), mask);
         }
     }
 

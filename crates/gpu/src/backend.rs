@@ -11,6 +11,8 @@ use valuescape_core::plan::{
 use valuescape_voxposer::backend::{NOTHING_RESIDENT, cpu_plan, measured_path_cost};
 use valuescape_voxposer::{AsyncBackend, PlannerKind, ResidentPlan};
 
+use crate::value::SampledPath;
+
 use crate::{
     CostPipelines, GpuCostMaps, GpuError, GpuProblem, MppiPipelines, ValuePipelines,
     movable_cleared_collision,
@@ -37,10 +39,21 @@ pub struct GpuBackend {
     mppi: MppiPipelines,
     composed: std::sync::Mutex<Vec<ComposedMap>>,
     keep: std::sync::atomic::AtomicBool,
-    /// The maps of the last compose and a fingerprint of the host copy it returned, for
-    /// `plan_composed`, or no fingerprint (no host copy) after `compose_resident`, for
-    /// `plan_resident`; the plan takes them, and other plans and the next compose drop them.
-    last: std::sync::Mutex<Option<(GpuCostMaps, Option<Vec<u32>>)>>,
+    /// The maps of the last compose (see [`Last`]); the plan takes them, and other plans
+    /// and the next compose recycle them.
+    last: std::sync::Mutex<Option<Last>>,
+}
+
+/// The maps of the last compose, for the plan that follows it.
+#[derive(Debug)]
+struct Last {
+    maps: GpuCostMaps,
+    /// A fingerprint of the host copy the compose returned, for `plan_composed`; `None`
+    /// (no host copy) after `compose_resident`, for `plan_resident`.
+    print: Option<Vec<u32>>,
+    /// Whether the cost map was kept for a renderer ([`GpuBackend::keep_composed`]): it is
+    /// then not recycled.
+    cost_kept: bool,
 }
 
 /// A cost map composed on the device: the grid and its buffer (`f32` per voxel, C order,
@@ -101,8 +114,31 @@ impl GpuBackend {
     }
 
     /// The last compose's maps (see the field).
-    fn last_maps(&self) -> std::sync::MutexGuard<'_, Option<(GpuCostMaps, Option<Vec<u32>>)>> {
+    fn last_maps(&self) -> std::sync::MutexGuard<'_, Option<Last>> {
         self.last.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Gives the last compose's maps, if still held, back to the pipelines' pool.
+    fn drop_last(&self) {
+        let last = self.last_maps().take();
+        if let Some(l) = last {
+            self.recycle_maps(l);
+        }
+    }
+
+    /// Gives a compose's maps back to the pool (all but a cost map kept for a renderer):
+    /// no handle to them is used after this.
+    fn recycle_maps(&self, last: Last) {
+        self.cost.recycle(last.maps, !last.cost_kept);
+    }
+
+    /// Makes compositions and plans allocate their buffers afresh, as before buffers were
+    /// recycled (`off`), or recycle them again: for the benchmark's comparison.
+    #[doc(hidden)]
+    pub fn set_recycling_off(&self, off: bool) {
+        self.drop_last();
+        self.cost.set_recycling_off(off);
+        self.value.set_recycling_off(off);
     }
 
     /// At most `passes` value-iteration passes per submission (see
@@ -240,11 +276,12 @@ impl GpuBackend {
     }
 
     /// Composes on the device (submitted, not waited for), keeping the cost map for a
-    /// renderer where [`GpuBackend::keep_composed`] is on.
-    fn compose_on_device(&self, input: &CostInput<'_>) -> Result<GpuCostMaps, GpuError> {
+    /// renderer where [`GpuBackend::keep_composed`] is on (then `true` comes with the maps).
+    fn compose_on_device(&self, input: &CostInput<'_>) -> Result<(GpuCostMaps, bool), GpuError> {
         let grid = input.affordance.grid();
-        // The previous maps go before the new ones are made (one set on the device at most).
-        self.last_maps().take();
+        // The previous maps go before the new ones are made (one set on the device at most),
+        // and their buffers make the new ones.
+        self.drop_last();
         let collision = movable_cleared_collision(&grid, input.collision, input.movable);
         let maps = self.cost.compose_cost(
             &self.device,
@@ -254,7 +291,8 @@ impl GpuBackend {
             input.avoidance.into(),
             &collision,
         )?;
-        if self.keep.load(std::sync::atomic::Ordering::Relaxed) {
+        let kept = self.keep.load(std::sync::atomic::Ordering::Relaxed);
+        if kept {
             self.composed
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -263,22 +301,29 @@ impl GpuBackend {
                     cost: maps.cost.clone(),
                 });
         }
-        Ok(maps)
+        Ok((maps, kept))
     }
 
     async fn compose_async(&self, input: &CostInput<'_>) -> Result<CostMaps, GpuError> {
-        let maps = self.compose_on_device(input)?;
+        let (maps, cost_kept) = self.compose_on_device(input)?;
         let host = maps.read_back_async(&self.device, &self.queue).await?;
-        let print = fingerprint(&host.cost.data, host.lower_bound);
-        *self.last_maps() = Some((maps, Some(print)));
+        *self.last_maps() = Some(Last {
+            maps,
+            print: Some(fingerprint(&host.cost.data, host.lower_bound)),
+            cost_kept,
+        });
         Ok(host)
     }
 
     /// Composes and keeps the maps on the device with nothing read back, for
     /// [`GpuBackend::plan_resident_async`].
     fn compose_resident_sync(&self, input: &CostInput<'_>) -> Result<(), GpuError> {
-        let maps = self.compose_on_device(input)?;
-        *self.last_maps() = Some((maps, None));
+        let (maps, cost_kept) = self.compose_on_device(input)?;
+        *self.last_maps() = Some(Last {
+            maps,
+            print: None,
+            cost_kept,
+        });
         Ok(())
     }
 
@@ -288,33 +333,69 @@ impl GpuBackend {
     /// from host maps. Where the descent did not finish on the device (a path cut short at
     /// its room) or ends off the targets (out of reach), the maps are read back and the plan
     /// is made as `plan_composed` makes it: rare, and slower (the passes run again).
+    /// The maps and the plan's buffers are recycled after.
     async fn plan_resident_async(
         &self,
         start: Voxel,
         planar: bool,
     ) -> Result<ResidentPlan, GpuError> {
-        let maps = self
-            .last_maps()
-            .take()
-            .and_then(|(m, print)| print.is_none().then_some(m))
-            .ok_or_else(|| GpuError::BadInput(NOTHING_RESIDENT.into()))?;
-        let grid = maps.grid;
+        let last = self.last_maps().take();
+        let last = match last {
+            Some(l) if l.print.is_none() => l,
+            other => {
+                // Maps composed with a host copy are `plan_composed`'s, not this plan's.
+                if let Some(l) = other {
+                    self.recycle_maps(l);
+                }
+                return Err(GpuError::BadInput(NOTHING_RESIDENT.into()));
+            }
+        };
+        let grid = last.maps.grid;
         if !grid.contains_i(start.map(|x| x as i64)) {
+            self.recycle_maps(last);
             return Err(GpuError::BadInput(format!(
                 "the start {start:?} is outside the grid of {:?} voxels",
                 grid.size
             )));
         }
         let (d, q) = (&self.device, &self.queue);
-        let gp = self.value.problem_from_maps(d, q, &maps, start, planar);
-        let sampled = self.value.plan_sampled_async(d, q, &gp).await?;
+        let gp = self
+            .value
+            .problem_from_maps(d, q, &last.maps, start, planar);
+        let sampled = self.value.plan_sampled_async(d, q, &gp).await;
+        let plan = match &sampled {
+            Ok(sp) => {
+                self.measure_resident(&last.maps, &gp, sp.as_ref(), start, planar)
+                    .await
+            }
+            Err(e) => Err(e.clone()),
+        };
+        let value = sampled.ok().flatten().map(|sp| sp.value);
+        self.value.recycle(value.into_iter().chain([gp.flags]));
+        self.recycle_maps(last);
+        plan
+    }
+
+    /// The step's plan and measures from the path [`ValuePipelines::plan_sampled_async`]
+    /// descended on `maps` (`gp` is their problem), or from the maps read back where it did
+    /// not finish on the targets (see [`GpuBackend::plan_resident_async`]).
+    async fn measure_resident(
+        &self,
+        maps: &GpuCostMaps,
+        gp: &GpuProblem,
+        sampled: Option<&SampledPath>,
+        start: Voxel,
+        planar: bool,
+    ) -> Result<ResidentPlan, GpuError> {
+        let grid = maps.grid;
+        let (d, q) = (&self.device, &self.queue);
         // The start's target distance from its exact squared distance, as the CPU takes it
         // (the device's square root may differ in the last place).
         let distance = |d2: u32| (d2 as f32).sqrt();
         let start_d2 = sampled
             .as_ref()
             .and_then(|sp| sp.squared_distance.first().copied());
-        if let Some(sp) = &sampled
+        if let Some(sp) = sampled
             && sp.complete
             && sp.target.last() == Some(&true)
         {
@@ -343,10 +424,10 @@ impl GpuBackend {
         let blocked = host.blocked(grid.index(start));
         let problem = host.problem(&blocked, start, planar);
         let path = match sampled {
-            None => self.value.plan_resident_async(d, q, &gp, &problem).await?,
+            None => self.value.plan_resident_async(d, q, gp, &problem).await?,
             Some(sp) => {
                 let search_path = if sp.complete {
-                    sp.voxels
+                    sp.voxels.clone()
                 } else {
                     ValuePipelines::descend_on_host(d, q, &sp.value, &problem).await?
                 };
@@ -371,25 +452,34 @@ impl GpuBackend {
     ) -> Result<PathPlan, GpuError> {
         // The maps are used only when the problem is theirs: same grid, same sampled costs
         // (plans interleaved on one backend would otherwise swap maps).
-        let maps = self
-            .last_maps()
-            .take()
-            .filter(|(m, print)| {
-                m.grid == problem.grid
-                    && print.as_ref() == Some(&fingerprint(problem.cost, problem.lower_bound))
-            })
-            .map(|(m, _)| m);
-        let (Some(maps), PlannerKind::Value | PlannerKind::Mppi) = (maps, planner) else {
-            return self.plan_async(problem, planner).await;
+        let last = self.last_maps().take();
+        let last = match last {
+            Some(l)
+                if l.maps.grid == problem.grid
+                    && l.print.as_ref()
+                        == Some(&fingerprint(problem.cost, problem.lower_bound))
+                    && matches!(planner, PlannerKind::Value | PlannerKind::Mppi) =>
+            {
+                l
+            }
+            other => {
+                if let Some(l) = other {
+                    self.recycle_maps(l);
+                }
+                return self.plan_async(problem, planner).await;
+            }
         };
         let (d, q) = (&self.device, &self.queue);
         let gp = self
             .value
-            .problem_from_maps(d, q, &maps, problem.start, problem.planar);
-        match planner {
+            .problem_from_maps(d, q, &last.maps, problem.start, problem.planar);
+        let plan = match planner {
             PlannerKind::Mppi => self.mppi_on(&gp, problem).await,
             _ => self.value.plan_resident_async(d, q, &gp, problem).await,
-        }
+        };
+        self.value.recycle([gp.flags]);
+        self.recycle_maps(last);
+        plan
     }
 
     /// MPPI on a resident problem: the cost-to-go by value iteration on the GPU, read back
@@ -415,7 +505,7 @@ impl GpuBackend {
         planner: PlannerKind,
     ) -> Result<PathPlan, GpuError> {
         // A plan on the problem's own copies: the last compose's maps are not wanted.
-        self.last_maps().take();
+        self.drop_last();
         let (d, q) = (&self.device, &self.queue);
         match planner {
             PlannerKind::Value => self.value.plan_async(d, q, problem).await,

@@ -654,11 +654,15 @@ mod native {
             }
 
             // The whole compose + plan cycle from host maps to a path on the host, without
-            // reading the maps back (the map programs that make the maps are not included).
+            // reading the maps back (the map programs that make the maps are not included),
+            // the buffers recycled from one cycle to the next.
             let (gpu_cycle, _) = time(opt.reps, || {
                 let m = compose()?;
                 let gp = valuep.problem_from_maps(dev, q, &m, sc.start, false);
-                valuep.plan_resident(dev, q, &gp, &p)
+                let plan = valuep.plan_resident(dev, q, &gp, &p);
+                valuep.recycle([gp.flags]);
+                costp.recycle(m, true);
+                plan
             })?;
             let cpu_cycle = if cpu_on {
                 time(opt.reps, || {
@@ -677,7 +681,8 @@ mod native {
                 gpu_cycle,
                 "wall",
                 cpu_cycle,
-                "host maps in, path out; GPU: maps stay resident; CPU: compose + A*".into(),
+                "host maps in, path out; GPU: maps stay resident, buffers recycled; CPU: compose + A*"
+                    .into(),
             ));
 
             // A pipeline step's compose + plan through `GpuBackend`, from painted maps (as
@@ -705,10 +710,22 @@ mod native {
                     let path = backend.plan_composed(&p, PlannerKind::Value).map_err(err)?;
                     Ok(measured_path_cost(&cm, &p, &path))
                 })?;
-                let (resident, r) = time(opt.reps, || {
+                // The step on the device, its compose's part (the host's work up to the
+                // submission: the GPU's runs on into the plan) timed apart.
+                let resident_step = |compose_ms: &mut Vec<f64>| {
+                    let t = Instant::now();
                     backend.compose_resident(&step_input).map_err(err)?;
+                    compose_ms.push(ms(t));
                     backend.plan_resident(sc.start, false).map_err(err)
-                })?;
+                };
+                let mut compose_ms = Vec::new();
+                let (resident, r) = time(opt.reps, || resident_step(&mut compose_ms))?;
+                // The same with every buffer made afresh, as before they were recycled.
+                backend.set_recycling_off(true);
+                let mut afresh_compose_ms = Vec::new();
+                let afresh = time(opt.reps, || resident_step(&mut afresh_compose_ms));
+                backend.set_recycling_off(false);
+                let (afresh, ra) = afresh?;
                 rows.push(row(
                     "step, maps read back",
                     read_back,
@@ -722,8 +739,22 @@ mod native {
                     "wall",
                     None,
                     format!(
-                        "compose_resident + plan_resident: the path and its samples read back; same cost: {}",
+                        "compose_resident + plan_resident: the path and its samples read back, \
+                         buffers recycled; compose_resident's host part {:.2} ms; same cost: {}",
+                        median(compose_ms).unwrap_or(f64::NAN),
                         r.path_cost.to_bits() == kept_cost.to_bits()
+                    ),
+                ));
+                rows.push(row(
+                    "  step, maps left on the device, buffers made afresh",
+                    afresh,
+                    "wall",
+                    None,
+                    format!(
+                        "as before buffers were recycled: a dozen grid-sized buffers made each step; \
+                         compose_resident's host part {:.2} ms; same cost: {}",
+                        median(afresh_compose_ms).unwrap_or(f64::NAN),
+                        ra.path_cost.to_bits() == kept_cost.to_bits()
                     ),
                 ));
             }

@@ -8,7 +8,9 @@ use valuescape_core::grid::{Grid, MAX_SIZE};
 use valuescape_core::paint::{Map, Painted};
 
 use crate::timer::GpuTimer;
-use crate::util::{self, bind, dispatch, groups, pipeline, storage, storage_init, uniform};
+use crate::util::{
+    self, BufferPool, bind, dispatch, groups, pipeline, storage, storage_init, uniform,
+};
 use crate::{GpuError, shaders};
 
 const UNREACHED: u32 = u32::MAX;
@@ -119,25 +121,32 @@ impl MapInput<'_> {
         }
     }
 
-    /// The target mask of an affordance map (`valuescape_core::cost::target_mask`).
-    fn target_mask(&self) -> Vec<bool> {
+    /// The number of target voxels of an affordance map
+    /// (`valuescape_core::cost::target_count`: a painted map's without a mask of the grid).
+    fn target_count(&self) -> usize {
         match self {
-            MapInput::Dense(d) => d.iter().map(|&a| cost::is_target(a)).collect(),
-            MapInput::Painted(p) => cost::painted_target_mask(p),
+            MapInput::Dense(d) => d.iter().filter(|&&a| cost::is_target(a)).count(),
+            MapInput::Painted(p) => cost::painted_target_count(p),
         }
     }
 
-    /// The map in a new storage buffer: uploaded when dense, painted by `paint` into `pass`
-    /// when painted.
+    /// The map in a storage buffer from `pool`: uploaded when dense, painted by `paint`
+    /// into `pass` when painted (every voxel written either way).
     fn buffer(
         &self,
         device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        pool: &BufferPool,
         paint: &wgpu::ComputePipeline,
         pass: &mut wgpu::ComputePass<'_>,
         label: &'static str,
     ) -> wgpu::Buffer {
         let p = match self {
-            MapInput::Dense(d) => return storage_init(device, label, d),
+            MapInput::Dense(d) => {
+                let out = pool.take(device, label, d.len() as u64 * 4);
+                queue.write_buffer(&out, 0, bytemuck::cast_slice(d));
+                return out;
+            }
             MapInput::Painted(p) => p,
         };
         let [nx, ny, nz] = p.grid.size.map(|s| s as u32);
@@ -173,7 +182,7 @@ impl MapInput<'_> {
             },
         );
         let boxes = storage_init(device, "paint boxes", &boxes);
-        let out = storage(device, label, n as u64 * 4);
+        let out = pool.take(device, label, n as u64 * 4);
         let bg = bind(device, paint, &[(0, &params), (1, &boxes), (2, &out)]);
         dispatch(pass, paint, &bg, groups(n, 256));
         out
@@ -232,6 +241,10 @@ pub struct CostPipelines {
     paint: wgpu::ComputePipeline,
     /// `gaussian::kernel(VOXPOSER_SIGMA, TRUNCATE)`: 81 taps.
     voxposer_weights: Vec<f32>,
+    /// [`CostPipelines::voxposer_weights`] on the device.
+    weights: wgpu::Buffer,
+    /// The composition's grid-sized buffers, given back by [`CostPipelines::recycle`].
+    pool: BufferPool,
 }
 
 /// A composed cost map, resident on the GPU. Buffers hold one value per voxel, C order.
@@ -239,9 +252,7 @@ pub struct CostPipelines {
 pub struct GpuCostMaps {
     /// The grid.
     pub grid: Grid,
-    /// Target mask (affordance == 1), from the host's copy of the affordance map.
-    pub target: Vec<bool>,
-    /// Number of target voxels.
+    /// Number of target voxels (affordance == 1; where the squared distance is 0).
     pub target_count: usize,
     /// Squared distance to the nearest target, `u32` (exact).
     pub squared_distance: wgpu::Buffer,
@@ -337,6 +348,7 @@ impl CostPipelines {
             GaussianKernel::Tiled => "axis_pass",
             GaussianKernel::Direct => "axis_pass_direct",
         };
+        let weights = gaussian::kernel(gaussian::VOXPOSER_SIGMA, gaussian::TRUNCATE);
         Self {
             edt: pipeline(device, "edt", shaders::EDT, "line_pass"),
             gauss: util::pipeline_tuned(device, "gaussian", shaders::GAUSSIAN, entry, &[]),
@@ -348,8 +360,38 @@ impl CostPipelines {
             combine: pipeline(device, "combine", shaders::COMPOSE, "combine"),
             normalize: pipeline(device, "normalize", shaders::COMPOSE, "normalize"),
             paint: pipeline(device, "paint", shaders::PAINT, "paint"),
-            voxposer_weights: gaussian::kernel(gaussian::VOXPOSER_SIGMA, gaussian::TRUNCATE),
+            weights: storage_init(device, "weights", &weights),
+            voxposer_weights: weights,
+            pool: BufferPool::default(),
         }
+    }
+
+    /// Gives the buffers of `maps` back for the next compositions to reuse; the caller
+    /// holds no other handle to them (to its cost map too where `cost_too`; a cost map a
+    /// renderer still draws is kept out).
+    pub fn recycle(&self, maps: GpuCostMaps, cost_too: bool) {
+        let GpuCostMaps {
+            squared_distance,
+            distance,
+            obstacle,
+            gaussian,
+            cost,
+            stats,
+            ..
+        } = maps;
+        let cost = cost_too.then_some(cost);
+        self.pool.give(
+            [squared_distance, distance, obstacle, gaussian, stats]
+                .into_iter()
+                .chain(cost),
+        );
+    }
+
+    /// Makes every composition allocate its buffers afresh (`off`), as before buffers were
+    /// recycled, or recycle them again: for the benchmark's comparison.
+    #[doc(hidden)]
+    pub fn set_recycling_off(&self, off: bool) {
+        self.pool.set_off(off);
     }
 
     /// Records the three EDT passes: `seeded -> out -> scratch -> out`.
@@ -499,8 +541,7 @@ impl CostPipelines {
         let n = check_grid(device, grid.size)?;
         affordance.check("the affordance map", grid)?;
         avoidance.check("the avoidance map", grid)?;
-        let target = affordance.target_mask();
-        let target_count = target.iter().filter(|&&t| t).count();
+        let target_count = affordance.target_count();
         if target_count == 0 {
             return Err(GpuError::NoTarget);
         }
@@ -511,21 +552,27 @@ impl CostPipelines {
         let (aff, avoid) = {
             // Painted maps are painted here (dense ones are uploaded).
             let mut pass = begin(&mut enc, &mut timer, "paint");
+            let pool = &self.pool;
             (
-                affordance.buffer(device, &self.paint, &mut pass, "affordance"),
-                avoidance.buffer(device, &self.paint, &mut pass, "avoidance"),
+                affordance.buffer(device, queue, pool, &self.paint, &mut pass, "affordance"),
+                avoidance.buffer(device, queue, pool, &self.paint, &mut pass, "avoidance"),
             )
         };
         let coll = storage_init(device, "collision", collision_cleared);
-        let d2 = storage(device, "squared distance", bytes);
-        let hits = storage(device, "hits", bytes);
-        let obstacle = storage(device, "obstacle", bytes);
-        let distance = storage(device, "distance", bytes);
-        let gauss = storage(device, "gaussian", bytes);
-        let cost_buf = storage(device, "cost", bytes);
+        // Every word of these is written before it is read, but `hits` (counted into) and
+        // `stats` (folded into): those two start from the values set here.
+        let take = |label| self.pool.take(device, label, bytes);
+        let d2 = take("squared distance");
+        let hits = take("hits");
+        enc.clear_buffer(&hits, 0, None);
+        let obstacle = take("obstacle");
+        let distance = take("distance");
+        let gauss = take("gaussian");
+        let cost_buf = take("cost");
         let stats_init: [u32; 6] = [u32::MAX, 0, u32::MAX, 0, u32::MAX, 0];
-        let stats = storage_init(device, "stats", &stats_init);
-        let weights = storage_init(device, "weights", &self.voxposer_weights);
+        let stats = self.pool.take(device, "stats", 24);
+        queue.write_buffer(&stats, 0, bytemuck::cast_slice(&stats_init));
+        let weights = &self.weights;
         let taps = self.voxposer_weights.len() as u32;
         let params = uniform(
             device,
@@ -585,7 +632,7 @@ impl CostPipelines {
             // Gaussian: obstacle -> gauss -> cost_buf (scratch) -> gauss.
             let mut pass = begin(&mut enc, &mut timer, "gaussian");
             self.encode_gaussian(
-                device, &mut pass, grid.size, &weights, taps, &obstacle, &cost_buf, &gauss,
+                device, &mut pass, grid.size, weights, taps, &obstacle, &cost_buf, &gauss,
             );
         }
         {
@@ -616,9 +663,10 @@ impl CostPipelines {
             t.resolve(&mut enc);
         }
         queue.submit([enc.finish()]);
+        // The scratch goes back now: later work that takes it runs after this submission.
+        self.pool.give([aff, avoid, hits]);
         Ok(GpuCostMaps {
             grid: *grid,
-            target,
             target_count,
             squared_distance: d2,
             distance,
@@ -681,7 +729,9 @@ impl CostPipelines {
             device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
         let out = {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-            input.buffer(device, &self.paint, &mut pass, "painted")
+            // A buffer of its own (an empty pool makes one): it is read back below.
+            let own = BufferPool::default();
+            input.buffer(device, queue, &own, &self.paint, &mut pass, "painted")
         };
         queue.submit([enc.finish()]);
         util::read(device, queue, &out, n).await
@@ -859,8 +909,10 @@ impl GpuCostMaps {
         } else {
             (0.0, 0.0)
         };
+        // The targets are the voxels at distance 0 (the EDT's seeds; any other voxel is at
+        // least one voxel from them).
         Ok(CostMaps {
-            target: self.target.clone(),
+            target: distance.iter().map(|&d| d == 0.0).collect(),
             target_count: self.target_count,
             target_distance: distance,
             obstacle: Field {

@@ -124,6 +124,63 @@ pub(crate) fn storage(device: &wgpu::Device, label: &str, bytes: u64) -> wgpu::B
     })
 }
 
+/// Storage buffers ([`STORAGE`] usage) given back for reuse, so that a loop that composes
+/// and plans every frame does not have the driver allocate and zero a dozen grid-sized
+/// buffers each time. A buffer taken holds whatever its last user left: every taker writes
+/// or clears each word it reads before reading it. Only an owner that knows no other handle
+/// to a buffer is still used gives it back (after its last submission: the queue runs
+/// submissions in order, so a later one cannot overtake the work that used it). At most
+/// [`POOL_KEPT`] buffers are kept (the oldest go first); each set of pipelines has its own
+/// pool, on its own device.
+#[derive(Debug, Default)]
+pub(crate) struct BufferPool {
+    free: Mutex<Vec<wgpu::Buffer>>,
+    /// Set: every take makes a new buffer and nothing is kept (the benchmark's comparison).
+    off: std::sync::atomic::AtomicBool,
+}
+
+/// Most buffers a [`BufferPool`] keeps: two compositions' and two plans' worth.
+const POOL_KEPT: usize = 24;
+
+impl BufferPool {
+    /// A kept storage buffer of `bytes` bytes (at least 4), or a new one labelled `label`.
+    pub(crate) fn take(&self, device: &wgpu::Device, label: &str, bytes: u64) -> wgpu::Buffer {
+        let bytes = bytes.max(4);
+        let kept = if self.is_off() {
+            None
+        } else {
+            let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+            free.iter()
+                .position(|b| b.size() == bytes)
+                .map(|i| free.swap_remove(i))
+        };
+        kept.unwrap_or_else(|| storage(device, label, bytes))
+    }
+
+    /// Keeps `buffers` for later takes (storage buffers only; see the type for when).
+    pub(crate) fn give(&self, buffers: impl IntoIterator<Item = wgpu::Buffer>) {
+        if self.is_off() {
+            return;
+        }
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        free.extend(buffers.into_iter().filter(|b| b.usage() == STORAGE));
+        let excess = free.len().saturating_sub(POOL_KEPT);
+        free.drain(..excess);
+    }
+
+    /// Turns reuse off (every take makes a new buffer) or back on.
+    pub(crate) fn set_off(&self, off: bool) {
+        self.off.store(off, std::sync::atomic::Ordering::Relaxed);
+        if off {
+            self.free.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+    }
+
+    fn is_off(&self) -> bool {
+        self.off.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// Workgroup counts `(x, y)` covering `invocations` with `wg`-wide workgroups, within the
 /// 65535-per-dimension limit (the kernels rebuild the linear index from both).
 pub(crate) fn groups(invocations: usize, wg: u32) -> (u32, u32) {

@@ -16,7 +16,7 @@ use valuescape_core::grid::{Grid, Voxel};
 use valuescape_core::plan::{PathPlan, Problem, REACH_TOLERANCE, STEP_COST, field_value};
 
 use crate::cost::GpuCostMaps;
-use crate::util::{self, bind, dispatch, groups, pipeline, storage, storage_init, uniform};
+use crate::util::{self, BufferPool, bind, dispatch, groups, pipeline, storage_init, uniform};
 use crate::{GpuError, GpuTimer, shaders};
 
 const TARGET: u32 = 1;
@@ -187,6 +187,8 @@ pub struct ValuePipelines {
     pass_groups: [Vec<wgpu::BindGroup>; 2],
     /// `count_finite`'s group 1 (slot `COUNT_SLOT`).
     count_group: wgpu::BindGroup,
+    /// A run's buffers and the flags of problems made from maps, given back when done.
+    pool: BufferPool,
 }
 
 /// How the value iteration's `relax` kernel is compiled (`value.wgsl`'s pipeline
@@ -368,7 +370,21 @@ impl ValuePipelines {
             bucket: DEFAULT_BUCKET,
             pass_groups,
             count_group,
+            pool: BufferPool::default(),
         }
+    }
+
+    /// Gives buffers this crate took from the pipelines' pool back (a run's `V`, the flags of
+    /// a problem made from maps) once nothing will use them.
+    pub(crate) fn recycle(&self, buffers: impl IntoIterator<Item = wgpu::Buffer>) {
+        self.pool.give(buffers);
+    }
+
+    /// Makes every run allocate its buffers afresh (`off`), as before buffers were recycled,
+    /// or recycle them again: for the benchmark's comparison.
+    #[doc(hidden)]
+    pub fn set_recycling_off(&self, off: bool) {
+        self.pool.set_off(off);
     }
 
     /// Submits at most `passes` block passes at a time (1 to 64; 64 by default), reading the
@@ -458,7 +474,8 @@ impl ValuePipelines {
         planar: bool,
     ) -> GpuProblem {
         let n = maps.grid.len();
-        let flags = storage(device, "flags", n as u64 * 4);
+        // Every word is written by `flags_from_maps`.
+        let flags = self.pool.take(device, "flags", n as u64 * 4);
         let u = uniform(device, &self.params(&maps.grid, start, planar, false));
         let bg = bind(
             device,
@@ -504,8 +521,12 @@ impl ValuePipelines {
         timer: Option<&mut GpuTimer>,
     ) -> Result<Run, GpuError> {
         let it = self.setup(device, queue, gp, descend && self.stop_at_start)?;
-        self.converge(device, queue, &it, descend, samples, timer)
-            .await
+        let run = self
+            .converge(device, queue, &it, descend, samples, timer)
+            .await;
+        // What the run left in them has been read back; `V` goes with the run.
+        self.pool.give([it.counters, it.marks, it.path]);
+        run
     }
 
     /// The buffers and bind groups of a run, with `V` and the block marks initialised
@@ -522,9 +543,16 @@ impl ValuePipelines {
         util::check_size(device, n as u64 * 4)?;
         let base = self.params(&g, gp.start, gp.planar, stop);
         let nblocks = base.nblocks as usize;
-        let value = storage(device, "value", n as u64 * 4);
-        let counters = storage(device, "pass counters", (COUNTERS + FRONT_WORDS) as u64 * 4);
-        let marks = storage(device, "block marks", 3 * nblocks as u64 * 4);
+        // From the pool: `init` writes every word of `value` and `marks` and the front's words
+        // of `counters`, whose others are cleared before each batch; `descend` writes the
+        // words of `path` that are read.
+        let value = self.pool.take(device, "value", n as u64 * 4);
+        let counters = self
+            .pool
+            .take(device, "pass counters", (COUNTERS + FRONT_WORDS) as u64 * 4);
+        let marks = self
+            .pool
+            .take(device, "block marks", 3 * nblocks as u64 * 4);
         // The passes before the batch (written before each submission).
         let batch_done = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("passes done"),
@@ -535,7 +563,7 @@ impl ValuePipelines {
         // The length, the voxels, and two words of samples per voxel (`value.wgsl`'s
         // `descend`).
         let room = 1 + 3 * self.path_room(&g);
-        let path = storage(device, "path", room as u64 * 4);
+        let path = self.pool.take(device, "path", room as u64 * 4);
         let params = uniform(device, &base);
         let planar = gp.planar as usize;
         let relax = bind(
@@ -812,6 +840,7 @@ impl ValuePipelines {
     ) -> Result<GpuValue, GpuError> {
         let run = self.iterate(device, queue, gp, plan, false, None).await?;
         let bits: Vec<u32> = util::read(device, queue, &run.value, gp.grid.len()).await?;
+        self.pool.give([run.value]);
         Ok(GpuValue {
             value: bits.into_iter().map(f32::from_bits).collect(),
             passes: run.stats.passes,
@@ -895,6 +924,7 @@ impl ValuePipelines {
         } else {
             head[1..=len].iter().map(|&i| g.voxel(i as usize)).collect()
         };
+        self.pool.give([run.value]);
         let last = search_path.last().copied().unwrap_or(p.start);
         let stats = run.stats;
         let reached = p.target_distance[g.index(last)] <= REACH_TOLERANCE;

@@ -326,3 +326,62 @@ fn steps_without_maps_plan_on_the_device_as_steps_with_maps() {
         }
     }
 }
+
+/// Buffers recycled from one step to the next (another scene, another grid, maps kept or
+/// not) leave nothing of theirs in the results: every step equals the same step run with
+/// buffers made afresh.
+#[test]
+fn recycled_buffers_leave_nothing_behind() {
+    let (gpu, _) = GpuBackend::headless().unwrap_or_else(|e| panic!("{e}"));
+    let runs = [
+        ("rubbish_in_bin", 40, KeepMaps::None),
+        ("push_button", 32, KeepMaps::All),
+        ("open_drawer", 40, KeepMaps::None),
+        ("blocks_and_mug", 40, KeepMaps::All),
+        ("rubbish_in_bin", 40, KeepMaps::None),
+    ];
+    let plan_all = || {
+        runs.iter()
+            .map(|&(scene, grid_size, keep_maps)| {
+                let req = PlanRequest {
+                    grid_size,
+                    keep_maps,
+                    ..request(scene, PlannerKind::Value)
+                };
+                pollster::block_on(plan_with_async(&req, &RuleCompiler, &gpu))
+                    .unwrap_or_else(|e| panic!("{scene}: {e}"))
+            })
+            .collect::<Vec<_>>()
+    };
+    let recycled = plan_all();
+    gpu.set_recycling_off(true);
+    let afresh = plan_all();
+    gpu.set_recycling_off(false);
+    for ((scene, ..), (a, b)) in runs.iter().zip(recycled.iter().zip(&afresh)) {
+        assert_eq!(a.steps.len(), b.steps.len(), "{scene}");
+        for (k, (x, y)) in a.steps.iter().zip(&b.steps).enumerate() {
+            assert_eq!(x.waypoints, y.waypoints, "{scene} step {k}");
+            assert_eq!(
+                x.path_cost.map(f64::to_bits),
+                y.path_cost.map(f64::to_bits),
+                "{scene} step {k}"
+            );
+            let bits = |m: &Option<valuescape_core::field::Field>| {
+                m.as_ref()
+                    .map(|f| f.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+            };
+            match (&x.maps, &y.maps) {
+                (None, None) => {}
+                (Some(p), Some(q)) => {
+                    assert_eq!(bits(&p.cost), bits(&q.cost), "{scene} step {k}: cost");
+                    assert_eq!(
+                        bits(&p.obstacle),
+                        bits(&q.obstacle),
+                        "{scene} step {k}: obstacle"
+                    );
+                }
+                _ => panic!("{scene} step {k}: maps kept in one run only"),
+            }
+        }
+    }
+}
