@@ -54,6 +54,10 @@ fn reflect(i: i32, n: i32) -> i32 {
     return select(period - 1 - m, m, m < n);
 }
 
+// Read the border taps in runs (see `folds`); false: through `reflect`, as before (kept for
+// the benchmark's comparison; the sums are the same).
+override FOLD: bool = true;
+
 // Where the taps of the voxel at `pos` leave the line, for a radius `r` shorter than the line
 // (`len`): tap t reads position j = pos + t - r, which lies before the line (j < 0, read at
 // -j - 1) for t < x, on it for x <= t < y, and after it (j >= len, read at 2 len - 1 - j) from
@@ -111,7 +115,7 @@ fn axis_pass(
             for (var t: u32 = 0u; t < prm.taps; t = t + 1u) {
                 acc = acc + weights[t] * tile[first_tap + t];
             }
-        } else if r < len {
+        } else if FOLD && r < len {
             // One fold at most (see `folds`): the taps before the line, on it, after it.
             let f = folds(pos, r, len);
             for (var t: u32 = 0u; t < f.x; t = t + 1u) {
@@ -154,7 +158,7 @@ fn axis_pass_direct(
         for (var t: u32 = 0u; t < prm.taps; t = t + 1u) {
             acc = acc + weights[t] * src[first + t * stride];
         }
-    } else if r < len {
+    } else if FOLD && r < len {
         // One fold at most (see `folds`): the taps before the line, on it, after it.
         let f = folds(pos, r, len);
         for (var t: u32 = 0u; t < f.x; t = t + 1u) {

@@ -197,6 +197,8 @@ mod native {
         let (dev, q) = (&ctx.device, &ctx.queue);
         let costp = CostPipelines::new(dev);
         let costp_tiled = CostPipelines::with_gaussian(dev, GaussianKernel::Tiled);
+        let costp_remainder =
+            CostPipelines::with_gaussian_borders(dev, GaussianKernel::Direct, false);
         let valuep = ValuePipelines::new(dev);
         // Plans run to the fixed point of the whole grid, as before the stop at the start.
         let valuep_whole = {
@@ -328,14 +330,21 @@ mod native {
             let mut stage_ms = Vec::new();
             // The same stages with the tiled Gaussian kernel, for comparison.
             let mut tiled_gauss = Vec::new();
+            // And with a remainder per border tap, as before the taps were read in runs.
+            let mut remainder_gauss = Vec::new();
             if let Some(t) = timer.as_mut() {
                 stage_ms = device_times(t, opt.reps, dev, q, |t| compose_timed(&costp, t))?;
-                tiled_gauss =
-                    device_times(t, opt.reps, dev, q, |t| compose_timed(&costp_tiled, t))?
-                        .into_iter()
-                        .filter(|(l, _)| *l == "gaussian")
-                        .flat_map(|(_, v)| v)
-                        .collect();
+                let mut gaussian_of = |pipes: &CostPipelines| -> Result<Vec<f64>, GpuError> {
+                    Ok(
+                        device_times(t, opt.reps, dev, q, |t| compose_timed(pipes, t))?
+                            .into_iter()
+                            .filter(|(l, _)| *l == "gaussian")
+                            .flat_map(|(_, v)| v)
+                            .collect(),
+                    )
+                };
+                tiled_gauss = gaussian_of(&costp_tiled)?;
+                remainder_gauss = gaussian_of(&costp_remainder)?;
             }
             let (gpu_read, cm) = time(opt.reps, || maps.read_back(dev, q))?;
 
@@ -413,6 +422,14 @@ mod native {
                 device_timing,
                 None,
                 "whole lines in workgroup memory (the default reads global memory)".into(),
+            ));
+            rows.push(row(
+                "  gaussian, a remainder per border tap (before)",
+                median(remainder_gauss),
+                device_timing,
+                None,
+                "the taps off a line reflected through a remainder each (the default reads them in runs)"
+                    .into(),
             ));
             rows.push(row("read back maps", gpu_read, "wall", None, String::new()));
 

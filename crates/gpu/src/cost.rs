@@ -344,6 +344,18 @@ impl CostPipelines {
 
     /// Compiles the kernels with the given Gaussian kernel (both give the same sums).
     pub fn with_gaussian(device: &wgpu::Device, kernel: GaussianKernel) -> Self {
+        Self::with_gaussian_borders(device, kernel, true)
+    }
+
+    /// [`CostPipelines::with_gaussian`], reading the taps that fall off a line through a
+    /// remainder per tap where `fold` is off (`gaussian.wgsl`'s `FOLD`), as before they were
+    /// read in runs: for the benchmark's comparison (the sums are the same).
+    #[doc(hidden)]
+    pub fn with_gaussian_borders(
+        device: &wgpu::Device,
+        kernel: GaussianKernel,
+        fold: bool,
+    ) -> Self {
         let entry = match kernel {
             GaussianKernel::Tiled => "axis_pass",
             GaussianKernel::Direct => "axis_pass_direct",
@@ -351,7 +363,13 @@ impl CostPipelines {
         let weights = gaussian::kernel(gaussian::VOXPOSER_SIGMA, gaussian::TRUNCATE);
         Self {
             edt: pipeline(device, "edt", shaders::EDT, "line_pass"),
-            gauss: util::pipeline_tuned(device, "gaussian", shaders::GAUSSIAN, entry, &[]),
+            gauss: util::pipeline_tuned(
+                device,
+                "gaussian",
+                shaders::GAUSSIAN,
+                entry,
+                &[("FOLD", fold as u8 as f64)],
+            ),
             gauss_kernel: kernel,
             minmax: pipeline(device, "minmax", shaders::REDUCE, "minmax"),
             seed: pipeline(device, "seed", shaders::COMPOSE, "seed"),

@@ -64,6 +64,9 @@ fn sizes() -> Vec<[usize; 3]> {
 struct Pipes {
     cost: CostPipelines,
     cost_tiled: CostPipelines,
+    /// The direct Gaussian reflecting every border tap through a remainder (the benchmark's
+    /// "before").
+    cost_remainder: CostPipelines,
     value: ValuePipelines,
     /// Plans to the fixed point of the whole grid (no stop at the start), relaxing every
     /// voxel of a block in every in-block round (no skipping of settled voxels), every block
@@ -82,6 +85,7 @@ fn pipes() -> &'static Pipes {
         Pipes {
             cost: CostPipelines::new(d),
             cost_tiled: CostPipelines::with_gaussian(d, GaussianKernel::Tiled),
+            cost_remainder: CostPipelines::with_gaussian_borders(d, GaussianKernel::Direct, false),
             value: ValuePipelines::new(d),
             value_whole: {
                 let mut v = ValuePipelines::with_variant(
@@ -181,7 +185,11 @@ fn gaussian_matches_cpu() {
             .collect();
         for (sigma, truncate) in [(gaussian::VOXPOSER_SIGMA, gaussian::TRUNCATE), (1.5, 4.0)] {
             let want = gaussian::filter(&data, size, sigma, truncate);
-            for (kernel, pipes) in [("direct", &p.cost), ("tiled", &p.cost_tiled)] {
+            for (kernel, pipes) in [
+                ("direct", &p.cost),
+                ("tiled", &p.cost_tiled),
+                ("direct, remainder per border tap", &p.cost_remainder),
+            ] {
                 let got = pipes
                     .gaussian(&c.device, &c.queue, size, &data, sigma, truncate)
                     .unwrap_or_else(|e| panic!("{e}"));
