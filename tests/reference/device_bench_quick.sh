@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The GPU figures of issue 4 in one call of the device tool (see device_bench.sh for the
 # binaries in .devbin/ and the loader packages in .gl/): the parity tests at 64^3 and 100^3,
-# gpu_bench (GPU only, then with the CPU reference at 64^3 and 128^3), the CLI's whole cycle,
-# and CuPy's cost map on the same GPU, with the SM clock sampled by `nvidia-smi dmon`
-# throughout (it has been seen at 345 MHz when a run began). Output goes to stdout and to
-# $OUT/*.txt.
+# gpu_bench (GPU only), the CLI's whole cycle, an earlier build's gpu_bench and CLI cycle on
+# the same machine where .devbin/old/ holds them, and CuPy's cost map on the same GPU, with
+# the SM clock sampled by `nvidia-smi dmon` throughout (it has been seen at 345 MHz when a
+# run began). Output goes to stdout and to $OUT/*.txt.
 set -uo pipefail
 OUT=${OUT:-/tmp/vs-out}; mkdir -p "$OUT"
 for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
@@ -16,11 +16,17 @@ DMON=$!
 VALUESCAPE_PARITY_SIZES=64,100 timeout 120 $B/parity 2>&1 | grep -v XDG | tail -16 | tee "$OUT/parity_tests.txt"
 echo "== gpu_bench, GPU only"
 timeout 150 $B/gpu_bench --sizes 64,100,128,256 --reps 9 --cpu-max 0 2>&1 | tee "$OUT/gpu_bench.txt"
-echo "== gpu_bench, with the CPU reference (single-threaded)"
-timeout 150 $B/gpu_bench --sizes 64,128 --reps 3 --cpu-max 128 2>&1 | tee "$OUT/gpu_bench_cpu.txt"
-for g in 100 128; do echo "-- gpu $g"; timeout 60 $B/valuescape bench --grid $g --runs 3 --backend gpu 2>&1 | grep -v XDG; done | tee "$OUT/cli_bench.txt"
-echo "-- mppi gpu 100" | tee -a "$OUT/cli_bench.txt"
-timeout 60 $B/valuescape bench --grid 100 --runs 3 --planner mppi --backend gpu 2>&1 | grep -v XDG | tail -2 | tee -a "$OUT/cli_bench.txt"
+if [ -x $B/old/gpu_bench ]; then
+  echo "== the earlier build's gpu_bench, same machine"
+  timeout 90 $B/old/gpu_bench --sizes 100,256 --reps 9 --cpu-max 0 2>&1 \
+    | grep -E "adapter|compose|gaussian|edt|normalise|read back|value plan \(|value passes \||cycle" | tee "$OUT/gpu_bench_old.txt"
+fi
+for g in 100 128; do
+  echo "-- gpu $g"; timeout 60 $B/valuescape bench --grid $g --runs 3 --backend gpu 2>&1 | grep -v XDG
+  if [ -x $B/old/valuescape ]; then
+    echo "-- earlier build, gpu $g"; timeout 60 $B/old/valuescape bench --grid $g --runs 3 --backend gpu 2>&1 | grep -v XDG | tail -3
+  fi
+done | tee "$OUT/cli_bench.txt"
 echo "== CuPy cost map"
 timeout 60 python3 tests/reference/cupy_cost_bench.py --sizes 100,256 --reps 9 --scipy-max 0 2>&1 | tee "$OUT/cupy.txt"
 kill $DMON 2>/dev/null
