@@ -258,17 +258,41 @@ pub fn painted_target_count(p: &Painted<f32>) -> usize {
         return painted_target_mask(p).into_iter().filter(|&t| t).count();
     }
     let size = p.grid.size;
+    let clip = |b: &PaintBox<f32>| (b.lo, [0, 1, 2].map(|a| b.hi[a].min(size[a])));
+    // Each target box with the later boxes that overlap it (they decide the voxels of it
+    // they hold).
+    let work: Vec<(&PaintBox<f32>, Vec<&PaintBox<f32>>)> = p
+        .boxes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| is_target(b.value))
+        .map(|(j, b)| {
+            let (lo, hi) = clip(b);
+            let later = p.boxes[j + 1..]
+                .iter()
+                .filter(|l| (0..3).all(|a| l.lo[a] < hi[a] && lo[a] < l.hi[a]))
+                .collect();
+            (b, later)
+        })
+        .collect();
+    // A voxel visited per later box: where that comes to more than the mask's voxel per
+    // voxel of the grid (large target boxes under many others), the mask is cheaper.
+    let volume = |b: &PaintBox<f32>| {
+        let (lo, hi) = clip(b);
+        (0..3)
+            .map(|a| hi[a].saturating_sub(lo[a]))
+            .product::<usize>()
+    };
+    let visits: usize = work
+        .iter()
+        .map(|(b, later)| volume(b).saturating_mul(later.len() + 1))
+        .fold(0, usize::saturating_add);
+    if visits > 2 * p.grid.len() {
+        return painted_target_mask(p).into_iter().filter(|&t| t).count();
+    }
     let mut count = 0;
-    for (j, b) in p.boxes.iter().enumerate() {
-        if !is_target(b.value) {
-            continue;
-        }
-        let (lo, hi) = (b.lo, [0, 1, 2].map(|a| b.hi[a].min(size[a])));
-        // The later boxes that overlap this one decide its voxels they hold.
-        let later: Vec<&PaintBox<f32>> = p.boxes[j + 1..]
-            .iter()
-            .filter(|l| (0..3).all(|a| l.lo[a] < hi[a] && lo[a] < l.hi[a]))
-            .collect();
+    for (b, later) in work {
+        let (lo, hi) = clip(b);
         for x in lo[0]..hi[0] {
             for y in lo[1]..hi[1] {
                 for z in lo[2]..hi[2] {
@@ -390,17 +414,25 @@ mod tests {
 
     proptest::proptest! {
         #[test]
+        // Small boxes on a larger grid are counted box by box; large ones on a small grid
+        // (and a target base) through the mask.
         fn painted_target_count_counts_the_mask(
             base in proptest::bool::ANY,
+            large in proptest::bool::ANY,
             boxes in proptest::collection::vec(
-                ([0usize..9, 0usize..9, 0usize..9], [0usize..10, 0usize..10, 0usize..10], 0u8..3),
+                ([0usize..30, 0usize..30, 0usize..30], [0usize..10, 0usize..10, 0usize..10], 0u8..3),
                 0..7,
             ),
         ) {
-            let g = Grid::new([0.0; 3], [1.0; 3], [9, 8, 9]).unwrap_or_default();
-            let mut p = Painted::filled(g, if base { 1.0 } else { 0.0 });
-            for (lo, hi, v) in boxes {
-                let hi = [0, 1, 2].map(|a| hi[a].min(g.size[a]));
+            let size = if large { [9, 8, 9] } else { [34, 31, 36] };
+            let g = Grid::new([0.0; 3], [1.0; 3], size).unwrap_or_default();
+            let mut p = Painted::filled(g, if base && large { 1.0 } else { 0.0 });
+            for (lo, extent, v) in boxes {
+                let (lo, hi) = if large {
+                    (lo.map(|x| x % 9), extent)
+                } else {
+                    (lo, [0, 1, 2].map(|a| lo[a] + extent[a]))
+                };
                 p.paint(lo, hi, [0.0, 1.0, 0.5][v as usize]);
             }
             let mask = painted_target_mask(&p).into_iter().filter(|&t| t).count();

@@ -129,9 +129,12 @@ pub(crate) fn storage(device: &wgpu::Device, label: &str, bytes: u64) -> wgpu::B
 /// buffers each time. A buffer taken holds whatever its last user left: every taker writes
 /// or clears each word it reads before reading it. Only an owner that knows no other handle
 /// to a buffer is still used gives it back (after its last submission: the queue runs
-/// submissions in order, so a later one cannot overtake the work that used it). At most
-/// [`POOL_KEPT`] buffers are kept (the oldest go first); each set of pipelines has its own
-/// pool, on its own device.
+/// submissions in order, so a later one cannot overtake the work that used it). A take
+/// that finds no buffer of its size drops the large ones of other sizes (the grid changed:
+/// they would otherwise stay allocated), and at most [`POOL_KEPT`] buffers are kept (the oldest go
+/// first). So the pool holds about one step's buffers between steps (at 256^3 some 500 MiB
+/// for a composition), where they used to be freed; each set of pipelines has its own pool,
+/// on its own device.
 #[derive(Debug, Default)]
 pub(crate) struct BufferPool {
     free: Mutex<Vec<wgpu::Buffer>>,
@@ -141,6 +144,8 @@ pub(crate) struct BufferPool {
 
 /// Most buffers a [`BufferPool`] keeps: two compositions' and two plans' worth.
 const POOL_KEPT: usize = 24;
+/// Kept buffers of at least this size go when a take finds none of its size.
+const POOL_DROP_BYTES: u64 = 1 << 20;
 
 impl BufferPool {
     /// A kept storage buffer of `bytes` bytes (at least 4), or a new one labelled `label`.
@@ -150,9 +155,11 @@ impl BufferPool {
             None
         } else {
             let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-            free.iter()
-                .position(|b| b.size() == bytes)
-                .map(|i| free.swap_remove(i))
+            let found = free.iter().position(|b| b.size() == bytes);
+            if found.is_none() {
+                free.retain(|b| b.size() < POOL_DROP_BYTES);
+            }
+            found.map(|i| free.remove(i))
         };
         kept.unwrap_or_else(|| storage(device, label, bytes))
     }
@@ -453,6 +460,51 @@ pub(crate) fn unkey(k: u32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Takes come from what was given back, by size; a take of a size none has drops the
+    /// large ones of other sizes (a grid that changed), not the small ones; with reuse off,
+    /// nothing is kept. Fails without an adapter.
+    #[test]
+    fn the_pool_reuses_by_size_and_drops_stale_sizes() {
+        let ctx = crate::GpuContext::headless().unwrap_or_else(|e| panic!("{e}"));
+        let d = &ctx.device;
+        let pool = BufferPool::default();
+        let kept = |p: &BufferPool| -> Vec<u64> {
+            let mut v: Vec<u64> = p
+                .free
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .map(|b| b.size())
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        let (big, small) = (4u64 << 20, 256u64);
+        let a = pool.take(d, "a", big);
+        let b = pool.take(d, "b", big);
+        let c = pool.take(d, "c", small);
+        let (a_id, b_id) = (a.clone(), b.clone());
+        pool.give([a, b, c]);
+        assert_eq!(kept(&pool), vec![small, big, big]);
+        let again = pool.take(d, "again", big);
+        assert!(
+            again == a_id || again == b_id,
+            "a kept buffer of the size is reused"
+        );
+        assert_eq!(kept(&pool), vec![small, big]);
+        let other = pool.take(d, "other grid", 2 << 20);
+        assert_eq!(other.size(), 2 << 20);
+        assert_eq!(
+            kept(&pool),
+            vec![small],
+            "the other grid's large buffers are dropped"
+        );
+        pool.set_off(true);
+        assert!(kept(&pool).is_empty());
+        pool.give([again, other]);
+        assert!(kept(&pool).is_empty(), "nothing is kept with reuse off");
+    }
 
     #[test]
     fn keys_preserve_order_and_invert() {
