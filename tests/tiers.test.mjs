@@ -278,10 +278,18 @@ describe("capability tiers", () => {
   test("a lost GPU device restarts the page on the CPU path from the same state, and it draws", async () => {
     const strip = (s) => ({ ...s, tier: undefined, compute: undefined });
     // Text typed into the instruction box and not submitted is not in the state: it must
-    // survive the restart too.
+    // survive the restart too. The click lands inside the text (a fifth of the way along the
+    // box), so that the words typed after `End` end the draft only if `End` moved the
+    // cursor to the end.
     const box = (await gpuPage.evaluate(() => window.valuescape.layout())).widgets.instruction;
     assert.ok(box, "the panel reports its instruction box");
-    await gpuPage.mouse.click(box[0] + box[2] * 0.8, box[1] + box[3] / 2);
+    const typedBefore = "move to 5cm above the yellow block";
+    await gpuPage.evaluate((t) => window.valuescape.setDraft(t), typedBefore);
+    await gpuPage.waitForFunction((t) => window.valuescape.status().draft === t, typedBefore, {
+      timeout: 60_000,
+      polling: 100,
+    });
+    await gpuPage.mouse.click(box[0] + box[2] * 0.2, box[1] + box[3] / 2);
     await gpuPage.waitForFunction(() => window.valuescape.layout().focus === "instruction", null, {
       timeout: 60_000,
       polling: 100,
@@ -293,6 +301,7 @@ describe("capability tiers", () => {
       polling: 200,
     });
     const draft = (await gpuPage.evaluate(() => window.valuescape.status())).draft;
+    assert.equal(draft, typedBefore + " slowly", "End moves the cursor to the end of the instruction");
     const before = await gpuPage.evaluate(() => window.valuescape.state());
     const lost = gpuPage.evaluate(
       () => new Promise((r) => window.addEventListener("valuescape:devicelost", (e) => r(e.detail), { once: true })),
