@@ -12,7 +12,6 @@ use valuescape_voxposer::backend::{NOTHING_RESIDENT, cpu_plan, measured_path_cos
 use valuescape_voxposer::{AsyncBackend, PlannerKind, ResidentPlan};
 
 use crate::value::SampledPath;
-
 use crate::{
     CostPipelines, GpuCostMaps, GpuError, GpuProblem, MppiPipelines, ValuePipelines,
     movable_cleared_collision,
@@ -118,12 +117,20 @@ impl GpuBackend {
         self.last.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The last compose's maps where `fits` them; maps that do not fit are recycled.
+    fn take_last(&self, fits: impl FnOnce(&Last) -> bool) -> Option<Last> {
+        let last = self.last_maps().take()?;
+        if fits(&last) {
+            Some(last)
+        } else {
+            self.recycle_maps(last);
+            None
+        }
+    }
+
     /// Gives the last compose's maps, if still held, back to the pipelines' pool.
     fn drop_last(&self) {
-        let last = self.last_maps().take();
-        if let Some(l) = last {
-            self.recycle_maps(l);
-        }
+        self.take_last(|_| false);
     }
 
     /// Gives a compose's maps back to the pool (all but a cost map kept for a renderer):
@@ -339,16 +346,9 @@ impl GpuBackend {
         start: Voxel,
         planar: bool,
     ) -> Result<ResidentPlan, GpuError> {
-        let last = self.last_maps().take();
-        let last = match last {
-            Some(l) if l.print.is_none() => l,
-            other => {
-                // Maps composed with a host copy are `plan_composed`'s, not this plan's.
-                if let Some(l) = other {
-                    self.recycle_maps(l);
-                }
-                return Err(GpuError::BadInput(NOTHING_RESIDENT.into()));
-            }
+        // Maps composed with a host copy are `plan_composed`'s, not this plan's.
+        let Some(last) = self.take_last(|l| l.print.is_none()) else {
+            return Err(GpuError::BadInput(NOTHING_RESIDENT.into()));
         };
         let grid = last.maps.grid;
         if !grid.contains_i(start.map(|x| x as i64)) {
@@ -452,22 +452,13 @@ impl GpuBackend {
     ) -> Result<PathPlan, GpuError> {
         // The maps are used only when the problem is theirs: same grid, same sampled costs
         // (plans interleaved on one backend would otherwise swap maps).
-        let last = self.last_maps().take();
-        let last = match last {
-            Some(l)
-                if l.maps.grid == problem.grid
-                    && l.print.as_ref()
-                        == Some(&fingerprint(problem.cost, problem.lower_bound))
-                    && matches!(planner, PlannerKind::Value | PlannerKind::Mppi) =>
-            {
-                l
-            }
-            other => {
-                if let Some(l) = other {
-                    self.recycle_maps(l);
-                }
-                return self.plan_async(problem, planner).await;
-            }
+        let theirs = |l: &Last| {
+            l.maps.grid == problem.grid
+                && l.print.as_ref() == Some(&fingerprint(problem.cost, problem.lower_bound))
+                && matches!(planner, PlannerKind::Value | PlannerKind::Mppi)
+        };
+        let Some(last) = self.take_last(theirs) else {
+            return self.plan_async(problem, planner).await;
         };
         let (d, q) = (&self.device, &self.queue);
         let gp = self

@@ -239,10 +239,9 @@ pub struct CostPipelines {
     combine: wgpu::ComputePipeline,
     normalize: wgpu::ComputePipeline,
     paint: wgpu::ComputePipeline,
-    /// `gaussian::kernel(VOXPOSER_SIGMA, TRUNCATE)`: 81 taps.
-    voxposer_weights: Vec<f32>,
-    /// [`CostPipelines::voxposer_weights`] on the device.
+    /// `gaussian::kernel(VOXPOSER_SIGMA, TRUNCATE)` on the device, and its taps (81).
     weights: wgpu::Buffer,
+    taps: u32,
     /// The composition's grid-sized buffers, given back by [`CostPipelines::recycle`].
     pool: BufferPool,
 }
@@ -379,7 +378,7 @@ impl CostPipelines {
             normalize: pipeline(device, "normalize", shaders::COMPOSE, "normalize"),
             paint: pipeline(device, "paint", shaders::PAINT, "paint"),
             weights: storage_init(device, "weights", &weights),
-            voxposer_weights: weights,
+            taps: weights.len() as u32,
             pool: BufferPool::default(),
         }
     }
@@ -590,8 +589,7 @@ impl CostPipelines {
         let stats_init: [u32; 6] = [u32::MAX, 0, u32::MAX, 0, u32::MAX, 0];
         let stats = self.pool.take(device, "stats", 24);
         queue.write_buffer(&stats, 0, bytemuck::cast_slice(&stats_init));
-        let weights = &self.weights;
-        let taps = self.voxposer_weights.len() as u32;
+        let (weights, taps) = (&self.weights, self.taps);
         let params = uniform(
             device,
             &ComposeParams {
