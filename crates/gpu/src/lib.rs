@@ -16,7 +16,9 @@
 //! - [`MppiPipelines`]: MPPI with thousands of rollouts in parallel and the softmax-weighted
 //!   update on the GPU, with the same deterministic noise as `valuescape_core::plan::mppi`.
 //! - [`GpuBackend`]: all of it behind `valuescape-voxposer`'s `Backend` (blocking, native)
-//!   and `AsyncBackend` (the browser) traits, on any device.
+//!   and `AsyncBackend` (the browser) traits, on any device; it gives each step's grid-sized
+//!   buffers back to the pipelines' pools ([`CostPipelines::recycle`]), so that a drag's
+//!   steps do not allocate them again.
 //! - [`GpuTimer`] and [`bench`]: per-stage device timing (timestamp queries when the adapter
 //!   has them, wall clock otherwise) against the CPU reference.
 //!
