@@ -19,7 +19,7 @@
 //!   and `AsyncBackend` (the browser) traits, on any device; it gives each step's grid-sized
 //!   buffers back to the pipelines' pools ([`CostPipelines::recycle`]), so that a drag's
 //!   steps do not allocate them again.
-//! - [`GpuTimer`] and [`bench`]: per-stage device timing (timestamp queries when the adapter
+//! - [`GpuTimer`] and [`bench()`]: per-stage device timing (timestamp queries when the adapter
 //!   has them, wall clock otherwise) against the CPU reference.
 //!
 //! Pipelines take `&wgpu::Device` and `&wgpu::Queue`, so the Bevy viewer can pass its own;
