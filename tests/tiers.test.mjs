@@ -283,7 +283,9 @@ describe("capability tiers", () => {
     // cursor to the end.
     const box = (await gpuPage.evaluate(() => window.valuescape.layout())).widgets.instruction;
     assert.ok(box, "the panel reports its instruction box");
-    const typedBefore = "move to 5cm above the yellow block";
+    // Not the state's instruction: `status().draft` reports the box's text only where it
+    // differs from that.
+    const typedBefore = "push the mug 10cm to the left of the yellow block";
     await gpuPage.evaluate((t) => window.valuescape.setDraft(t), typedBefore);
     await gpuPage.waitForFunction((t) => window.valuescape.status().draft === t, typedBefore, {
       timeout: 60_000,
