@@ -3,7 +3,7 @@
 //! ```text
 //! cargo xtask serve [--port 8080] [--dev] [--no-build]   build the web bundle and serve www/
 //! cargo xtask build [--dev]                              build the web bundle only
-//! cargo xtask test  [--dev] [--no-browser]               fmt, clippy, tests, wasm build, browser tests
+//! cargo xtask test  [--dev] [--no-browser]               fmt, clippy, docs, tests, wasm build, browser tests
 //! cargo xtask bench                                      native plan timings (to compare with wasm)
 //! ```
 //!
@@ -187,6 +187,13 @@ fn test_cmd(args: &[String]) -> Result<(), String> {
             "-D",
             "warnings",
         ]))
+    })?;
+    stage("docs (native)", &mut || {
+        // Every crate's docs build, their links resolving (natively: items behind wasm32 or
+        // a feature are not linked from docs that build without them).
+        run(cargo()
+            .env("RUSTDOCFLAGS", "-D warnings")
+            .args(["doc", "--workspace", "--no-deps"]))
     })?;
     stage("clippy (wasm32)", &mut || {
         for backend in build::BACKENDS {

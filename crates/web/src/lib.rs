@@ -1,7 +1,7 @@
 //! # valuescape-web
 //!
 //! The wasm-bindgen entry of the Valuescape playground: it starts the
-//! [viewer](valuescape_viewer) on a canvas and gives the page a small JS API (typed with
+//! viewer (`valuescape-viewer`) on a canvas and gives the page a small JS API (typed with
 //! serde-wasm-bindgen) and DOM events.
 //!
 //! ```js

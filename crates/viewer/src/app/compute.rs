@@ -3,7 +3,7 @@
 //!
 //! With the `gpu` feature and a device that has compute shaders and storage buffers (WebGPU,
 //! native Vulkan/Metal/DX12), the cost map is composed and the plan searched by
-//! `valuescape-gpu`'s [`GpuBackend`], built on the renderer's `RenderDevice` and
+//! `valuescape-gpu`'s `GpuBackend`, built on the renderer's `RenderDevice` and
 //! `RenderQueue` (no second device). Otherwise (WebGL2: no compute) the CPU path runs. The
 //! tier and the compute path are reported to the embedder through the [`crate::Bridge`]
 //! ([`crate::bridge::TierInfo`]) and shown in the panel.

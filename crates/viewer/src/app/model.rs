@@ -64,7 +64,7 @@ pub struct Model {
     /// Wall-clock milliseconds of the last `plan` call, as measured here.
     pub last_call_ms: f64,
     /// The last plan ran on the page's thread with pauses between its stages (see
-    /// [`PagedCpu`]): `last_call_ms` includes the frames drawn in them.
+    /// `PagedCpu`): `last_call_ms` includes the frames drawn in them.
     pub last_call_paged: bool,
     /// The first frame has been drawn (planning waits for it, so the page shows at once).
     pub first_frame_done: bool,
@@ -97,7 +97,7 @@ pub type PlanOutcome = Result<PlanResult, PlanError>;
 pub struct PlanJob {
     /// What is being planned.
     pub req: PlanRequest,
-    /// It runs on the GPU (otherwise on the CPU, paused between stages: [`PagedCpu`]).
+    /// It runs on the GPU (otherwise on the CPU, paused between stages: `PagedCpu`).
     pub on_gpu: bool,
     /// Filled when the plan completes.
     pub slot: std::sync::Arc<std::sync::Mutex<Option<PlanOutcome>>>,
