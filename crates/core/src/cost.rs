@@ -140,6 +140,20 @@ pub fn normalize(data: &mut [f32]) -> (f32, f32) {
     (lo, hi)
 }
 
+/// The least and greatest value [`normalize`] leaves of a map whose least and greatest were
+/// `lo` and `hi`: `(0, 1)` up to rounding, or `(lo, hi)` as they were where it leaves the map
+/// as it is (constant, or a range that is not finite).
+pub fn normalized_range(lo: f32, hi: f32) -> (f32, f32) {
+    let range = hi - lo;
+    if range > 0.0 && range.is_finite() {
+        // The same arithmetic as `normalize` on the two values (it is monotonic); `lo` is
+        // finite here, so it goes to 0 exactly.
+        (0.0, range * (1.0 / range))
+    } else {
+        (lo, hi)
+    }
+}
+
 /// Whether an affordance value marks a target (`1 - a == 0`).
 #[inline]
 pub fn is_target(a: f32) -> bool {
@@ -438,6 +452,26 @@ mod tests {
             let mask = painted_target_mask(&p).into_iter().filter(|&t| t).count();
             proptest::prop_assert_eq!(painted_target_count(&p), mask);
             proptest::prop_assert_eq!(target_count(&Map::Painted(p)), mask);
+        }
+
+        #[test]
+        // The range a normalised map is drawn over, from its reductions alone, is the range of
+        // the map `normalize` leaves, to the bit: constant maps included.
+        fn normalized_range_is_the_normalized_maps(
+            data in proptest::collection::vec(-1e3f32..1e3, 1..40),
+            constant in proptest::bool::ANY,
+        ) {
+            let mut data = data;
+            if constant {
+                let c = data[0];
+                data.iter_mut().for_each(|x| *x = c);
+            }
+            let (lo, hi) = normalize(&mut data);
+            let got = normalized_range(lo, hi);
+            let min = data.iter().copied().fold(f32::INFINITY, f32::min);
+            let max = data.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            proptest::prop_assert_eq!((got.0.to_bits(), got.1.to_bits()), (min.to_bits(), max.to_bits()));
+            proptest::prop_assert_eq!(got.0 == got.1, constant || data.len() == 1 || lo == hi);
         }
     }
 

@@ -362,7 +362,10 @@ impl GpuBackend {
         let gp = self
             .value
             .problem_from_maps(d, q, &last.maps, start, planar);
-        let sampled = self.value.plan_sampled_async(d, q, &gp).await;
+        let sampled = self
+            .value
+            .plan_sampled_async(d, q, &gp, Some(&last.maps.stats))
+            .await;
         let plan = match &sampled {
             Ok(sp) => {
                 self.measure_resident(&last.maps, &gp, sp.as_ref(), start, planar)
@@ -398,6 +401,7 @@ impl GpuBackend {
         if let Some(sp) = sampled
             && sp.complete
             && sp.target.last() == Some(&true)
+            && let Some(cost_range) = sp.cost_range
         {
             let at: std::collections::HashMap<usize, (f32, bool)> = sp
                 .voxels
@@ -415,6 +419,7 @@ impl GpuBackend {
                 path: PathPlan::along_voxels(sp.voxels.clone(), reached, sp.expanded),
                 path_cost,
                 start_distance: start_d2.map_or(f32::INFINITY, distance),
+                cost_range,
             });
         }
         // Out of reach (the measure goes on to the nearest target, off the path) or cut short
@@ -438,6 +443,7 @@ impl GpuBackend {
         };
         Ok(ResidentPlan {
             path_cost: measured_path_cost(&host, &problem, &path),
+            cost_range: host.cost.min_max().unwrap_or((f32::NAN, f32::NAN)),
             start_distance: start_d2.map_or(host.target_distance[grid.index(start)], distance),
             path,
         })

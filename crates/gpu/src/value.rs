@@ -274,6 +274,9 @@ pub(crate) struct SampledPath {
     pub value: wgpu::Buffer,
     /// The voxels with a finite `V` (the planner's `expanded`).
     pub expanded: usize,
+    /// The composed cost map's least and greatest value, from its reductions
+    /// (`GpuCostMaps::stats`) where the plan was given them.
+    pub cost_range: Option<(f32, f32)>,
 }
 
 /// The buffers of one run of value iteration.
@@ -283,7 +286,24 @@ struct Run {
     stats: PassStats,
     /// With the descent: the voxels with a finite `V`, and `path[]` as `descend` wrote it.
     descent: Option<(usize, Vec<u32>)>,
+    /// The words of the buffer [`Descent::Sampled`] named, read in the same mapping.
+    also: Option<Vec<u32>>,
 }
+
+/// What a run of value iteration reads back after each batch, besides its pass counters.
+#[derive(Clone, Copy, Debug)]
+enum Descent<'a> {
+    /// Nothing: `V` stays on the device.
+    Off,
+    /// The path descended from the start.
+    Path,
+    /// The path with what the descent read at each of its voxels, and the first
+    /// [`ALSO_WORDS`] words of a buffer where one is given (a composition's reductions).
+    Sampled(Option<&'a wgpu::Buffer>),
+}
+
+/// Words of the buffer [`Descent::Sampled`] reads beside the path (`GpuCostMaps::stats`).
+const ALSO_WORDS: usize = 6;
 
 impl ValuePipelines {
     /// Compiles the kernels.
@@ -516,14 +536,12 @@ impl ValuePipelines {
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         gp: &GpuProblem,
-        descend: bool,
-        samples: bool,
+        descent: Descent<'_>,
         timer: Option<&mut GpuTimer>,
     ) -> Result<Run, GpuError> {
+        let descend = !matches!(descent, Descent::Off);
         let it = self.setup(device, queue, gp, descend && self.stop_at_start)?;
-        let run = self
-            .converge(device, queue, &it, descend, samples, timer)
-            .await;
+        let run = self.converge(device, queue, &it, descent, timer).await;
         // What the run left in them has been read back; `V` goes with the run.
         self.pool.give([it.counters, it.marks, it.path]);
         run
@@ -670,16 +688,15 @@ impl ValuePipelines {
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         it: &Iteration,
-        descend: bool,
-        samples: bool,
+        descent: Descent<'_>,
         mut timer: Option<&mut GpuTimer>,
     ) -> Result<Run, GpuError> {
         let n = it.n;
+        let descend = !matches!(descent, Descent::Off);
         // The words of `path` read back: the length and the voxels, and the samples if asked.
-        let read = if samples {
-            it.room
-        } else {
-            it.room.div_ceil(3)
+        let (read, also) = match descent {
+            Descent::Sampled(also) => (it.room, also),
+            _ => (it.room.div_ceil(3), None),
         };
         // Bellman-Ford needs at most n - 1 relaxations of every voxel; each pass relaxes
         // every block that could change at least once.
@@ -714,27 +731,27 @@ impl ValuePipelines {
                 t.resolve(&mut enc);
             }
             queue.submit([enc.finish()]);
-            let (counts, descent) = if descend {
-                let parts = util::read_many(
-                    device,
-                    queue,
-                    &[
-                        (&it.counters, COUNTERS as u64 * 4),
-                        (&it.path, read as u64 * 4),
-                    ],
-                )
-                .await?;
-                let mut parts = parts.into_iter();
+            let (counts, descent, also) = if descend {
+                let mut parts = vec![
+                    (&it.counters, COUNTERS as u64 * 4),
+                    (&it.path, read as u64 * 4),
+                ];
+                parts.extend(also.map(|b| (b, ALSO_WORDS as u64 * 4)));
+                let mut parts = util::read_many(device, queue, &parts).await?.into_iter();
                 let counts = parts.next().unwrap_or_default();
                 let path = parts.next().unwrap_or_default();
-                (counts, Some(path))
+                (counts, Some(path), parts.next())
             } else {
                 (
                     util::read(device, queue, &it.counters, COUNTERS).await?,
                     None,
+                    None,
                 )
             };
-            if counts.len() < COUNTERS || descent.as_ref().is_some_and(|p| p.len() < read) {
+            if counts.len() < COUNTERS
+                || descent.as_ref().is_some_and(|p| p.len() < read)
+                || also.as_ref().is_some_and(|w| w.len() < ALSO_WORDS)
+            {
                 return Err(GpuError::Map("a read-back came back short".into()));
             }
             let descent = descent.map(|path| (counts[COUNT_SLOT] as usize, path));
@@ -749,6 +766,7 @@ impl ValuePipelines {
                         rounds,
                     },
                     descent,
+                    also,
                 });
             }
             done += batch as u32;
@@ -779,7 +797,7 @@ impl ValuePipelines {
         util::block_on(async {
             let it = self.setup(device, queue, gp, false)?;
             let run = self
-                .converge(device, queue, &it, false, false, None)
+                .converge(device, queue, &it, Descent::Off, None)
                 .await?;
             let done = [run.stats.passes, 0, 0, 0];
             queue.write_buffer(&it.batch_done, 0, bytemuck::bytes_of(&done));
@@ -838,7 +856,8 @@ impl ValuePipelines {
         gp: &GpuProblem,
         plan: bool,
     ) -> Result<GpuValue, GpuError> {
-        let run = self.iterate(device, queue, gp, plan, false, None).await?;
+        let descent = if plan { Descent::Path } else { Descent::Off };
+        let run = self.iterate(device, queue, gp, descent, None).await?;
         let bits: Vec<u32> = util::read(device, queue, &run.value, gp.grid.len()).await?;
         self.pool.give([run.value]);
         Ok(GpuValue {
@@ -914,7 +933,9 @@ impl ValuePipelines {
         timer: Option<&mut GpuTimer>,
     ) -> Result<(PathPlan, PassStats), GpuError> {
         let g = gp.grid;
-        let run = self.iterate(device, queue, gp, true, false, timer).await?;
+        let run = self
+            .iterate(device, queue, gp, Descent::Path, timer)
+            .await?;
         let (expanded, head) = run.descent.unwrap_or_default();
         let len = head.first().map_or(0, |h| (h & 0x7fff_ffff) as usize);
         let cut = head.first().is_some_and(|h| h >> 31 != 0);
@@ -949,16 +970,21 @@ impl ValuePipelines {
     /// with nothing of the maps read back: the path the GPU descended and what the descent
     /// read at each of its voxels (`value.wgsl`'s `sample`), in the batch's one mapping: not
     /// [`SampledPath::complete`] where the descent was cut short at its room (the caller then
-    /// plans with the maps on the host); `None` where nothing was written.
+    /// plans with the maps on the host); `None` where nothing was written. `cost_stats`, the
+    /// maps' reductions (`GpuCostMaps::stats`), come back in the same mapping, for
+    /// [`SampledPath::cost_range`].
     pub(crate) async fn plan_sampled_async(
         &self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         gp: &GpuProblem,
+        cost_stats: Option<&wgpu::Buffer>,
     ) -> Result<Option<SampledPath>, GpuError> {
         let g = gp.grid;
         let room = self.path_room(&g);
-        let run = self.iterate(device, queue, gp, true, true, None).await?;
+        let run = self
+            .iterate(device, queue, gp, Descent::Sampled(cost_stats), None)
+            .await?;
         let (expanded, head) = run.descent.unwrap_or_default();
         let len = head.first().map_or(0, |h| (h & 0x7fff_ffff) as usize);
         let cut = head.first().is_some_and(|h| h >> 31 != 0);
@@ -983,6 +1009,9 @@ impl ValuePipelines {
             complete: !cut,
             value: run.value,
             expanded,
+            cost_range: run.also.map(|w| {
+                valuescape_core::cost::normalized_range(util::unkey(w[4]), util::unkey(w[5]))
+            }),
         }))
     }
 

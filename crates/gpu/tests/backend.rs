@@ -282,6 +282,17 @@ fn a_plan_on_kept_maps_reports_what_a_plan_on_maps_read_back_reports() {
                 cpu.target_distance[grid.index(start)],
                 "{at}"
             );
+            // The cost map's range, from the device's reductions alone, is the range of the
+            // map read back (WGSL lets a division be off by ulps: a relative 1e-6).
+            let (lo, hi) = cm.cost.min_max().unwrap_or_else(|| panic!("{at}: NaN map"));
+            assert!(hi > lo, "{at}: a constant map");
+            let (glo, ghi) = got.cost_range;
+            assert!(
+                (glo - lo).abs() <= 1e-6 && (ghi - hi).abs() <= 1e-6 * hi,
+                "{at}: range {:?} on the device, {:?} read back",
+                got.cost_range,
+                (lo, hi)
+            );
             if reachable {
                 assert!(
                     got.path.search_path.len() > 5,
@@ -298,8 +309,50 @@ fn a_plan_on_kept_maps_reports_what_a_plan_on_maps_read_back_reports() {
     }
 }
 
+/// A cost map that stays on the device and is constant (every voxel a target, nothing to
+/// avoid) is reported as such, so that a renderer says so instead of drawing it over 0 to 1.
+#[test]
+fn a_constant_cost_map_on_the_device_reports_its_one_value() {
+    use valuescape_core::cost::{CostInput, Movable};
+    use valuescape_core::field::Field;
+    use valuescape_core::grid::Grid;
+    use valuescape_core::paint::{Map, Painted};
+    use valuescape_voxposer::{Backend, CpuBackend};
+
+    let (gpu, _) = GpuBackend::headless().unwrap_or_else(|e| panic!("{e}"));
+    let grid = Grid::new([0.0; 3], [1.0; 3], [18, 16, 20]).unwrap_or_else(|e| panic!("{e}"));
+    let start = [4, 5, 6];
+    // Every voxel a target, painted (as a program leaves `affordance_map[:, :, :] = 1`) and
+    // dense.
+    for affordance in [
+        Map::Painted(Painted::filled(grid, 1.0)),
+        Map::from(
+            Field::from_vec(grid, vec![1.0; grid.len()]).unwrap_or_else(|| Field::zeros(grid)),
+        ),
+    ] {
+        let avoidance = Map::from(Field::zeros(grid));
+        let input = CostInput {
+            affordance: &affordance,
+            avoidance: &avoidance,
+            collision: &[],
+            movable: Movable::Gripper(start),
+        };
+        let cpu = CpuBackend.compose(&input).unwrap_or_else(|e| panic!("{e}"));
+        let (lo, hi) = cpu.cost.min_max().unwrap_or_default();
+        assert_eq!(lo, hi, "the CPU's map is constant");
+        assert_eq!(gpu.compose_resident(&input), Ok(true));
+        let r = gpu
+            .plan_resident(start, false)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.cost_range, (lo, hi));
+        assert!(r.path.reached);
+        assert_eq!(r.path.search_path, vec![start]);
+    }
+}
+
 /// The pipeline plans a step that keeps no maps on the device's kept maps, and gives the
-/// result a step that keeps them gets (maps aside).
+/// result a step that keeps them gets (maps aside). A step that keeps only the programs'
+/// maps (a drag preview) carries the cost map's range in their place.
 #[test]
 fn steps_without_maps_plan_on_the_device_as_steps_with_maps() {
     let (gpu, _) = GpuBackend::headless().unwrap_or_else(|e| panic!("{e}"));
@@ -309,10 +362,35 @@ fn steps_without_maps_plan_on_the_device_as_steps_with_maps() {
             keep_maps: KeepMaps::All,
             ..without.clone()
         };
+        let programs = PlanRequest {
+            keep_maps: KeepMaps::Programs,
+            ..without.clone()
+        };
         let a = pollster::block_on(plan_with_async(&without, &RuleCompiler, &gpu))
             .unwrap_or_else(|e| panic!("{scene}: {e}"));
         let b = pollster::block_on(plan_with_async(&with, &RuleCompiler, &gpu))
             .unwrap_or_else(|e| panic!("{scene}: {e}"));
+        let c = pollster::block_on(plan_with_async(&programs, &RuleCompiler, &gpu))
+            .unwrap_or_else(|e| panic!("{scene}: {e}"));
+        assert_eq!(c.steps.len(), b.steps.len(), "{scene}");
+        for (k, (x, y)) in c.steps.iter().zip(&b.steps).enumerate() {
+            let (Some(xm), Some(ym)) = (&x.maps, &y.maps) else {
+                panic!("{scene} step {k}: maps missing");
+            };
+            let want = ym.cost.as_ref().and_then(|f| f.min_max());
+            assert!(
+                xm.cost.is_none() && ym.cost_range.is_none(),
+                "{scene} step {k}"
+            );
+            let (Some(got), Some(want)) = (xm.cost_range, want) else {
+                panic!("{scene} step {k}: no range ({:?}, {want:?})", xm.cost_range);
+            };
+            assert!(
+                (got.0 - want.0).abs() <= 1e-6 && (got.1 - want.1).abs() <= 1e-6 * want.1,
+                "{scene} step {k}: {got:?} against {want:?}"
+            );
+            assert_eq!(x.waypoints, y.waypoints, "{scene} step {k}");
+        }
         assert_eq!(a.steps.len(), b.steps.len(), "{scene}");
         for (k, (x, y)) in a.steps.iter().zip(&b.steps).enumerate() {
             assert!(x.maps.is_none() && y.maps.is_some(), "{scene} step {k}");

@@ -2,8 +2,10 @@
 //! above a threshold, and axis-aligned slice images. Coordinates are world metres, z up.
 
 use valuescape_core::Grid;
+use valuescape_voxposer::StepMaps;
 
 use crate::colormap::{normalize, viridis, viridis_rgba8};
+use crate::state::ShownMap;
 
 /// Most faces one map mesh may have; denser surfaces are drawn on a coarser block grid.
 pub const MAX_FACES: usize = 300_000;
@@ -275,9 +277,117 @@ pub fn rotation_angles(rotation: &[[f32; 4]], start: [f64; 4]) -> Vec<f32> {
         .collect()
 }
 
+/// A step's map as the viewer shows it: [`shown_values`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShownValues {
+    /// Its grid.
+    pub grid: Grid,
+    /// Its values; `None` where the map is on the device only: the cost map of a drag
+    /// preview planned on the GPU (`KeepMaps::Programs`).
+    pub values: Option<Vec<f32>>,
+    /// The value range the colours span (without values: the range the backend reported
+    /// for the map on the device, equal ends where it is constant).
+    pub range: (f32, f32),
+}
+
+/// The values of map `map` of a step and the range its colours span: fixed for maps of known
+/// range (0 to 1, or 0 to 180 degrees of rotation away from `start`, the end effector's
+/// quaternion), else the map's own. A cost map left on the device spans the range the backend
+/// reported (`StepMaps::cost_range`; 0 to 1, a normalised map's, where none was).
+pub fn shown_values(maps: &StepMaps, map: ShownMap, start: [f64; 4]) -> Option<ShownValues> {
+    let grid = maps.affordance.grid();
+    let fixed01 = Some((0.0, 1.0));
+    let (values, fixed) = match map {
+        ShownMap::Affordance => (maps.affordance.values().into_owned(), fixed01),
+        ShownMap::Avoidance => (maps.avoidance.values().into_owned(), fixed01),
+        ShownMap::Cost => match &maps.cost {
+            Some(c) => (c.data.clone(), None),
+            None => {
+                return Some(ShownValues {
+                    grid,
+                    values: None,
+                    range: maps.cost_range.unwrap_or((0.0, 1.0)),
+                });
+            }
+        },
+        ShownMap::Velocity => (maps.velocity.values().into_owned(), None),
+        ShownMap::Gripper => (maps.gripper.values().into_owned(), fixed01),
+        ShownMap::Rotation => (
+            rotation_angles(&maps.rotation.values(), start),
+            Some((0.0, 180.0)),
+        ),
+    };
+    let range = match fixed {
+        Some(r) => r,
+        None => valuescape_core::Field::from_vec(grid, values.clone())?.min_max()?,
+    };
+    Some(ShownValues {
+        grid,
+        values: Some(values),
+        range,
+    })
+}
+
+/// Whether a map with this value range is drawn as one colour (a note instead of voxels).
+pub fn is_uniform(range: (f32, f32)) -> bool {
+    range.1 <= range.0 || range.0.is_nan() || range.1.is_nan()
+}
+
+/// The legend's note for a uniform map.
+pub fn uniform_note(range: (f32, f32)) -> String {
+    format!("uniform map: every voxel is {}", range.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use valuescape_core::Field;
+    use valuescape_core::paint::{Map, Painted};
+
+    /// A cost map that stayed on the device (a GPU drag preview) is drawn over the range
+    /// the backend reported, so that a constant one is noted as uniform, as it is once its
+    /// values are here; other maps keep their ranges.
+    #[test]
+    fn a_cost_map_on_the_device_is_drawn_over_its_reported_range() {
+        let g = grid(16);
+        let mut cost = Field::zeros(g);
+        cost.set([3, 4, 5], 0.5);
+        let mut maps = StepMaps {
+            affordance: Map::Painted(Painted::filled(g, 0.0)),
+            avoidance: Map::Painted(Painted::filled(g, 0.0)),
+            velocity: Map::Painted(Painted::filled(g, 1.5)),
+            gripper: Map::Painted(Painted::filled(g, 1.0)),
+            rotation: Map::Painted(Painted::filled(g, [1.0, 0.0, 0.0, 0.0])),
+            obstacle: None,
+            cost: Some(cost),
+            cost_range: None,
+        };
+        let q = [1.0, 0.0, 0.0, 0.0];
+        let shown = |maps: &StepMaps, m| shown_values(maps, m, q).expect("a map to show");
+        // Here: the map's own range.
+        let here = shown(&maps, ShownMap::Cost);
+        assert_eq!((here.values.is_some(), here.range), (true, (0.0, 0.5)));
+        assert!(!is_uniform(here.range));
+        // On the device, constant: the legend says so.
+        maps.cost = None;
+        maps.cost_range = Some((0.25, 0.25));
+        let there = shown(&maps, ShownMap::Cost);
+        assert_eq!((there.values.is_none(), there.range), (true, (0.25, 0.25)));
+        assert!(is_uniform(there.range));
+        assert_eq!(
+            uniform_note(there.range),
+            "uniform map: every voxel is 0.25"
+        );
+        // On the device, normalised; and where no range was reported, a normalised map's.
+        maps.cost_range = Some((0.0, 1.0));
+        assert!(!is_uniform(shown(&maps, ShownMap::Cost).range));
+        maps.cost_range = None;
+        assert_eq!(shown(&maps, ShownMap::Cost).range, (0.0, 1.0));
+        // The programs' maps: fixed ranges, or their own (velocity, constant here).
+        assert_eq!(shown(&maps, ShownMap::Gripper).range, (0.0, 1.0));
+        assert_eq!(shown(&maps, ShownMap::Rotation).range, (0.0, 180.0));
+        assert!(is_uniform(shown(&maps, ShownMap::Velocity).range));
+    }
 
     fn grid(n: usize) -> Grid {
         Grid::new([0.0; 3], [1.0; 3], [n; 3]).expect("test value")

@@ -133,6 +133,9 @@ pub struct StepMaps {
     pub obstacle: Option<Field>,
     /// The composed cost map; `None` where it stayed on the device ([`KeepMaps::Programs`]).
     pub cost: Option<Field>,
+    /// Where `cost` stayed on the device: the map's least and greatest value there (equal
+    /// where it is constant), as the backend reported them; `None` where `cost` is here.
+    pub cost_range: Option<(f32, f32)>,
 }
 
 /// One planned sub-step.

@@ -65,6 +65,9 @@ pub struct ResidentPlan {
     /// The start's distance (voxels) to the nearest target: `CostMaps::target_distance`
     /// there.
     pub start_distance: f32,
+    /// The composed cost map's least and greatest value (equal where the map is constant),
+    /// for a renderer that draws the map where it stayed ([`crate::StepMaps::cost_range`]).
+    pub cost_range: (f32, f32),
 }
 
 /// The cost a step reports for its path on composed maps: [`plan::path_measure`] of the

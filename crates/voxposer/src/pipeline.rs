@@ -536,13 +536,13 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
             format!("{} backend: {e}", backend.name()),
         )
     };
-    let (path, path_cost, start_distance) = match &cm {
+    let (path, path_cost, start_distance, resident_range) = match &cm {
         None => {
             let r = backend
                 .plan_resident(start, spec.planar)
                 .await
                 .map_err(plan_err)?;
-            (r.path, r.path_cost, r.start_distance)
+            (r.path, r.path_cost, r.start_distance, Some(r.cost_range))
         }
         Some(cm) => {
             let blocked = cm.blocked(s);
@@ -553,7 +553,7 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
                 .await
                 .map_err(plan_err)?;
             let cost = measured_path_cost(cm, &problem, &path);
-            (path, cost, cm.target_distance[s])
+            (path, cost, cm.target_distance[s], None)
         }
     };
     // End-effector points: the movable's path shifted by the gripper's offset from it.
@@ -581,6 +581,7 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
         rotation: maps.rotation,
         obstacle,
         cost,
+        cost_range: resident_range,
     });
     let result = StepResult {
         instruction: spec.instruction.clone(),

@@ -12,8 +12,9 @@ use valuescape_core::Grid;
 
 use super::model::Model;
 use super::{to_bevy_f32, world_triangle_mesh};
-use crate::state::ShownMap;
-use crate::surface::{MAX_FACES, exposed_faces, rotation_angles, slice};
+use crate::surface::{
+    MAX_FACES, ShownValues, exposed_faces, is_uniform, shown_values, slice, uniform_note,
+};
 
 /// Marks the map's entities.
 #[derive(Component)]
@@ -67,62 +68,16 @@ impl Plugin for MapViewPlugin {
     }
 }
 
-/// The selected map as [`map_values`] finds it.
-pub struct ShownValues {
-    /// Its grid.
-    pub grid: Grid,
-    /// Its values; `None` where the map is on the device only: the cost map of a drag
-    /// preview planned on the GPU (`KeepMaps::Programs`).
-    pub values: Option<Vec<f32>>,
-    /// The value range the colours span (0 to 1, the normalised cost's, without values).
-    pub range: (f32, f32),
-}
-
-/// The values of the selected map and their colour range.
+/// The values of the selected map and their colour range (see [`shown_values`]).
 pub fn map_values(model: &Model) -> Option<ShownValues> {
     let r = model.result.as_ref()?;
     let maps = r.steps.get(model.state.step)?.maps.as_ref()?;
-    let grid = maps.affordance.grid();
-    let fixed01 = Some((0.0, 1.0));
-    let (values, fixed) = match model.state.map {
-        ShownMap::Affordance => (maps.affordance.values().into_owned(), fixed01),
-        ShownMap::Avoidance => (maps.avoidance.values().into_owned(), fixed01),
-        ShownMap::Cost => match &maps.cost {
-            Some(c) => (c.data.clone(), None),
-            None => {
-                return Some(ShownValues {
-                    grid,
-                    values: None,
-                    range: (0.0, 1.0),
-                });
-            }
-        },
-        ShownMap::Velocity => (maps.velocity.values().into_owned(), None),
-        ShownMap::Gripper => (maps.gripper.values().into_owned(), fixed01),
-        ShownMap::Rotation => {
-            let start = model
-                .scene
-                .as_ref()
-                .map(|s| s.end_effector.quat)
-                .unwrap_or([1.0, 0.0, 0.0, 0.0]);
-            (
-                rotation_angles(&maps.rotation.values(), start),
-                Some((0.0, 180.0)),
-            )
-        }
-    };
-    let range = match fixed {
-        Some(r) => r,
-        None => {
-            let f = valuescape_core::Field::from_vec(grid, values.clone())?;
-            f.min_max()?
-        }
-    };
-    Some(ShownValues {
-        grid,
-        values: Some(values),
-        range,
-    })
+    let start = model
+        .scene
+        .as_ref()
+        .map(|s| s.end_effector.quat)
+        .unwrap_or([1.0, 0.0, 0.0, 0.0]);
+    shown_values(maps, model.state.map, start)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -160,21 +115,23 @@ fn rebuild_map(
     info.grid = Some(grid);
     info.range = Some(range);
     info.on_host = values.is_some();
-    let uniform = range.1 <= range.0 || range.0.is_nan() || range.1.is_nan();
+    let uniform = is_uniform(range);
     // The cost map of a GPU plan is drawn from the device buffer it was composed in.
     #[cfg(feature = "gpu")]
-    let on_device =
-        (!uniform && !model.mesh_only && compute.on_gpu() && model.state.map == ShownMap::Cost)
-            .then(|| model.gpu_map(model.state.step))
-            .flatten()
-            .filter(|m| m.grid == grid);
+    let on_device = (!uniform
+        && !model.mesh_only
+        && compute.on_gpu()
+        && model.state.map == crate::state::ShownMap::Cost)
+        .then(|| model.gpu_map(model.state.step))
+        .flatten()
+        .filter(|m| m.grid == grid);
     #[cfg(not(feature = "gpu"))]
     let on_device: Option<()> = {
         let _ = &compute;
         None
     };
     if uniform {
-        info.note = Some(format!("uniform map: every voxel is {}", range.0));
+        info.note = Some(uniform_note(range));
     } else if let Some(_map) = on_device {
         info.source = "gpu";
         #[cfg(feature = "gpu")]
