@@ -737,6 +737,8 @@ mod native {
                 };
                 let mut compose_ms = Vec::new();
                 let (resident, r) = time(opt.reps, || resident_step(&mut compose_ms))?;
+                // What the backend keeps on the device between steps for the next.
+                let kept_mib = backend.kept_bytes() as f64 / f64::from(1u32 << 20);
                 // The same with every buffer made afresh, as before they were recycled.
                 backend.set_recycling_off(true);
                 let mut afresh_compose_ms = Vec::new();
@@ -757,7 +759,8 @@ mod native {
                     None,
                     format!(
                         "compose_resident + plan_resident: the path and its samples read back, \
-                         buffers recycled; compose_resident's host part {:.2} ms; same cost: {}",
+                         buffers recycled ({kept_mib:.1} MiB kept between steps); \
+                         compose_resident's host part {:.2} ms; same cost: {}",
                         median(compose_ms).unwrap_or(f64::NAN),
                         r.path_cost.to_bits() == kept_cost.to_bits()
                     ),

@@ -411,6 +411,16 @@ impl CostPipelines {
         self.pool.set_off(off);
     }
 
+    /// Frees the buffers kept for the next composition; returns their bytes.
+    pub fn release_buffers(&self) -> u64 {
+        self.pool.clear()
+    }
+
+    /// The bytes of the buffers kept for the next composition.
+    pub fn kept_bytes(&self) -> u64 {
+        self.pool.bytes()
+    }
+
     /// Records the three EDT passes: `seeded -> out -> scratch -> out`.
     fn encode_edt(
         &self,

@@ -132,9 +132,9 @@ pub(crate) fn storage(device: &wgpu::Device, label: &str, bytes: u64) -> wgpu::B
 /// submissions in order, so a later one cannot overtake the work that used it). A take
 /// that finds no buffer of its size drops the large ones of other sizes (the grid changed:
 /// they would otherwise stay allocated), and at most [`POOL_KEPT`] buffers are kept (the oldest go
-/// first). So the pool holds about one step's buffers between steps (at 256^3 some 500 MiB
-/// for a composition), where they used to be freed; each set of pipelines has its own pool,
-/// on its own device.
+/// first). So the pool holds about one step's buffers between steps, where they used to be
+/// freed, until [`BufferPool::clear`] (`GpuBackend::release_buffers`); each set of pipelines
+/// has its own pool, on its own device.
 #[derive(Debug, Default)]
 pub(crate) struct BufferPool {
     free: Mutex<Vec<wgpu::Buffer>>,
@@ -173,6 +173,20 @@ impl BufferPool {
         free.extend(buffers.into_iter().filter(|b| b.usage() == STORAGE));
         let excess = free.len().saturating_sub(POOL_KEPT);
         free.drain(..excess);
+    }
+
+    /// Drops every kept buffer; returns their bytes.
+    pub(crate) fn clear(&self) -> u64 {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let bytes = free.iter().map(wgpu::Buffer::size).sum();
+        free.clear();
+        bytes
+    }
+
+    /// The bytes of the buffers kept.
+    pub(crate) fn bytes(&self) -> u64 {
+        let free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        free.iter().map(wgpu::Buffer::size).sum()
     }
 
     /// Turns reuse off (every take makes a new buffer) or back on.
@@ -500,6 +514,11 @@ mod tests {
             vec![small],
             "the other grid's large buffers are dropped"
         );
+        pool.give([pool.take(d, "d", small), pool.take(d, "d2", small)]);
+        assert_eq!(pool.bytes(), 2 * small);
+        assert_eq!(pool.clear(), 2 * small);
+        assert!(kept(&pool).is_empty() && pool.bytes() == 0);
+        pool.give([pool.take(d, "e", small)]);
         pool.set_off(true);
         assert!(kept(&pool).is_empty());
         pool.give([again, other]);

@@ -407,6 +407,16 @@ impl ValuePipelines {
         self.pool.set_off(off);
     }
 
+    /// Frees the buffers kept for the next run; returns their bytes.
+    pub fn release_buffers(&self) -> u64 {
+        self.pool.clear()
+    }
+
+    /// The bytes of the buffers kept for the next run.
+    pub fn kept_bytes(&self) -> u64 {
+        self.pool.bytes()
+    }
+
     /// Submits at most `passes` block passes at a time (1 to 64; 64 by default), reading the
     /// counts back between submissions. A renderer sharing the device uses a small cap, so
     /// that no single submission of the plan holds the GPU for long and frames are drawn

@@ -463,3 +463,33 @@ fn recycled_buffers_leave_nothing_behind() {
         }
     }
 }
+
+/// `release_buffers` frees what the backend keeps between steps, and the next plan makes
+/// its buffers afresh with the same result; a plan keeps about one step's buffers again.
+#[test]
+fn released_buffers_are_freed_and_made_again() {
+    let (gpu, _) = GpuBackend::headless().unwrap_or_else(|e| panic!("{e}"));
+    let req = request("rubbish_in_bin", PlannerKind::Value);
+    let run = || {
+        pollster::block_on(plan_with_async(&req, &RuleCompiler, &gpu))
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(gpu.kept_bytes(), 0, "a new backend keeps nothing");
+    let first = run();
+    let kept = gpu.kept_bytes();
+    // At 40^3 a grid-sized buffer is 256,000 bytes: a step keeps several.
+    let grid_bytes = 40u64 * 40 * 40 * 4;
+    assert!(kept >= 4 * grid_bytes, "{kept} bytes kept after a plan");
+    assert_eq!(gpu.release_buffers(), kept);
+    assert_eq!(gpu.kept_bytes(), 0);
+    let second = run();
+    assert_eq!(
+        gpu.kept_bytes(),
+        kept,
+        "the same steps keep the same buffers"
+    );
+    for (k, (x, y)) in first.steps.iter().zip(&second.steps).enumerate() {
+        assert_eq!(x.waypoints, y.waypoints, "step {k}");
+    }
+    assert_eq!(first.steps.len(), second.steps.len());
+}

@@ -103,6 +103,8 @@ pub struct PlanJob {
     pub slot: std::sync::Arc<std::sync::Mutex<Option<PlanOutcome>>>,
     /// When it started ([`now_ms`]).
     pub started_ms: f64,
+    /// A drag preview ([`Model::preview_move`]): another is likely to follow.
+    pub preview: bool,
     /// The cost maps the plan composed, left on the device (filled with the outcome).
     #[cfg(feature = "gpu")]
     pub maps: std::sync::Arc<std::sync::Mutex<Vec<valuescape_gpu::ComposedMap>>>,
@@ -344,6 +346,7 @@ impl Model {
             on_gpu: false,
             slot,
             started_ms: now_ms(),
+            preview: false,
             #[cfg(feature = "gpu")]
             maps: Default::default(),
         });
@@ -382,6 +385,7 @@ impl Model {
                 on_gpu: true,
                 slot,
                 started_ms,
+                preview: false,
                 maps,
             });
         }
@@ -418,6 +422,9 @@ impl Model {
         } else {
             #[cfg(target_arch = "wasm32")]
             self.start_paged_cpu_job(req);
+        }
+        if let Some(job) = &mut self.job {
+            job.preview = true;
         }
         true
     }
@@ -501,6 +508,15 @@ impl Model {
         #[cfg(feature = "gpu")]
         if compute.on_gpu() && steps > 0 && gpu_maps.len() == steps {
             self.gpu_maps = gpu_maps;
+        }
+        // The buffers the GPU keeps for the next step help only while previews follow one
+        // another: after any other plan they are freed (up to some 500 MiB at 256^3).
+        #[cfg(feature = "gpu")]
+        if job.on_gpu
+            && !job.preview
+            && let Some(gpu) = &compute.gpu
+        {
+            gpu.release_buffers();
         }
     }
 
