@@ -8,8 +8,10 @@ use valuescape_core::plan::mppi::{self, MppiConfig};
 use valuescape_core::plan::{
     PathPlan, Problem, REACH_TOLERANCE, path_measure, path_measure_with, value,
 };
-use valuescape_voxposer::backend::{NOTHING_RESIDENT, cpu_plan, measured_path_cost};
-use valuescape_voxposer::{AsyncBackend, PlannerKind, ResidentPlan};
+use valuescape_voxposer::backend::{
+    NOTHING_RESIDENT, REPLACED_RESIDENT, cpu_plan, measured_path_cost,
+};
+use valuescape_voxposer::{AsyncBackend, PlannerKind, Resident, ResidentPlan};
 
 use crate::value::SampledPath;
 use crate::{
@@ -41,6 +43,8 @@ pub struct GpuBackend {
     /// The maps of the last compose (see [`Last`]); the plan takes them, and other plans
     /// and the next compose recycle them.
     last: std::sync::Mutex<Option<Last>>,
+    /// Compositions so far: the last one's number names its maps ([`Last::generation`]).
+    composes: std::sync::atomic::AtomicU64,
 }
 
 /// The maps of the last compose, for the plan that follows it.
@@ -53,6 +57,8 @@ struct Last {
     /// Whether the cost map was kept for a renderer ([`GpuBackend::keep_composed`]): it is
     /// then not recycled.
     cost_kept: bool,
+    /// The composition's number (from 1), which [`Resident`] carries.
+    generation: u64,
 }
 
 /// A cost map composed on the device: the grid and its buffer (`f32` per voxel, C order,
@@ -109,6 +115,7 @@ impl GpuBackend {
             composed: std::sync::Mutex::new(Vec::new()),
             keep: std::sync::atomic::AtomicBool::new(false),
             last: std::sync::Mutex::new(None),
+            composes: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -149,8 +156,9 @@ impl GpuBackend {
     }
 
     /// Frees what it keeps on the device between steps for the next (the last compose's
-    /// maps where no plan took them, and the buffers kept for reuse: about one step's, some
-    /// 40 MiB at 100³ and 500 MiB at 256³); a cost map kept for a renderer stays. Returns
+    /// maps where no plan took them, and the buffers kept for reuse: about ten grid-sized
+    /// buffers, 38.4 MiB at 100³ as gpu_bench measured it, so some 640 MiB at 256³); a cost
+    /// map kept for a renderer stays. Returns
     /// the bytes of the buffers kept for reuse that were freed. The next step makes its
     /// buffers afresh. For a caller going idle (the viewer after a plan that is not a drag
     /// preview).
@@ -282,10 +290,11 @@ impl GpuBackend {
         }
         // The route of a step that keeps no maps: they stay on the device, and the path
         // comes back with its voxels' costs, flags and squared target distances.
-        self.compose_resident_sync(&input)
+        let kept = self
+            .compose_resident_sync(&input)
             .map_err(|e| format!("composing on the device: {e}"))?;
         let r = self
-            .plan_resident_async(start, false)
+            .plan_resident_async(kept, start, false)
             .await
             .map_err(|e| format!("planning on the device's maps: {e}"))?;
         let d = want.target_distance[grid.index(start)];
@@ -299,8 +308,12 @@ impl GpuBackend {
     }
 
     /// Composes on the device (submitted, not waited for), keeping the cost map for a
-    /// renderer where [`GpuBackend::keep_composed`] is on (then `true` comes with the maps).
-    fn compose_on_device(&self, input: &CostInput<'_>) -> Result<(GpuCostMaps, bool), GpuError> {
+    /// renderer where [`GpuBackend::keep_composed`] is on (then `true` comes with the maps),
+    /// with the composition's number.
+    fn compose_on_device(
+        &self,
+        input: &CostInput<'_>,
+    ) -> Result<(GpuCostMaps, bool, u64), GpuError> {
         let grid = input.affordance.grid();
         // The previous maps go before the new ones are made (one set on the device at most),
         // and their buffers make the new ones.
@@ -324,30 +337,36 @@ impl GpuBackend {
                     cost: maps.cost.clone(),
                 });
         }
-        Ok((maps, kept))
+        let generation = self
+            .composes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        Ok((maps, kept, generation))
     }
 
     async fn compose_async(&self, input: &CostInput<'_>) -> Result<CostMaps, GpuError> {
-        let (maps, cost_kept) = self.compose_on_device(input)?;
+        let (maps, cost_kept, generation) = self.compose_on_device(input)?;
         let host = maps.read_back_async(&self.device, &self.queue).await?;
         *self.last_maps() = Some(Last {
             maps,
             print: Some(fingerprint(&host.cost.data, host.lower_bound)),
             cost_kept,
+            generation,
         });
         Ok(host)
     }
 
     /// Composes and keeps the maps on the device with nothing read back, for
-    /// [`GpuBackend::plan_resident_async`].
-    fn compose_resident_sync(&self, input: &CostInput<'_>) -> Result<(), GpuError> {
-        let (maps, cost_kept) = self.compose_on_device(input)?;
+    /// [`GpuBackend::plan_resident_async`]; returns their name.
+    fn compose_resident_sync(&self, input: &CostInput<'_>) -> Result<Resident, GpuError> {
+        let (maps, cost_kept, generation) = self.compose_on_device(input)?;
         *self.last_maps() = Some(Last {
             maps,
             print: None,
             cost_kept,
+            generation,
         });
-        Ok(())
+        Ok(Resident(generation))
     }
 
     /// The value planner on the maps [`GpuBackend::compose_resident_sync`] kept: the path
@@ -357,14 +376,27 @@ impl GpuBackend {
     /// its room) or ends off the targets (out of reach), the maps are read back and the plan
     /// is made as `plan_composed` makes it: rare, and slower (the passes run again).
     /// The maps and the plan's buffers are recycled after.
+    /// Only the maps `maps` names are planned on: where another composition's are held,
+    /// they are left for their own plan, and this fails.
     async fn plan_resident_async(
         &self,
+        maps: Resident,
         start: Voxel,
         planar: bool,
     ) -> Result<ResidentPlan, GpuError> {
-        // Maps composed with a host copy are `plan_composed`'s, not this plan's.
-        let Some(last) = self.take_last(|l| l.print.is_none()) else {
-            return Err(GpuError::BadInput(NOTHING_RESIDENT.into()));
+        let taken = self
+            .last_maps()
+            .take_if(|l| l.generation == maps.0 && l.print.is_none());
+        let Some(last) = taken else {
+            let replaced = self.composes.load(std::sync::atomic::Ordering::Relaxed) > maps.0;
+            return Err(GpuError::BadInput(
+                if replaced {
+                    REPLACED_RESIDENT
+                } else {
+                    NOTHING_RESIDENT
+                }
+                .into(),
+            ));
         };
         let grid = last.maps.grid;
         if !grid.contains_i(start.map(|x| x as i64)) {
@@ -566,14 +598,19 @@ impl AsyncBackend for GpuBackend {
             .map_err(|e| e.to_string())
     }
 
-    async fn compose_resident(&self, input: &CostInput<'_>) -> Result<bool, String> {
+    async fn compose_resident(&self, input: &CostInput<'_>) -> Result<Option<Resident>, String> {
         self.compose_resident_sync(input)
-            .map(|()| true)
+            .map(Some)
             .map_err(|e| e.to_string())
     }
 
-    async fn plan_resident(&self, start: Voxel, planar: bool) -> Result<ResidentPlan, String> {
-        self.plan_resident_async(start, planar)
+    async fn plan_resident(
+        &self,
+        maps: Resident,
+        start: Voxel,
+        planar: bool,
+    ) -> Result<ResidentPlan, String> {
+        self.plan_resident_async(maps, start, planar)
             .await
             .map_err(|e| e.to_string())
     }
@@ -602,13 +639,19 @@ impl valuescape_voxposer::Backend for GpuBackend {
         crate::util::block_on(self.plan_composed_async(problem, planner)).map_err(|e| e.to_string())
     }
 
-    fn compose_resident(&self, input: &CostInput<'_>) -> Result<bool, String> {
+    fn compose_resident(&self, input: &CostInput<'_>) -> Result<Option<Resident>, String> {
         self.compose_resident_sync(input)
-            .map(|()| true)
+            .map(Some)
             .map_err(|e| e.to_string())
     }
 
-    fn plan_resident(&self, start: Voxel, planar: bool) -> Result<ResidentPlan, String> {
-        crate::util::block_on(self.plan_resident_async(start, planar)).map_err(|e| e.to_string())
+    fn plan_resident(
+        &self,
+        maps: Resident,
+        start: Voxel,
+        planar: bool,
+    ) -> Result<ResidentPlan, String> {
+        crate::util::block_on(self.plan_resident_async(maps, start, planar))
+            .map_err(|e| e.to_string())
     }
 }

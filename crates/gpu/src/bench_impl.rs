@@ -731,9 +731,10 @@ mod native {
                 // submission: the GPU's runs on into the plan) timed apart.
                 let resident_step = |compose_ms: &mut Vec<f64>| {
                     let t = Instant::now();
-                    backend.compose_resident(&step_input).map_err(err)?;
+                    let kept = backend.compose_resident(&step_input).map_err(err)?;
                     compose_ms.push(ms(t));
-                    backend.plan_resident(sc.start, false).map_err(err)
+                    let kept = kept.ok_or_else(|| err("no maps kept on the device".into()))?;
+                    backend.plan_resident(kept, sc.start, false).map_err(err)
                 };
                 let mut compose_ms = Vec::new();
                 let (resident, r) = time(opt.reps, || resident_step(&mut compose_ms))?;

@@ -267,9 +267,12 @@ fn a_plan_on_kept_maps_reports_what_a_plan_on_maps_read_back_reports() {
                 .unwrap_or_else(|e| panic!("{at}: {e}"));
             let want_cost = measured_path_cost(&cm, &p, &want);
             // On the maps kept on the device.
-            assert_eq!(backend.compose_resident(&input), Ok(true), "{at}");
+            let kept = backend
+                .compose_resident(&input)
+                .unwrap_or_else(|e| panic!("{at}: {e}"))
+                .unwrap_or_else(|| panic!("{at}: no maps kept"));
             let got = backend
-                .plan_resident(start, false)
+                .plan_resident(kept, start, false)
                 .unwrap_or_else(|e| panic!("{at}: {e}"));
             assert_eq!(got.path.search_path, want.search_path, "{at}");
             assert_eq!(got.path.points, want.points, "{at}");
@@ -301,7 +304,7 @@ fn a_plan_on_kept_maps_reports_what_a_plan_on_maps_read_back_reports() {
             }
             // The maps were taken: a second plan has none to plan on.
             let again = backend
-                .plan_resident(start, false)
+                .plan_resident(kept, start, false)
                 .err()
                 .unwrap_or_default();
             assert!(again.contains("no cost map was kept"), "{at}: {again}");
@@ -340,9 +343,12 @@ fn a_constant_cost_map_on_the_device_reports_its_one_value() {
         let cpu = CpuBackend.compose(&input).unwrap_or_else(|e| panic!("{e}"));
         let (lo, hi) = cpu.cost.min_max().unwrap_or_default();
         assert_eq!(lo, hi, "the CPU's map is constant");
-        assert_eq!(gpu.compose_resident(&input), Ok(true));
+        let kept = gpu
+            .compose_resident(&input)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("no maps kept"));
         let r = gpu
-            .plan_resident(start, false)
+            .plan_resident(kept, start, false)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.cost_range, (lo, hi));
         assert!(r.path.reached);
@@ -492,4 +498,70 @@ fn released_buffers_are_freed_and_made_again() {
         assert_eq!(x.waypoints, y.waypoints, "step {k}");
     }
     assert_eq!(first.steps.len(), second.steps.len());
+}
+
+/// Steps interleaved on one backend (two compositions kept before either plans) never plan
+/// on each other's maps: the first plan, whose maps the second composition replaced, fails
+/// with a message saying so, and the second plans on its own maps as if alone.
+#[test]
+fn a_plan_never_takes_another_compositions_maps() {
+    use valuescape_core::cost::{CostInput, Movable};
+    use valuescape_core::field::Field;
+    use valuescape_core::grid::Grid;
+    use valuescape_core::paint::Map;
+    use valuescape_voxposer::Backend;
+    use valuescape_voxposer::backend::{NOTHING_RESIDENT, REPLACED_RESIDENT};
+
+    let (gpu, _) = GpuBackend::headless().unwrap_or_else(|e| panic!("{e}"));
+    let grid = Grid::new([0.0; 3], [1.0; 3], [24, 20, 16]).unwrap_or_else(|e| panic!("{e}"));
+    let start = [2, 10, 8];
+    let affordance_at = |t| {
+        let mut f = Field::zeros(grid);
+        f.set(t, 1.0);
+        Map::from(f)
+    };
+    let (near, far) = (affordance_at([6, 10, 8]), affordance_at([21, 10, 8]));
+    let avoidance = Map::from(Field::zeros(grid));
+    let input = |affordance| CostInput {
+        affordance,
+        avoidance: &avoidance,
+        collision: &[],
+        movable: Movable::Gripper(start),
+    };
+    let compose = |a| {
+        gpu.compose_resident(&input(a))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("no maps kept"))
+    };
+    // Alone: the far target's plan.
+    let alone = compose(&far);
+    let want = gpu
+        .plan_resident(alone, start, false)
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Interleaved: the near target's maps, then the far one's, kept before either plans.
+    let first = compose(&near);
+    let second = compose(&far);
+    assert!(first != second && alone != first);
+    let err = gpu
+        .plan_resident(first, start, false)
+        .err()
+        .unwrap_or_else(|| panic!("the first plan took the second composition's maps"));
+    assert!(err.contains(REPLACED_RESIDENT), "{err}");
+    let got = gpu
+        .plan_resident(second, start, false)
+        .unwrap_or_else(|e| panic!("the second composition's maps were not left: {e}"));
+    assert_eq!(got.path.search_path, want.path.search_path);
+    assert_eq!(got.path_cost.to_bits(), want.path_cost.to_bits());
+    assert_eq!(*got.path.search_path.last().unwrap_or(&start), [21, 10, 8]);
+    // Taken: planning on them again finds nothing kept, and an old name is still refused.
+    let again = gpu
+        .plan_resident(second, start, false)
+        .err()
+        .unwrap_or_default();
+    assert!(again.contains(NOTHING_RESIDENT), "{again}");
+    let old = gpu
+        .plan_resident(first, start, false)
+        .err()
+        .unwrap_or_default();
+    assert!(old.contains(REPLACED_RESIDENT), "{old}");
 }

@@ -33,25 +33,42 @@ pub trait Backend {
         self.plan(problem, planner)
     }
     /// Composes the cost map and keeps it where it was composed, for
-    /// [`Backend::plan_resident`], without bringing it to the host: `Ok(true)` when it did,
-    /// `Ok(false)` where the backend does not keep maps (the default; the pipeline then
-    /// composes with [`Backend::compose`]). Fails as [`Backend::compose`] does.
-    fn compose_resident(&self, input: &CostInput<'_>) -> Result<bool, String> {
+    /// [`Backend::plan_resident`], without bringing it to the host: `Ok(Some(maps))`, naming
+    /// the maps kept, when it did; `Ok(None)` where the backend does not keep maps (the
+    /// default; the pipeline then composes with [`Backend::compose`]). Fails as
+    /// [`Backend::compose`] does.
+    fn compose_resident(&self, input: &CostInput<'_>) -> Result<Option<Resident>, String> {
         let _ = input;
-        Ok(false)
+        Ok(None)
     }
-    /// The value planner's path from `start` on the maps the last
+    /// The value planner's path from `start` on the maps `maps` names, which
     /// [`Backend::compose_resident`] kept, measured there ([`ResidentPlan`]). The plan takes
-    /// them: another compose or plan on the backend in between drops them, and this fails
-    /// ([`NOTHING_RESIDENT`]); callers do not interleave steps on one backend.
-    fn plan_resident(&self, start: Voxel, planar: bool) -> Result<ResidentPlan, String> {
-        let _ = (start, planar);
+    /// them. Another compose or plan on the backend in between drops them, and this fails
+    /// ([`NOTHING_RESIDENT`], or [`REPLACED_RESIDENT`] where another compose's maps are kept
+    /// now: those are left for their own plan), never planning on maps other than `maps`.
+    fn plan_resident(
+        &self,
+        maps: Resident,
+        start: Voxel,
+        planar: bool,
+    ) -> Result<ResidentPlan, String> {
+        let _ = (maps, start, planar);
         Err(NOTHING_RESIDENT.into())
     }
 }
 
+/// Names the maps one [`Backend::compose_resident`] kept on a backend, for the
+/// [`Backend::plan_resident`] on them (a count of the backend's compositions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Resident(pub u64);
+
 /// What [`Backend::plan_resident`] says when no maps were kept.
 pub const NOTHING_RESIDENT: &str = "no cost map was kept on this backend to plan on";
+
+/// What [`Backend::plan_resident`] says when the maps it names were dropped for another
+/// compose's (steps interleaved on one backend).
+pub const REPLACED_RESIDENT: &str =
+    "the cost map kept for this plan was replaced by another composition on the same backend";
 
 /// A value plan on maps a backend kept where it composed them, with what the pipeline
 /// reports of those maps: what a step needs when it does not keep its maps, so that they
@@ -111,17 +128,18 @@ pub trait AsyncBackend {
     fn compose_resident(
         &self,
         input: &CostInput<'_>,
-    ) -> impl Future<Output = Result<bool, String>> {
+    ) -> impl Future<Output = Result<Option<Resident>, String>> {
         let _ = input;
-        std::future::ready(Ok(false))
+        std::future::ready(Ok(None))
     }
     /// See [`Backend::plan_resident`].
     fn plan_resident(
         &self,
+        maps: Resident,
         start: Voxel,
         planar: bool,
     ) -> impl Future<Output = Result<ResidentPlan, String>> {
-        let _ = (start, planar);
+        let _ = (maps, start, planar);
         std::future::ready(Err(NOTHING_RESIDENT.to_string()))
     }
     /// Awaited between stages (before each step's programs, its cost map and its search): a
@@ -166,16 +184,17 @@ impl AsyncBackend for Immediate<'_> {
     fn compose_resident(
         &self,
         input: &CostInput<'_>,
-    ) -> impl Future<Output = Result<bool, String>> {
+    ) -> impl Future<Output = Result<Option<Resident>, String>> {
         std::future::ready(self.0.compose_resident(input))
     }
 
     fn plan_resident(
         &self,
+        maps: Resident,
         start: Voxel,
         planar: bool,
     ) -> impl Future<Output = Result<ResidentPlan, String>> {
-        std::future::ready(self.0.plan_resident(start, planar))
+        std::future::ready(self.0.plan_resident(maps, start, planar))
     }
 }
 

@@ -19,6 +19,6 @@ pub use api::{
     KeepMaps, MapKind, PlanError, PlanRequest, PlanResult, PlannerKind, StepMaps, StepResult,
     Timing, Waypoint, plan, plan_with, plan_with_async,
 };
-pub use backend::{AsyncBackend, Backend, CpuBackend, Immediate, ResidentPlan};
+pub use backend::{AsyncBackend, Backend, CpuBackend, Immediate, Resident, ResidentPlan};
 pub use compiler::{CompileError, ProgramSource, RuleCompiler, StepSpec};
 pub use world::World;

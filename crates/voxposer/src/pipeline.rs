@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use valuescape_core::cost::{CostInput, Movable};
+use valuescape_core::cost::{CostInput, CostMaps, Movable};
 use valuescape_core::paint::{Map, PaintBox, Painted};
 use valuescape_core::plan::{self, PathPlan};
 use valuescape_core::scene::{Entity, Primitive};
@@ -15,7 +15,7 @@ use web_time::Instant;
 use crate::api::{
     KeepMaps, MapKind, PlanError, PlannerKind, StepMaps, StepResult, Timing, Waypoint,
 };
-use crate::backend::{AsyncBackend, Backend, CpuBackend, Immediate, measured_path_cost};
+use crate::backend::{AsyncBackend, Backend, CpuBackend, Immediate, Resident, measured_path_cost};
 use crate::compiler::StepSpec;
 use crate::quat;
 use crate::query::Resolved;
@@ -512,16 +512,19 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
     let compose_err = |e| err("plan", Some(step), Some(MapKind::Affordance), e);
     // A value plan whose maps the step does not keep may stay where the backend composed
     // it: only the path and what the step reports of it come back (`Backend::plan_resident`).
-    let resident = keep_maps != KeepMaps::All
-        && planner == PlannerKind::Value
-        && backend
+    let resident = if keep_maps != KeepMaps::All && planner == PlannerKind::Value {
+        backend
             .compose_resident(&input)
             .await
-            .map_err(compose_err)?;
-    let cm = if resident {
-        None
+            .map_err(compose_err)?
     } else {
-        Some(backend.compose(&input).await.map_err(compose_err)?)
+        None
+    };
+    let composed = match resident {
+        Some(maps) => Composed::Resident(maps),
+        None => Composed::Here(Box::new(
+            backend.compose(&input).await.map_err(compose_err)?,
+        )),
     };
     let t_cost = ms(t1);
 
@@ -536,15 +539,15 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
             format!("{} backend: {e}", backend.name()),
         )
     };
-    let (path, path_cost, start_distance, resident_range) = match &cm {
-        None => {
+    let (path, path_cost, start_distance, resident_range) = match &composed {
+        &Composed::Resident(maps) => {
             let r = backend
-                .plan_resident(start, spec.planar)
+                .plan_resident(maps, start, spec.planar)
                 .await
                 .map_err(plan_err)?;
             (r.path, r.path_cost, r.start_distance, Some(r.cost_range))
         }
-        Some(cm) => {
+        Composed::Here(cm) => {
             let blocked = cm.blocked(s);
             let problem = cm.problem(&blocked, start, spec.planar);
             // The problem is the composed maps' own (blocked mask by `CostMaps::blocked`).
@@ -572,7 +575,10 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
     // The maps move into the result: nothing reads them after this (a copy was about 40 MB
     // of memory traffic per step at 100^3).
     let warnings = std::mem::take(&mut maps.warnings);
-    let (obstacle, cost) = cm.map(|cm| (cm.obstacle, cm.cost)).unzip();
+    let (obstacle, cost) = match composed {
+        Composed::Here(cm) => (Some(cm.obstacle), Some(cm.cost)),
+        Composed::Resident(_) => (None, None),
+    };
     let kept = (keep_maps != KeepMaps::None).then_some(StepMaps {
         affordance: maps.affordance,
         avoidance: maps.avoidance,
@@ -608,6 +614,12 @@ pub async fn plan_step_async<B: AsyncBackend + ?Sized>(
         path_cost,
         enters_avoidance,
     })
+}
+
+/// Where a step's composed maps are: kept by the backend (planned on there), or here.
+enum Composed {
+    Resident(Resident),
+    Here(Box<CostMaps>),
 }
 
 /// Waypoints along voxel-coordinate points: maps read at each voxel, velocity applied to the
