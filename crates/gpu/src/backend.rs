@@ -22,7 +22,8 @@ use crate::{
 /// The fewest storage buffers one of the kernels binds (`compose.wgsl`'s `prepare`).
 const STORAGE_BUFFERS_NEEDED: u32 = 5;
 /// Workgroup memory the tiled kernels use: WebGPU's default limit (the Gaussian's line tile
-/// takes 15,360 bytes, the value iteration's block with its halo 8,008).
+/// takes 15,360 bytes, the value iteration's block with its halo, round marks and side
+/// marks 9,428).
 const WORKGROUP_STORAGE_NEEDED: u32 = 16_384;
 
 /// Cost composition, the value planner (cost-to-go by block passes, the path descended on

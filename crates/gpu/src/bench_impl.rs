@@ -222,6 +222,15 @@ mod native {
                 f32::INFINITY,
                 false,
             ),
+            (
+                "marks of whole blocks (before)",
+                ValueVariant {
+                    side_marks: false,
+                    ..base
+                },
+                DEFAULT_BUCKET,
+                false,
+            ),
             ("no buckets", base, f32::INFINITY, false),
             ("buckets of 2", base, 2.0, false),
             ("buckets of 4", base, 4.0, false),
@@ -247,6 +256,7 @@ mod native {
                             rounds: 16,
                             min_rounds: 16,
                             skip_settled: false,
+                            ..base
                         },
                     )
                 });

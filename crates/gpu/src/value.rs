@@ -38,6 +38,11 @@ const RUNS_SLOT: usize = MAX_BATCH + 1;
 const ROUNDS_SLOT: usize = MAX_BATCH + 2;
 /// Counters per batch: one per pass, the count's, the runs' and the rounds'.
 const COUNTERS: usize = ROUNDS_SLOT + 1;
+/// A block's sides (`value.wgsl`'s `SIDES`): its 26 neighbour directions and itself.
+const SIDES: usize = 27;
+/// Words of the block marks per block (`value.wgsl`'s `mark_at`, `held_at`, `top_at`): a
+/// mark per side for each parity of pass, the input held back, a greatest value per side.
+const MARK_WORDS: usize = 3 * SIDES + 1;
 /// After the counters, the front's and the stop at the start's state, kept across batches
 /// (`value.wgsl`'s `FRONT`): the least value written back in each of three passes, `V(start)`
 /// after each of two, and the least input held back in each of three.
@@ -204,6 +209,10 @@ pub struct ValueVariant {
     /// Fewest rounds a block runs, settled or not (`MIN_ROUNDS`): for timing rounds with
     /// [`ValuePipelines::pass_anatomy`]; plans need 0.
     pub min_rounds: u32,
+    /// A block weighs each neighbour's mark on the side facing it against its own greatest
+    /// value there, and drops the inputs that cannot lower it (`SIDE_MARKS`); off, every
+    /// neighbour that wrote back anything makes it run, as before.
+    pub side_marks: bool,
 }
 
 impl Default for ValueVariant {
@@ -212,6 +221,7 @@ impl Default for ValueVariant {
             rounds: LOCAL_ITERS,
             skip_settled: true,
             min_rounds: 0,
+            side_marks: true,
         }
     }
 }
@@ -330,6 +340,7 @@ impl ValuePipelines {
             rounds,
             skip_settled,
             min_rounds,
+            side_marks,
         } = variant;
         let tuned = |label, entry, constants: &[(&str, f64)]| {
             util::pipeline_tuned(device, label, shaders::VALUE, entry, constants)
@@ -344,6 +355,7 @@ impl ValuePipelines {
                     ("PLANAR", planar as u8 as f64),
                     ("SKIP_SETTLED", skip_settled as u8 as f64),
                     ("MIN_ROUNDS", min_rounds as f64),
+                    ("SIDE_MARKS", side_marks as u8 as f64),
                 ],
             )
         });
@@ -580,7 +592,7 @@ impl ValuePipelines {
             .take(device, "pass counters", (COUNTERS + FRONT_WORDS) as u64 * 4);
         let marks = self
             .pool
-            .take(device, "block marks", 3 * nblocks as u64 * 4);
+            .take(device, "block marks", (MARK_WORDS * nblocks) as u64 * 4);
         // The passes before the batch (written before each submission).
         let batch_done = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("passes done"),
@@ -647,7 +659,7 @@ impl ValuePipelines {
                 &mut pass,
                 &self.init,
                 &init_bg,
-                groups(n.max(3 * nblocks), 64),
+                groups(n.max(MARK_WORDS * nblocks), 64),
             );
             dispatch(&mut pass, &self.mark_targets, &mark_bg, groups(n, 64));
         }
@@ -812,9 +824,13 @@ impl ValuePipelines {
             let done = [run.stats.passes, 0, 0, 0];
             queue.write_buffer(&it.batch_done, 0, bytemuck::bytes_of(&done));
             let nblocks = it.blocks.iter().product::<u32>() as usize;
-            // Marks of +infinity: no block has inputs; of 0: every block has.
-            let none = storage_init(device, "no block", &vec![0x7f80_0000u32; 3 * nblocks]);
-            let every = storage_init(device, "every block", &vec![0u32; 3 * nblocks]);
+            // Marks of +infinity: no block has inputs; of 0 (and sides' greatest values of
+            // +infinity, which no input is dropped against): every block has.
+            const INF: u32 = 0x7f80_0000;
+            let none = storage_init(device, "no block", &vec![INF; MARK_WORDS * nblocks]);
+            let mut every_marks = vec![0u32; (2 * SIDES + 1) * nblocks];
+            every_marks.resize(MARK_WORDS * nblocks, INF);
+            let every = storage_init(device, "every block", &every_marks);
             let (mut empty_ms, mut every_ms) = (Vec::new(), Vec::new());
             for _ in 0..reps.max(1) {
                 timer.reset();
