@@ -145,10 +145,11 @@ override MIN_ROUNDS: u32 = 0u;
 @group(0) @binding(6) var<storage, read> d2: array<u32>;
 @group(0) @binding(7) var<storage, read_write> flags_out: array<u32>;
 // Per block (f32 bits, +infinity for none): for each side, the least value it wrote back there
-// in an even pass, in an odd one (`mark_at`; the self side: anywhere in the block); the least
-// input it holds back, waiting for its bucket (`held_at`); and for each side, the greatest
-// value there after its last run (`top_at`: +infinity before it first ran), against which its
-// neighbours' marks are weighed.
+// in an even pass, in an odd one (`mark_at`; the self side: anywhere in the block, kept apart
+// and contiguous, so that a block whose neighbours changed nothing reads 27 neighbouring
+// words); the least input it holds back, waiting for its bucket (`held_at`); and for each
+// side, the greatest value there after its last run (`top_at`: +infinity before it first
+// ran), against which its neighbours' marks are weighed.
 @group(0) @binding(8) var<storage, read_write> block_marks: array<atomic<u32>>;
 @group(0) @binding(9) var<uniform> batch: Batch;
 // Group 1 holds only the pass parameters: one bind group per slot, made once.
@@ -156,15 +157,18 @@ override MIN_ROUNDS: u32 = 0u;
 @group(0) @binding(10) var<storage, read_write> path: array<u32>;
 
 fn mark_at(parity: u32, blk: u32, side: u32) -> u32 {
-    return (parity * prm.nblocks + blk) * SIDES + side;
+    if side == SELF_SIDE {
+        return parity * prm.nblocks + blk;
+    }
+    return 3u * prm.nblocks + (parity * prm.nblocks + blk) * SIDES + side;
 }
 
 fn held_at(blk: u32) -> u32 {
-    return 2u * SIDES * prm.nblocks + blk;
+    return 2u * prm.nblocks + blk;
 }
 
 fn top_at(blk: u32, side: u32) -> u32 {
-    return (2u * SIDES + 1u) * prm.nblocks + blk * SIDES + side;
+    return (3u + 2u * SIDES) * prm.nblocks + blk * SIDES + side;
 }
 
 // The block and its halo: value bits, and cost with its sign bit set where the voxel is
@@ -239,7 +243,7 @@ fn step_len(dx: i32, dy: i32, dz: i32) -> f32 {
 fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let i = linear(wid, nwg, lid);
-    if i < (3u * SIDES + 1u) * prm.nblocks {
+    if i < (3u * SIDES + 3u) * prm.nblocks {
         atomicStore(&block_marks[i], INF_BITS);
     }
     if i < FRONT_WORDS {
@@ -394,13 +398,16 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
         let nb = vec3<i32>(i32(prm.bx), i32(prm.by), i32(prm.bz));
         if all(q >= vec3<i32>(0)) && all(q < nb) {
             let qb = u32((q.x * nb.y + q.y) * nb.z + q.z);
-            let m = atomicLoad(&block_marks[mark_at(prev, qb, select(SELF_SIDE, SIDES - 1u - lid, SIDE_MARKS))]);
-            if m < INF_BITS {
+            // The whole block's mark first: finite whenever any side's is.
+            let whole = atomicLoad(&block_marks[mark_at(prev, qb, SELF_SIDE)]);
+            if whole < INF_BITS {
                 if lid == SELF_SIDE || !SIDE_MARKS {
-                    atomicMin(&wg_any, m);
+                    atomicMin(&wg_any, whole);
                 } else {
+                    let m = atomicLoad(&block_marks[mark_at(prev, qb, SIDES - 1u - lid)]);
                     let top = atomicLoad(&block_marks[top_at(blk, lid)]);
-                    if top >= INF_BITS || bitcast<u32>(bitcast<f32>(m) + prm.step_cost) < top {
+                    if m < INF_BITS && (top >= INF_BITS
+                        || bitcast<u32>(bitcast<f32>(m) + prm.step_cost) < top) {
                         atomicMin(&wg_any, m);
                     }
                 }

@@ -40,9 +40,12 @@ const ROUNDS_SLOT: usize = MAX_BATCH + 2;
 const COUNTERS: usize = ROUNDS_SLOT + 1;
 /// A block's sides (`value.wgsl`'s `SIDES`): its 26 neighbour directions and itself.
 const SIDES: usize = 27;
-/// Words of the block marks per block (`value.wgsl`'s `mark_at`, `held_at`, `top_at`): a
-/// mark per side for each parity of pass, the input held back, a greatest value per side.
-const MARK_WORDS: usize = 3 * SIDES + 1;
+/// Words of the block marks per block (`value.wgsl`'s `mark_at`, `held_at`, `top_at`): the
+/// whole block's mark for each parity of pass, the input held back, a mark per side for each
+/// parity, a greatest value per side (from word `TOPS_FROM` of a block's on).
+const MARK_WORDS: usize = TOPS_FROM + SIDES;
+/// Words of the block marks per block before the sides' greatest values.
+const TOPS_FROM: usize = 3 + 2 * SIDES;
 /// After the counters, the front's and the stop at the start's state, kept across batches
 /// (`value.wgsl`'s `FRONT`): the least value written back in each of three passes, `V(start)`
 /// after each of two, and the least input held back in each of three.
@@ -828,7 +831,7 @@ impl ValuePipelines {
             // +infinity, which no input is dropped against): every block has.
             const INF: u32 = 0x7f80_0000;
             let none = storage_init(device, "no block", &vec![INF; MARK_WORDS * nblocks]);
-            let mut every_marks = vec![0u32; (2 * SIDES + 1) * nblocks];
+            let mut every_marks = vec![0u32; TOPS_FROM * nblocks];
             every_marks.resize(MARK_WORDS * nblocks, INF);
             let every = storage_init(device, "every block", &every_marks);
             let (mut empty_ms, mut every_ms) = (Vec::new(), Vec::new());
