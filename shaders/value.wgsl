@@ -454,8 +454,8 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
     }
     let flag = workgroupUniformLoad(&wg_flag);
     if (flag & 1u) == 0u {
-        if (flag & 2u) != 0u && lid < SIDES {
-            atomicStore(&block_marks[mark_at(half, blk, lid)], INF_BITS);
+        if (flag & 2u) != 0u && lid < select(1u, SIDES, SIDE_MARKS) {
+            atomicStore(&block_marks[mark_at(half, blk, select(SELF_SIDE, lid, SIDE_MARKS))], INF_BITS);
         }
         if lid == 0u {
             if start_block {
@@ -553,10 +553,10 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
     if v1 < old1 {
         atomicMin(&wg_min, v1);
     }
-    if run0 {
+    if SIDE_MARKS && run0 {
         note_sides(vec3<u32>(lx, ly, lz), v0, v0 < old0);
     }
-    if run1 {
+    if SIDE_MARKS && run1 {
         note_sides(vec3<u32>(lx + 4u, ly, lz), v1, v1 < old1);
     }
     if lowered {
@@ -582,7 +582,7 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
         }
     }
     // Each side's mark (what was lowered there) and greatest value.
-    if lid < SIDES && lid != SELF_SIDE {
+    if SIDE_MARKS && lid < SIDES && lid != SELF_SIDE {
         atomicStore(&block_marks[mark_at(half, blk, lid)], atomicLoad(&side_min[lid]));
         atomicStore(&block_marks[top_at(blk, lid)], atomicLoad(&side_max[lid]));
     }

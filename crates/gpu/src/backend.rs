@@ -156,21 +156,24 @@ impl GpuBackend {
         self.value.set_recycling_off(off);
     }
 
-    /// Frees what it keeps on the device between steps for the next (the last compose's
-    /// maps where no plan took them, and the buffers kept for reuse: about ten grid-sized
-    /// buffers, 38.4 MiB at 100³ as gpu_bench measured it, so some 640 MiB at 256³); a cost
-    /// map kept for a renderer stays. Returns
-    /// the bytes of the buffers kept for reuse that were freed. The next step makes its
-    /// buffers afresh. For a caller going idle (the viewer after a plan that is not a drag
-    /// preview).
+    /// Frees what it keeps between steps for the next (the last compose's maps where no plan
+    /// took them; the buffers kept for reuse on the device: about ten grid-sized buffers,
+    /// 38.4 MiB at 100³ as gpu_bench measured it, so some 640 MiB at 256³; and this thread's
+    /// staging buffers for this device's read-backs, up to 256 MiB); a cost map kept for a
+    /// renderer stays. Returns the bytes of the buffers kept for reuse that were freed. The
+    /// next step makes its buffers afresh. For a caller going idle (the viewer after a plan
+    /// that is not a drag preview).
     pub fn release_buffers(&self) -> u64 {
         self.drop_last();
-        self.cost.release_buffers() + self.value.release_buffers()
+        self.cost.release_buffers()
+            + self.value.release_buffers()
+            + crate::util::clear_staging(&self.device)
     }
 
-    /// The bytes of the buffers kept on the device for reuse by the next step.
+    /// The bytes of the buffers kept for reuse by the next step: on the device, and this
+    /// thread's staging buffers for its read-backs.
     pub fn kept_bytes(&self) -> u64 {
-        self.cost.kept_bytes() + self.value.kept_bytes()
+        self.cost.kept_bytes() + self.value.kept_bytes() + crate::util::staging_bytes(&self.device)
     }
 
     /// At most `passes` value-iteration passes per submission (see
@@ -309,12 +312,8 @@ impl GpuBackend {
     }
 
     /// Composes on the device (submitted, not waited for), keeping the cost map for a
-    /// renderer where [`GpuBackend::keep_composed`] is on (then `true` comes with the maps),
-    /// with the composition's number.
-    fn compose_on_device(
-        &self,
-        input: &CostInput<'_>,
-    ) -> Result<(GpuCostMaps, bool, u64), GpuError> {
+    /// renderer where [`GpuBackend::keep_composed`] is on (then `true` comes with the maps).
+    fn compose_on_device(&self, input: &CostInput<'_>) -> Result<(GpuCostMaps, bool), GpuError> {
         let grid = input.affordance.grid();
         // The previous maps go before the new ones are made (one set on the device at most),
         // and their buffers make the new ones.
@@ -338,36 +337,42 @@ impl GpuBackend {
                     cost: maps.cost.clone(),
                 });
         }
+        Ok((maps, kept))
+    }
+
+    /// Keeps `maps` as the last compose's, numbered under the lock (so that the maps kept
+    /// are always the latest numbered, whatever the order of concurrent composes); returns
+    /// the number.
+    fn keep_last(&self, maps: GpuCostMaps, print: Option<Vec<u32>>, cost_kept: bool) -> u64 {
+        let mut last = self.last_maps();
         let generation = self
             .composes
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             + 1;
-        Ok((maps, kept, generation))
+        if let Some(old) = last.replace(Last {
+            maps,
+            print,
+            cost_kept,
+            generation,
+        }) {
+            self.recycle_maps(old);
+        }
+        generation
     }
 
     async fn compose_async(&self, input: &CostInput<'_>) -> Result<CostMaps, GpuError> {
-        let (maps, cost_kept, generation) = self.compose_on_device(input)?;
+        let (maps, cost_kept) = self.compose_on_device(input)?;
         let host = maps.read_back_async(&self.device, &self.queue).await?;
-        *self.last_maps() = Some(Last {
-            maps,
-            print: Some(fingerprint(&host.cost.data, host.lower_bound)),
-            cost_kept,
-            generation,
-        });
+        let print = fingerprint(&host.cost.data, host.lower_bound);
+        self.keep_last(maps, Some(print), cost_kept);
         Ok(host)
     }
 
     /// Composes and keeps the maps on the device with nothing read back, for
     /// [`GpuBackend::plan_resident_async`]; returns their name.
     fn compose_resident_sync(&self, input: &CostInput<'_>) -> Result<Resident, GpuError> {
-        let (maps, cost_kept, generation) = self.compose_on_device(input)?;
-        *self.last_maps() = Some(Last {
-            maps,
-            print: None,
-            cost_kept,
-            generation,
-        });
-        Ok(Resident(generation))
+        let (maps, cost_kept) = self.compose_on_device(input)?;
+        Ok(Resident(self.keep_last(maps, None, cost_kept)))
     }
 
     /// The value planner on the maps [`GpuBackend::compose_resident_sync`] kept: the path

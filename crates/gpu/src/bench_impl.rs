@@ -770,7 +770,8 @@ mod native {
                     None,
                     format!(
                         "compose_resident + plan_resident: the path and its samples read back, \
-                         buffers recycled ({kept_mib:.1} MiB kept between steps); \
+                         buffers recycled ({kept_mib:.1} MiB kept between steps, the read-backs' \
+                         staging buffers included); \
                          compose_resident's host part {:.2} ms; same cost: {}",
                         median(compose_ms).unwrap_or(f64::NAN),
                         r.path_cost.to_bits() == kept_cost.to_bits()

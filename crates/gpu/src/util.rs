@@ -333,6 +333,29 @@ thread_local! {
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Drops this thread's kept staging buffers of `device`; returns their bytes.
+pub(crate) fn clear_staging(device: &wgpu::Device) -> u64 {
+    STAGING.with_borrow_mut(|pool| {
+        let bytes = pool
+            .iter()
+            .filter(|(d, _)| d == device)
+            .map(|(_, b)| b.size())
+            .sum();
+        pool.retain(|(d, _)| d != device);
+        bytes
+    })
+}
+
+/// The bytes of this thread's kept staging buffers of `device`.
+pub(crate) fn staging_bytes(device: &wgpu::Device) -> u64 {
+    STAGING.with_borrow(|pool| {
+        pool.iter()
+            .filter(|(d, _)| d == device)
+            .map(|(_, b)| b.size())
+            .sum()
+    })
+}
+
 /// A `MAP_READ | COPY_DST` buffer of at least `bytes` bytes: a kept one of this device's if
 /// one is large enough (the smallest such), else a new one (rounded up to whole MiB above
 /// 1 MiB, so that similar sizes share it).

@@ -40,11 +40,12 @@ const ROUNDS_SLOT: usize = MAX_BATCH + 2;
 const COUNTERS: usize = ROUNDS_SLOT + 1;
 /// A block's sides (`value.wgsl`'s `SIDES`): its 26 neighbour directions and itself.
 const SIDES: usize = 27;
-/// Words of the block marks per block (`value.wgsl`'s `mark_at`, `held_at`, `top_at`): the
-/// whole block's mark for each parity of pass, the input held back, a mark per side for each
-/// parity, a greatest value per side (from word `TOPS_FROM` of a block's on).
+/// Words of the block marks per block (`value.wgsl`'s `mark_at`, `held_at`, `top_at`), in
+/// regions of one kind each over all blocks: the whole block's mark for each parity of pass,
+/// the input held back, a mark per side for each parity, and a greatest value per side
+/// (the last region, from word `TOPS_FROM * blocks` on).
 const MARK_WORDS: usize = TOPS_FROM + SIDES;
-/// Words of the block marks per block before the sides' greatest values.
+/// Words per block of the regions before the sides' greatest values.
 const TOPS_FROM: usize = 3 + 2 * SIDES;
 /// After the counters, the front's and the stop at the start's state, kept across batches
 /// (`value.wgsl`'s `FRONT`): the least value written back in each of three passes, `V(start)`

@@ -312,8 +312,9 @@ fn a_plan_on_kept_maps_reports_what_a_plan_on_maps_read_back_reports() {
     }
 }
 
-/// A cost map that stays on the device and is constant (every voxel a target, nothing to
-/// avoid) is reported as such, so that a renderer says so instead of drawing it over 0 to 1.
+/// A cost map that stays on the device and is constant (every voxel a target; nothing to
+/// avoid, or everything, which makes the constant the obstacle weight) is reported as such,
+/// so that a renderer says so instead of drawing it over 0 to 1.
 #[test]
 fn a_constant_cost_map_on_the_device_reports_its_one_value() {
     use valuescape_core::cost::{CostInput, Movable};
@@ -327,13 +328,17 @@ fn a_constant_cost_map_on_the_device_reports_its_one_value() {
     let start = [4, 5, 6];
     // Every voxel a target, painted (as a program leaves `affordance_map[:, :, :] = 1`) and
     // dense.
-    for affordance in [
-        Map::Painted(Painted::filled(grid, 1.0)),
-        Map::from(
-            Field::from_vec(grid, vec![1.0; grid.len()]).unwrap_or_else(|| Field::zeros(grid)),
+    for (affordance, avoid) in [
+        (Map::Painted(Painted::filled(grid, 1.0)), 0.0),
+        (
+            Map::from(
+                Field::from_vec(grid, vec![1.0; grid.len()]).unwrap_or_else(|| Field::zeros(grid)),
+            ),
+            0.0,
         ),
+        (Map::Painted(Painted::filled(grid, 1.0)), 1.0),
     ] {
-        let avoidance = Map::from(Field::zeros(grid));
+        let avoidance = Map::Painted(Painted::filled(grid, avoid));
         let input = CostInput {
             affordance: &affordance,
             avoidance: &avoidance,
@@ -343,6 +348,7 @@ fn a_constant_cost_map_on_the_device_reports_its_one_value() {
         let cpu = CpuBackend.compose(&input).unwrap_or_else(|e| panic!("{e}"));
         let (lo, hi) = cpu.cost.min_max().unwrap_or_default();
         assert_eq!(lo, hi, "the CPU's map is constant");
+        assert_eq!(lo > 0.0, avoid > 0.0, "{lo}");
         let kept = gpu
             .compose_resident(&input)
             .unwrap_or_else(|e| panic!("{e}"))

@@ -65,10 +65,9 @@ pub struct Resident(pub u64);
 /// What [`Backend::plan_resident`] says when no maps were kept.
 pub const NOTHING_RESIDENT: &str = "no cost map was kept on this backend to plan on";
 
-/// What [`Backend::plan_resident`] says when the maps it names were dropped for another
-/// compose's (steps interleaved on one backend).
-pub const REPLACED_RESIDENT: &str =
-    "the cost map kept for this plan was replaced by another composition on the same backend";
+/// What [`Backend::plan_resident`] says when the maps it names are gone and another
+/// composition came after them (steps interleaved on one backend, or a second plan on them).
+pub const REPLACED_RESIDENT: &str = "the cost map kept for this plan is gone: a later composition on the same backend replaced it, or a plan already took it";
 
 /// A value plan on maps a backend kept where it composed them, with what the pipeline
 /// reports of those maps: what a step needs when it does not keep its maps, so that they
