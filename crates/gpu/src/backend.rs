@@ -418,7 +418,7 @@ impl GpuBackend {
             .problem_from_maps(d, q, &last.maps, start, planar);
         let sampled = self
             .value
-            .plan_sampled_async(d, q, &gp, Some(&last.maps.stats))
+            .plan_sampled_async(d, q, &gp, &last.maps.stats)
             .await;
         let plan = match &sampled {
             Ok(sp) => {

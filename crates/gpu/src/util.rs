@@ -178,9 +178,10 @@ impl BufferPool {
     /// Drops every kept buffer; returns their bytes.
     pub(crate) fn clear(&self) -> u64 {
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        let bytes = free.iter().map(wgpu::Buffer::size).sum();
-        free.clear();
-        bytes
+        std::mem::take(&mut *free)
+            .iter()
+            .map(wgpu::Buffer::size)
+            .sum()
     }
 
     /// The bytes of the buffers kept.
@@ -336,11 +337,7 @@ thread_local! {
 /// Drops this thread's kept staging buffers of `device`; returns their bytes.
 pub(crate) fn clear_staging(device: &wgpu::Device) -> u64 {
     STAGING.with_borrow_mut(|pool| {
-        let bytes = pool
-            .iter()
-            .filter(|(d, _)| d == device)
-            .map(|(_, b)| b.size())
-            .sum();
+        let bytes = device_bytes(pool, device);
         pool.retain(|(d, _)| d != device);
         bytes
     })
@@ -348,12 +345,15 @@ pub(crate) fn clear_staging(device: &wgpu::Device) -> u64 {
 
 /// The bytes of this thread's kept staging buffers of `device`.
 pub(crate) fn staging_bytes(device: &wgpu::Device) -> u64 {
-    STAGING.with_borrow(|pool| {
-        pool.iter()
-            .filter(|(d, _)| d == device)
-            .map(|(_, b)| b.size())
-            .sum()
-    })
+    STAGING.with_borrow(|pool| device_bytes(pool, device))
+}
+
+/// The bytes of the staging buffers in `pool` that belong to `device`.
+fn device_bytes(pool: &[(wgpu::Device, wgpu::Buffer)], device: &wgpu::Device) -> u64 {
+    pool.iter()
+        .filter(|(d, _)| d == device)
+        .map(|(_, b)| b.size())
+        .sum()
 }
 
 /// A `MAP_READ | COPY_DST` buffer of at least `bytes` bytes: a kept one of this device's if

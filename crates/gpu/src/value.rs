@@ -289,7 +289,7 @@ pub(crate) struct SampledPath {
     /// The voxels with a finite `V` (the planner's `expanded`).
     pub expanded: usize,
     /// The composed cost map's least and greatest value, from its reductions
-    /// (`GpuCostMaps::stats`) where the plan was given them.
+    /// (`GpuCostMaps::stats`), read back in the plan's mapping.
     pub cost_range: Option<(f32, f32)>,
 }
 
@@ -312,8 +312,8 @@ enum Descent<'a> {
     /// The path descended from the start.
     Path,
     /// The path with what the descent read at each of its voxels, and the first
-    /// [`ALSO_WORDS`] words of a buffer where one is given (a composition's reductions).
-    Sampled(Option<&'a wgpu::Buffer>),
+    /// [`ALSO_WORDS`] words of a buffer (a composition's reductions).
+    Sampled(&'a wgpu::Buffer),
 }
 
 /// Words of the buffer [`Descent::Sampled`] reads beside the path (`GpuCostMaps::stats`).
@@ -721,7 +721,7 @@ impl ValuePipelines {
         let descend = !matches!(descent, Descent::Off);
         // The words of `path` read back: the length and the voxels, and the samples if asked.
         let (read, also) = match descent {
-            Descent::Sampled(also) => (it.room, also),
+            Descent::Sampled(also) => (it.room, Some(also)),
             _ => (it.room.div_ceil(3), None),
         };
         // Bellman-Ford needs at most n - 1 relaxations of every voxel; each pass relaxes
@@ -1008,7 +1008,7 @@ impl ValuePipelines {
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         gp: &GpuProblem,
-        cost_stats: Option<&wgpu::Buffer>,
+        cost_stats: &wgpu::Buffer,
     ) -> Result<Option<SampledPath>, GpuError> {
         let g = gp.grid;
         let room = self.path_room(&g);
