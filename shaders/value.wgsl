@@ -40,7 +40,11 @@
 //            Nothing depends on that order, or on the bucket width, for correctness.
 //            A plan (stop_at_start) also stops once V(start) is final: when no value a
 //            block wrote back or held back in the last pass lies below V(start) as that pass
-//            left it (the argument is in `relax`); every later pass changes nothing.
+//            left it (the argument is in `relax`); every later pass changes nothing. A plan
+//            also goes towards the start, as A* does (prm.guide_scale): the front, the buckets
+//            and the stop weigh each value plus a lower bound of the cost from the start to
+//            its block (`block_guide`), so that blocks off every cheap path from the start
+//            wait behind the stop and never run.
 //            A pass in which no block changed or held back proves the fixed point. Values
 //            only decrease and are f32 bits (non-negative, so their order is the u32 order) in
 //            atomics, so concurrent blocks read valid upper bounds (chaotic relaxation
@@ -78,8 +82,11 @@ struct Params {
     // Width of the value buckets (see `relax`): a block whose new inputs all lie a bucket or
     // more above the front waits; 0: no buckets, every block with new inputs runs.
     bucket: f32,
-    _pad1: u32,
-    _pad2: u32,
+    // The goal direction (see `block_guide`): the factor the lower bound of a voxel's
+    // cost-to-come is taken at (0: none, the work goes in value order), and the V(start)
+    // up to which the stop at the start may weigh values with it (f32 rounding, see `relax`).
+    guide_scale: f32,
+    guide_limit: f32,
 }
 
 // Per pass of a batch: its place in the batch, which is also the counter it increments.
@@ -112,9 +119,10 @@ const RUNS_SLOT: u32 = 65u;
 const ROUNDS_SLOT: u32 = 66u;
 // After the batch's counters (which the host clears before each batch), the state of the
 // front and of the stop at the start, kept across batches (value.rs's FRONT):
-//   FRONT + p % 3      the least value any block wrote back in pass p (f32 bits);
+//   FRONT + p % 3      the least value any block wrote back in pass p, plus its block's guide
+//                      (f32 bits; see `relax`);
 //   FRONT + 3 + p % 2  V(start) after pass p (the start's block writes it every pass);
-//   FRONT + 5 + p % 3  the least input a block held back in pass p (f32 bits).
+//   FRONT + 5 + p % 3  the least input a block held back in pass p, plus its guide (f32 bits).
 const FRONT: u32 = 67u;
 const FRONT_WORDS: u32 = 8u;
 const TARGET: u32 = 1u;
@@ -155,6 +163,15 @@ override MIN_ROUNDS: u32 = 0u;
 // Group 1 holds only the pass parameters: one bind group per slot, made once.
 @group(1) @binding(0) var<uniform> pass_info: Pass;
 @group(0) @binding(10) var<storage, read_write> path: array<u32>;
+// The lower bound of the problem's cost, cost >= max(0, a * target distance - b), and the
+// start's target distance t0: (a, b, t0, 0). Written by `flags_from_maps` from the
+// composition's reductions, or by the host for a problem it uploads.
+@group(0) @binding(11) var<storage, read_write> bound: array<f32, 4>;
+// The composition's reductions: (min, max) keys of the distance, the Gaussian, the raw sum
+// (cost.rs's `GpuCostMaps::stats`).
+@group(0) @binding(12) var<storage, read> stats: array<u32, 6>;
+// The weight of the distance term in the cost (valuescape_core::cost::TARGET_WEIGHT).
+override TARGET_WEIGHT: f32 = 2.0;
 
 fn mark_at(parity: u32, blk: u32, side: u32) -> u32 {
     if side == SELF_SIDE {
@@ -276,6 +293,23 @@ fn mark_targets(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
 fn flags_from_maps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
     let i = linear(wid, nwg, lid);
+    if i == 0u {
+        // The lower bound exactly as GpuCostMaps::read_back derives it on the host: the raw
+        // sum is at least TARGET_WEIGHT * distance / edt_max, and cost = (raw - min) / range.
+        let edt_max = max(unkey(stats[1]), 0.0);
+        let raw_min = unkey(stats[4]);
+        let range = unkey(stats[5]) - raw_min;
+        var a = 0.0;
+        var b = 0.0;
+        if range > 0.0 && edt_max > 0.0 {
+            a = TARGET_WEIGHT / (edt_max * range) * 0.999;
+            b = raw_min / range + 1e-5;
+        }
+        bound[0] = a;
+        bound[1] = b;
+        bound[2] = sqrt(f32(d2[prm.start]));
+        bound[3] = 0.0;
+    }
     if i >= prm.count {
         return;
     }
@@ -283,6 +317,53 @@ fn flags_from_maps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     let blocked = obstacle[i] > 0.5 && !is_target && i != prm.start;
     flags_out[i] = select(0u, TARGET, is_target) | select(0u, BLOCKED, blocked)
         | (min(d2[i], D2_MAX) << D2_SHIFT);
+}
+
+fn unkey(k: u32) -> f32 {
+    return bitcast<f32>(select(~k, k & 0x7fffffffu, (k & 0x80000000u) != 0u));
+}
+
+// A lower bound of the cost of any path from the start to a voxel at Euclidean distance d
+// from it, times prm.guide_scale:
+//
+//   H(d) = STEP_COST * d + integral_0^d max(0, a * (t0 - s) - b) ds
+//
+// Along such a path, at arc length s from the start, the target distance is at least t0 - s
+// (it is 1-Lipschitz), so the cost there is at least max(0, a * (t0 - s) - b), which is
+// increasing in the target distance and convex in s: each edge's trapezoid weight is at
+// least its integral, and the path is at least d long. (valuescape_core::plan::value's
+// heuristic is the same bound seen from the target side.) H is concave with H(0) = 0.
+fn guide(d: f32) -> f32 {
+    let a = bound[0];
+    let b = bound[1];
+    let t0 = bound[2];
+    var h = prm.step_cost * d;
+    if a > 0.0 {
+        let e = min(d, max(t0 - b / a, 0.0));
+        h = h + (a * t0 - b) * e - 0.5 * a * e * e;
+    }
+    return max(h, 0.0) * prm.guide_scale;
+}
+
+// The goal direction's weight of block `wid`: `guide` at the least distance from the start
+// (voxel sp) to any voxel of the block, so at most `guide` at each of them. 0 when the
+// plan runs without it.
+fn block_guide(wid: vec3<u32>, sp: vec3<u32>) -> f32 {
+    if prm.guide_scale == 0.0 {
+        return 0.0;
+    }
+    let lo = vec3<f32>(wid * B);
+    let hi = min(lo + f32(B - 1u), vec3<f32>(size() - vec3<i32>(1)));
+    let s = vec3<f32>(sp);
+    return guide(length(s - clamp(s, lo, hi)));
+}
+
+// `value` bits plus `g` as f32 bits, or INF_BITS for no value.
+fn plus(value: u32, g: f32) -> u32 {
+    if value >= INF_BITS {
+        return INF_BITS;
+    }
+    return bitcast<u32>(bitcast<f32>(value) + g);
 }
 
 // 8-connected in the horizontal plane: a pipeline constant, so that the neighbour loops
@@ -415,34 +496,53 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
         }
     }
     workgroupBarrier();
+    // The goal direction (prm.guide_scale > 0, plans only): each input is weighed by its
+    // value plus `block_guide`, a lower bound of the cost-to-come from the start to any voxel
+    // of the block that gets it, as A* weighs by cost plus heuristic; the front, the buckets
+    // and the stop all use that sum. Blocks whose values cannot lie on a path from the start
+    // at a cost below V(start) then wait behind the stop and never run.
+    var g_blk = 0.0;
     if lid == 0u {
-        // Stop at the start: once no value written back or held back in the last pass is
-        // below V(start) as that pass left it, V is final on every voxel whose cost-to-go is
-        // below V(start), so V(start) is final and the descent from the start takes the path
-        // it would take on the whole grid's fixed point. (Take a voxel y with V(y) < V(start)
-        // left wrong, and the last voxel of y's optimal path still wrong, p, with its
-        // successor q right: q was right by the end of some pass t. Had p's block run after
-        // t, it would have lowered p to its value from q. So either q became right in the
-        // last pass, which wrote back V(q) <= V(y) < V(start), or p's block holds back an
-        // input of at most V(q), which the last pass counted; either way the plan does not
-        // stop.) Every pass after that changes nothing, which ends the batch.
+        g_blk = block_guide(wid, sp);
+        // Stop at the start: once no value written back or held back in the last pass, plus
+        // its block's guide, is below V(start) as that pass left it, V is final on every
+        // voxel of every optimal path from the start, so V(start) is final and the descent
+        // from the start takes the path it would take on the whole grid's fixed point. (Take
+        // a voxel y on an optimal path from the start left wrong, and the last voxel of that
+        // path still wrong, p, with its successor q right: q was right by the end of some
+        // pass t. Had p's block run after t, it would have lowered p to its value from q. So
+        // either q became right in the last pass, which wrote back V(q) plus q's block's
+        // guide, or p's block holds back an input of at most V(q), counted with p's block's
+        // guide. The guide of q's block is at most q's cost-to-come g(q), that of p's block at
+        // most g(p) <= g(q), and V(q) + g(q) = V(start) on an optimal path, so either way the
+        // plan does not stop.
+        // With the guide the comparison is strict only if f32 rounding along the path stays
+        // below the guide's margin (guide_scale is 1 - M): the values sum at most one
+        // rounding of V(start) per step and each step costs at least STEP_COST, so it holds
+        // while V(start) <= guide_limit = M * STEP_COST / 2^-23, and above that the plan runs
+        // to the fixed point instead.) Every pass after the stop changes nothing, which ends
+        // the batch. The descent then takes the same path: a neighbour off every optimal
+        // path has V at least its final value, so it wins no comparison it would not win at
+        // the fixed point.
         let last_pass = (cur + 2u) % 3u;
         let front = min(atomicLoad(&counters[FRONT + last_pass]),
                         atomicLoad(&counters[FRONT + 5u + last_pass]));
-        let stop = prm.stop_at_start != 0u && cur >= 2u
-            && front >= atomicLoad(&counters[FRONT + 3u + (cur - 1u) % 2u]);
+        let v_start = atomicLoad(&counters[FRONT + 3u + (cur - 1u) % 2u]);
+        let stop = prm.stop_at_start != 0u && cur >= 2u && front >= v_start
+            && (prm.guide_scale == 0.0 || v_start <= bitcast<u32>(prm.guide_limit));
         let held = atomicLoad(&block_marks[held_at(blk)]);
         var input = min(held, atomicExchange(&wg_any, 0u));
         var run = input < INF_BITS && !stop;
         // (prm.bucket is 0 where there are no buckets; the front is finite here whenever any
         // input is, and a bucket's top is compared as bits, never as an infinity.)
         let gated = prm.bucket > 0.0 && front < INF_BITS;
+        let weighed = plus(input, g_blk);
         if run && cur >= 2u && gated
-            && input >= bitcast<u32>(bitcast<f32>(front) + prm.bucket) {
+            && weighed >= bitcast<u32>(bitcast<f32>(front) + prm.bucket) {
             // Not yet: hold the input back (the pass counts the block as unfinished).
             run = false;
             atomicStore(&block_marks[held_at(blk)], input);
-            atomicMin(&counters[FRONT + 5u + cur % 3u], input);
+            atomicMin(&counters[FRONT + 5u + cur % 3u], weighed);
             atomicAdd(&counters[pass_info.slot], 1u);
         } else if run && held < INF_BITS {
             atomicStore(&block_marks[held_at(blk)], INF_BITS);
@@ -574,7 +674,7 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
         }
         atomicAdd(&counters[ROUNDS_SLOT], rounds_run);
         if least < INF_BITS {
-            atomicMin(&counters[FRONT + cur % 3u], least);
+            atomicMin(&counters[FRONT + cur % 3u], plus(least, g_blk));
         }
         if start_block {
             // The tile holds what this block wrote back (it alone writes its voxels).

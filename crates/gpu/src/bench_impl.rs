@@ -210,12 +210,16 @@ mod native {
         // with the same variant forced to 16 rounds over every voxel where `true`: the
         // cost of a round.
         // The value iteration's settings against the default (buckets of DEFAULT_BUCKET,
-        // LOCAL_ITERS rounds, settled voxels skipped): (name, kernel variant, bucket width,
-        // whether to time a pass of every block forced to 16 rounds, the cost of a round).
+        // LOCAL_ITERS rounds, settled voxels skipped, the goal direction): (name, kernel
+        // variant, bucket width, whether to time a pass of every block forced to 16 rounds,
+        // the cost of a round).
         let base = ValueVariant::default();
         let rounds = |rounds| ValueVariant { rounds, ..base };
+        // The default without the goal direction (work in value order), as before it.
+        const UNGUIDED: &str = "value order, no goal direction (before)";
         let settings: Vec<(&str, ValueVariant, f32, bool)> = vec![
             ("default", base, DEFAULT_BUCKET, true),
+            (UNGUIDED, base, DEFAULT_BUCKET, false),
             (
                 "no buckets, 16 rounds (before)",
                 rounds(16),
@@ -262,6 +266,7 @@ mod native {
                 });
                 let mut vp = ValuePipelines::with_variant(dev, v);
                 vp.bucket_width(width);
+                vp.goal_direction(name != UNGUIDED);
                 (name, vp, forced)
             })
             .collect();

@@ -7,7 +7,10 @@
 //! fewer times); a pass in which no block changed or waited proves the fixed point (the CPU
 //! Dijkstra's values, up to f32 rounding: a driver may fuse the sums into FMAs). Passes take
 //! the blocks in the 8 sweep orders in turn, so that where blocks run one after another
-//! values cross more than one block per pass. A plan stops as soon as `V(start)` is final.
+//! values cross more than one block per pass. A plan stops as soon as `V(start)` is final,
+//! and goes towards the start as A* does: its front, buckets and stop weigh each value plus a
+//! lower bound of the cost from the start to its block, so that blocks off every cheap path
+//! from the start never run ([`ValuePipelines::goal_direction`]).
 //! The host submits passes in batches and reads back one counter per pass; a plan adds the
 //! descent down `V` to each batch and reads back the path with the counters, never `V`.
 
@@ -63,6 +66,13 @@ pub(crate) const LOCAL_ITERS: u32 = 4;
 pub const DEFAULT_BUCKET: f32 = 3.0;
 /// Most voxels of a path the GPU descends; a longer one is descended on the host.
 const MAX_PATH: usize = 16_384;
+/// The share of the lower bound of a voxel's cost from the start that a plan's goal
+/// direction leaves out, for f32 rounding (`value.wgsl`'s `guide_scale` is 1 minus this).
+const GUIDE_MARGIN: f32 = 0.02;
+/// The greatest `V(start)` at which the stop at the start may weigh values with the goal
+/// direction: `GUIDE_MARGIN * STEP_COST / 2^-23` (see `value.wgsl`'s `relax`). Above it a
+/// plan runs to the whole grid's fixed point.
+const GUIDE_LIMIT: f32 = GUIDE_MARGIN * STEP_COST * 8_388_608.0;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -81,7 +91,8 @@ struct ValueParams {
     nblocks: u32,
     stop_at_start: u32,
     bucket: f32,
-    _pad: [u32; 2],
+    guide_scale: f32,
+    guide_limit: f32,
 }
 
 #[repr(C)]
@@ -106,6 +117,10 @@ pub struct GpuProblem {
     pub start: Voxel,
     /// Move in the horizontal plane only.
     pub planar: bool,
+    /// `(a, b, t0, 0)` as `f32`: the cost's lower bound `cost >= max(0, a * d - b)` in the
+    /// target distance `d`, and the start's target distance, for a plan's goal direction
+    /// (`value.wgsl`'s `guide`).
+    pub bound: wgpu::Buffer,
 }
 
 impl GpuProblem {
@@ -124,6 +139,7 @@ impl GpuProblem {
                 p.cost[i]
             )));
         }
+        util::check_len("the target distance", n, p.target_distance.len())?;
         let cost: Vec<f32> = p.cost.iter().map(|c| c.abs()).collect();
         let flags: Vec<u32> = p
             .target
@@ -137,7 +153,35 @@ impl GpuProblem {
             flags: storage_init(device, "flags", &flags),
             start: p.start,
             planar: p.planar,
+            bound: storage_init(device, "cost bound", &bound(p)),
         })
+    }
+}
+
+impl GpuProblem {
+    /// [`GpuProblem::bound`] read back: for tests.
+    #[doc(hidden)]
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn read_bound(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+    ) -> Result<[f32; 4], GpuError> {
+        let words: Vec<f32> = util::block_on(util::read(device, queue, &self.bound, 4))?;
+        Ok([0, 1, 2, 3].map(|k| words.get(k).copied().unwrap_or(f32::NAN)))
+    }
+}
+
+/// A problem's cost bound and its start's target distance, as [`GpuProblem::bound`] holds
+/// them. A bound that is not finite and non-negative is taken as none.
+fn bound(p: &Problem<'_>) -> [f32; 4] {
+    let (a, b) = p.lower_bound;
+    let t0 = p.target_distance[p.grid.index(p.start)];
+    let ok = |x: f32| x.is_finite() && x >= 0.0;
+    if ok(a) && b.is_finite() && ok(t0) {
+        [a, b, t0, 0.0]
+    } else {
+        [0.0; 4]
     }
 }
 
@@ -192,6 +236,8 @@ pub struct ValuePipelines {
     stop_at_start: bool,
     /// Width of the value buckets (see [`ValuePipelines::bucket_width`]).
     bucket: f32,
+    /// Whether a plan goes towards the start (see [`ValuePipelines::goal_direction`]).
+    guide: bool,
     /// Each `relax` pipeline's group 1 for each counter slot of a batch, made once.
     pass_groups: [Vec<wgpu::BindGroup>; 2],
     /// `count_finite`'s group 1 (slot `COUNT_SLOT`).
@@ -396,7 +442,14 @@ impl ValuePipelines {
         Self {
             init: pipeline(device, "value init", shaders::VALUE, "init"),
             mark_targets: pipeline(device, "value targets", shaders::VALUE, "mark_targets"),
-            flags: pipeline(device, "value flags", shaders::VALUE, "flags_from_maps"),
+            flags: tuned(
+                "value flags",
+                "flags_from_maps",
+                &[(
+                    "TARGET_WEIGHT",
+                    f64::from(valuescape_core::cost::TARGET_WEIGHT),
+                )],
+            ),
             relax,
             count,
             descend: tuned("value descend", "descend", &[]),
@@ -404,6 +457,7 @@ impl ValuePipelines {
             batch_cap: MAX_BATCH,
             stop_at_start: true,
             bucket: DEFAULT_BUCKET,
+            guide: true,
             pass_groups,
             count_group,
             pool: BufferPool::default(),
@@ -463,6 +517,15 @@ impl ValuePipelines {
         self.bucket = if width > 0.0 { width } else { f32::INFINITY };
     }
 
+    /// Whether a plan goes towards the start (the default), as A* does: the front, the
+    /// buckets and the stop at the start weigh each value plus a lower bound of the cost of
+    /// a path from the start to its block (the cost's bound in the target distance, and the
+    /// step cost), so that the blocks off every cheap path from the start never run. Only
+    /// with [`ValuePipelines::stop_at_start`]; the path is the same either way.
+    pub fn goal_direction(&mut self, on: bool) {
+        self.guide = on;
+    }
+
     /// Lets the GPU descend paths of at most `voxels` voxels (at least 1); a longer one is
     /// descended on the host from `V` read back. For tests of that fallback.
     #[doc(hidden)]
@@ -504,7 +567,12 @@ impl ValuePipelines {
             } else {
                 0.0
             },
-            _pad: [0; 2],
+            guide_scale: if stop && self.guide {
+                1.0 - GUIDE_MARGIN
+            } else {
+                0.0
+            },
+            guide_limit: GUIDE_LIMIT,
         }
     }
 
@@ -522,6 +590,8 @@ impl ValuePipelines {
         let n = maps.grid.len();
         // Every word is written by `flags_from_maps`.
         let flags = self.pool.take(device, "flags", n as u64 * 4);
+        // Written by `flags_from_maps` from the reductions.
+        let bound = util::storage(device, "cost bound", 16);
         let u = uniform(device, &self.params(&maps.grid, start, planar, false));
         let bg = bind(
             device,
@@ -531,6 +601,8 @@ impl ValuePipelines {
                 (5, &maps.obstacle),
                 (6, &maps.squared_distance),
                 (7, &flags),
+                (11, &bound),
+                (12, &maps.stats),
             ],
         );
         util::submit_one(device, queue, &self.flags, &bg, groups(n, 64));
@@ -540,6 +612,7 @@ impl ValuePipelines {
             flags,
             start,
             planar,
+            bound,
         }
     }
 
@@ -621,6 +694,7 @@ impl ValuePipelines {
                 (4, &counters),
                 (8, &marks),
                 (9, &batch_done),
+                (11, &gp.bound),
             ],
         );
         let init_bg = bind(
