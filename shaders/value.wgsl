@@ -474,7 +474,9 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
     // and `top` is their greatest after its last run); a voxel here not on side d is lowered
     // only through one on it. The sum is rounded as `through` rounds its own, and rounding
     // is monotonic, so a candidate `through` forms is never below the sum compared here.
-    if lid < SIDES {
+    // In the plane (PLANAR), a block above or below shares no z with this one: no edge joins
+    // their voxels, so their inputs are never weighed.
+    if lid < SIDES && !(PLANAR && lid % 3u != 1u) {
         let q = vec3<i32>(wid) + vec3<i32>(i32(lid / 9u) - 1, i32((lid / 3u) % 3u) - 1, i32(lid % 3u) - 1);
         let nb = vec3<i32>(i32(prm.bx), i32(prm.by), i32(prm.bz));
         if all(q >= vec3<i32>(0)) && all(q < nb) {
