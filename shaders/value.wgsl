@@ -11,7 +11,8 @@
 //            in pass 0;
 //   flags    flags from the composed maps: target = (squared target distance == 0), blocked =
 //            obstacle > 0.5 and not a target, the start never blocked (the pipeline's rule);
-//            the squared target distance is kept above the two flag bits;
+//            the squared target distance is kept above the two flag bits; and the cost's
+//            lower bound for the goal direction (`bound`), from the reductions;
 //   relax    one pass: one workgroup per 8x8x8 block. A block's inputs are the least value it
 //            wrote back in the previous pass, the least value each of its 26 neighbour blocks
 //            wrote back there on its side facing this block (block_marks: a mark per side),
@@ -44,7 +45,9 @@
 //            also goes towards the start, as A* does (prm.guide_scale): the front, the buckets
 //            and the stop weigh each value plus a lower bound of the cost from the start to
 //            its block (`block_guide`), so that blocks off every cheap path from the start
-//            wait behind the stop and never run.
+//            wait behind the stop (they run only where they come within a bucket of the
+//            front before it). Above prm.guide_limit for V(start) (f32 rounding), the stop
+//            weighs values alone.
 //            A pass in which no block changed or held back proves the fixed point. Values
 //            only decrease and are f32 bits (non-negative, so their order is the u32 order) in
 //            atomics, so concurrent blocks read valid upper bounds (chaotic relaxation
@@ -122,9 +125,12 @@ const ROUNDS_SLOT: u32 = 66u;
 //   FRONT + p % 3      the least value any block wrote back in pass p, plus its block's guide
 //                      (f32 bits; see `relax`);
 //   FRONT + 3 + p % 2  V(start) after pass p (the start's block writes it every pass);
-//   FRONT + 5 + p % 3  the least input a block held back in pass p, plus its guide (f32 bits).
+//   FRONT + 5 + p % 3  the least input a block held back in pass p, plus its guide (f32 bits);
+//   FRONT + 8 + p % 3  the least value any block wrote back in pass p, not weighed;
+//   FRONT + 11 + p % 3 the least input a block held back in pass p, not weighed (these two
+//                      serve the stop where V(start) is too high for the guide, see `relax`).
 const FRONT: u32 = 67u;
-const FRONT_WORDS: u32 = 8u;
+const FRONT_WORDS: u32 = 14u;
 const TARGET: u32 = 1u;
 const BLOCKED: u32 = 2u;
 // Flags made from the composed maps also hold the squared target distance, above the two
@@ -459,8 +465,11 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
         if blk == 0u {
             // The slots the next pass writes its least values to: nothing reads them in this
             // pass (this one reads the last pass's slots and writes its own).
-            atomicStore(&counters[FRONT + (cur + 1u) % 3u], INF_BITS);
-            atomicStore(&counters[FRONT + 5u + (cur + 1u) % 3u], INF_BITS);
+            let next = (cur + 1u) % 3u;
+            atomicStore(&counters[FRONT + next], INF_BITS);
+            atomicStore(&counters[FRONT + 5u + next], INF_BITS);
+            atomicStore(&counters[FRONT + 8u + next], INF_BITS);
+            atomicStore(&counters[FRONT + 11u + next], INF_BITS);
         }
     }
     workgroupBarrier();
@@ -502,7 +511,8 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
     // value plus `block_guide`, a lower bound of the cost-to-come from the start to any voxel
     // of the block that gets it, as A* weighs by cost plus heuristic; the front, the buckets
     // and the stop all use that sum. Blocks whose values cannot lie on a path from the start
-    // at a cost below V(start) then wait behind the stop and never run.
+    // at a cost below V(start) then wait behind the stop, and run only where they come
+    // within a bucket of the front before it.
     var g_blk = 0.0;
     if lid == 0u {
         g_blk = block_guide(wid, sp);
@@ -521,17 +531,22 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
         // With the guide the comparison is strict only if f32 rounding along the path stays
         // below the guide's margin (guide_scale is 1 - M): the values sum at most one
         // rounding of V(start) per step and each step costs at least STEP_COST, so it holds
-        // while V(start) <= guide_limit = M * STEP_COST / 2^-23, and above that the plan runs
-        // to the fixed point instead.) Every pass after the stop changes nothing, which ends
-        // the batch. The descent then takes the same path: a neighbour off every optimal
-        // path has V at least its final value, so it wins no comparison it would not win at
-        // the fixed point.
+        // while V(start) <= guide_limit = M * STEP_COST / 2^-23; above that the stop weighs
+        // the values alone, as value order does.) Every pass after the stop changes nothing,
+        // which ends the batch. The descent then takes the same path: a neighbour off every
+        // optimal path has V at least its final value, so it wins no comparison it would not
+        // win at the fixed point.
         let last_pass = (cur + 2u) % 3u;
         let front = min(atomicLoad(&counters[FRONT + last_pass]),
                         atomicLoad(&counters[FRONT + 5u + last_pass]));
         let v_start = atomicLoad(&counters[FRONT + 3u + (cur - 1u) % 2u]);
-        let stop = prm.stop_at_start != 0u && cur >= 2u && front >= v_start
-            && (prm.guide_scale == 0.0 || v_start <= bitcast<u32>(prm.guide_limit));
+        // Above the limit the stop weighs the values alone, as in value order: then V is final
+        // below V(start) (the argument above without the guides, for any order of the work).
+        let weigh = prm.guide_scale > 0.0 && v_start <= bitcast<u32>(prm.guide_limit);
+        let plain_front = min(atomicLoad(&counters[FRONT + 8u + last_pass]),
+                              atomicLoad(&counters[FRONT + 11u + last_pass]));
+        let stop = prm.stop_at_start != 0u && cur >= 2u
+            && select(plain_front, front, weigh) >= v_start;
         let held = atomicLoad(&block_marks[held_at(blk)]);
         var input = min(held, atomicExchange(&wg_any, 0u));
         var run = input < INF_BITS && !stop;
@@ -539,12 +554,15 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
         // input is, and a bucket's top is compared as bits, never as an infinity.)
         let gated = prm.bucket > 0.0 && front < INF_BITS;
         let weighed = plus(input, g_blk);
-        if run && cur >= 2u && gated
+        // (A block at the front itself always runs, even where the front is so large that
+        // adding the bucket rounds to it.)
+        if run && cur >= 2u && gated && weighed > front
             && weighed >= bitcast<u32>(bitcast<f32>(front) + prm.bucket) {
             // Not yet: hold the input back (the pass counts the block as unfinished).
             run = false;
             atomicStore(&block_marks[held_at(blk)], input);
             atomicMin(&counters[FRONT + 5u + cur % 3u], weighed);
+            atomicMin(&counters[FRONT + 11u + cur % 3u], input);
             atomicAdd(&counters[pass_info.slot], 1u);
         } else if run && held < INF_BITS {
             atomicStore(&block_marks[held_at(blk)], INF_BITS);
@@ -677,6 +695,7 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
         atomicAdd(&counters[ROUNDS_SLOT], rounds_run);
         if least < INF_BITS {
             atomicMin(&counters[FRONT + cur % 3u], plus(least, g_blk));
+            atomicMin(&counters[FRONT + 8u + cur % 3u], least);
         }
         if start_block {
             // The tile holds what this block wrote back (it alone writes its voxels).

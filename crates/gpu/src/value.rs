@@ -10,7 +10,7 @@
 //! values cross more than one block per pass. A plan stops as soon as `V(start)` is final,
 //! and goes towards the start as A* does: its front, buckets and stop weigh each value plus a
 //! lower bound of the cost from the start to its block, so that blocks off every cheap path
-//! from the start never run ([`ValuePipelines::goal_direction`]).
+//! from the start wait behind the stop ([`ValuePipelines::goal_direction`]).
 //! The host submits passes in batches and reads back one counter per pass; a plan adds the
 //! descent down `V` to each batch and reads back the path with the counters, never `V`.
 
@@ -52,8 +52,9 @@ const MARK_WORDS: usize = TOPS_FROM + SIDES;
 const TOPS_FROM: usize = 3 + 2 * SIDES;
 /// After the counters, the front's and the stop at the start's state, kept across batches
 /// (`value.wgsl`'s `FRONT`): the least value written back in each of three passes, `V(start)`
-/// after each of two, and the least input held back in each of three.
-const FRONT_WORDS: usize = 8;
+/// after each of two, and the least input held back in each of three, each weighed with the
+/// goal direction's guide; then the same two least values again, not weighed.
+const FRONT_WORDS: usize = 14;
 /// In-block relaxation rounds per pass by default (`value.wgsl`'s `LOCAL_ITERS`). On the
 /// H200, 4 beat 2, 8 and 16 from 64^3 to 256^3 (docs/bench/h200-2026-11-28.md): a block that
 /// needs more runs again in a later pass, and a pass lasts as long as its slowest block.
@@ -497,12 +498,13 @@ impl ValuePipelines {
 
     /// Whether a plan stops its passes once `V(start)` is final (the default) rather than at
     /// the fixed point of the whole grid. The path is the same either way: the passes stop
-    /// when no value written back or held back in the last pass lies below `V(start)`, and
-    /// then `V` is
-    /// final on every voxel whose cost-to-go is below `V(start)`, which are all the voxels
-    /// the descent weighs against the start's (`value.wgsl`'s `relax` has the argument).
-    /// The voxels with a finite `V` that a plan reports are then fewer. The full cost-to-go
-    /// ([`ValuePipelines::cost_to_go`]) always runs to the fixed point.
+    /// when no value written back or held back in the last pass lies below `V(start)` (each
+    /// plus its block's guide, with [`ValuePipelines::goal_direction`]), and then `V` is
+    /// final on every voxel of every optimal path from the start (in value order, on every
+    /// voxel whose cost-to-go is below `V(start)`) and no lower than final elsewhere, so the
+    /// descent weighs its steps as on the fixed point (`value.wgsl`'s `relax` has the
+    /// argument). The voxels with a finite `V` that a plan reports are then fewer. The full
+    /// cost-to-go ([`ValuePipelines::cost_to_go`]) always runs to the fixed point.
     pub fn stop_at_start(&mut self, on: bool) {
         self.stop_at_start = on;
     }
@@ -520,8 +522,11 @@ impl ValuePipelines {
     /// Whether a plan goes towards the start (the default), as A* does: the front, the
     /// buckets and the stop at the start weigh each value plus a lower bound of the cost of
     /// a path from the start to its block (the cost's bound in the target distance, and the
-    /// step cost), so that the blocks off every cheap path from the start never run. Only
-    /// with [`ValuePipelines::stop_at_start`]; the path is the same either way.
+    /// step cost), so that the blocks off every cheap path from the start wait behind the
+    /// stop (they run only where they come within a bucket of the front before it). Only
+    /// with [`ValuePipelines::stop_at_start`]; the path is the same either way. Where
+    /// `V(start)` lies above `GUIDE_LIMIT` (8,389: f32 rounding would eat the bound's 2 %
+    /// margin), the stop weighs values alone, as in value order.
     pub fn goal_direction(&mut self, on: bool) {
         self.guide = on;
     }

@@ -486,14 +486,7 @@ fn cost_to_go_matches_cpu() {
             );
             let vs = want[sc.grid.index(sc.start)];
             // A plan in value order stops once V(start) is final: every voxel below it is
-            // finite, some beyond it may not be yet. With the goal direction, fewer are.
-            assert!(
-                plan.expanded <= unguided.expanded,
-                "{size:?} planar {planar}: {} voxels with a finite V, {} without the goal \
-                 direction",
-                plan.expanded,
-                unguided.expanded
-            );
+            // finite, some beyond it may not be yet.
             let plan = unguided;
             let finite = want.iter().filter(|v| v.is_finite()).count();
             let below = want.iter().filter(|&&v| v < vs * (1.0 - 1e-4)).count();
@@ -629,7 +622,7 @@ fn side_marks_drop_only_inputs_that_cannot_lower_a_block() {
 fn a_plan_stops_once_v_start_is_final_with_the_same_path() {
     let c = ctx();
     let p = pipes();
-    let (mut passes_stopped, mut passes_whole) = (0u32, 0u32);
+    let (mut passes_stopped, mut passes_guided, mut passes_whole) = (0u32, 0u32, 0u32);
     let (mut runs_guided, mut runs_unguided) = (0u64, 0u64);
     for (i, size) in sizes().into_iter().enumerate() {
         for planar in [false, true] {
@@ -724,6 +717,7 @@ fn a_plan_stops_once_v_start_is_final_with_the_same_path() {
                 );
                 if near {
                     passes_stopped += s0.passes;
+                    passes_guided += s1.passes;
                     passes_whole += s2.passes;
                 } else {
                     runs_guided += s1.block_runs;
@@ -737,10 +731,14 @@ fn a_plan_stops_once_v_start_is_final_with_the_same_path() {
             }
         }
     }
-    eprintln!("starts near the targets: {passes_stopped} passes stopped, {passes_whole} without");
+    eprintln!(
+        "starts near the targets: {passes_stopped} passes stopped in value order, \
+         {passes_guided} with the goal direction, {passes_whole} without the stop"
+    );
     assert!(
-        passes_stopped < passes_whole,
-        "starts near the targets: {passes_stopped} passes stopped, {passes_whole} without"
+        passes_stopped < passes_whole && passes_guided < passes_whole,
+        "starts near the targets: {passes_stopped} passes stopped in value order, \
+         {passes_guided} with the goal direction, {passes_whole} without the stop"
     );
     eprintln!(
         "far starts: {runs_guided} block runs with the goal direction, {runs_unguided} without"
@@ -754,13 +752,13 @@ fn a_plan_stops_once_v_start_is_final_with_the_same_path() {
 /// The goal direction never stops a plan before `V(start)` is final, even where its bound is
 /// tight: costs that are exactly the bound `a * d - b` in the target distance `d` (above 0),
 /// plus at most a little noise, so that the cost from the start along a straight line is
-/// within a few per cent of the guide's bound. A guide above the bound by a few per cent
-/// stops these plans early (the values left at the start, or the path, differ); the random
-/// scenes of the other tests leave so much slack that they would not see it. (Guides at
-/// 2 times the bound fail here; at 1.3 times, not: a block is weighed at its voxel nearest
-/// the start, which leaves slack where the stop is decided.) The last cases' costs are so
-/// high that `V(start)` lies above the guide's limit for f32 rounding: those plans run to
-/// the whole grid's fixed point and take the same path.
+/// within a few per cent of the guide's bound. The random scenes of the other tests leave so
+/// much slack that a guide twice the bound passes them; here it fails. (A guide 1.3 times the
+/// bound passes here too: a block is weighed at its voxel nearest the start, up to 14 voxels
+/// nearer than its others, which leaves slack where the stop is decided.) The last two
+/// cases' costs are so high that `V(start)` lies above the guide's limit for f32 rounding,
+/// where the stop weighs values alone; in the very last, values are so large that adding a
+/// bucket's width to the front rounds to the front, and the block at the front must still run.
 #[test]
 fn the_goal_direction_stops_no_plan_early_where_its_bound_is_tight() {
     let c = ctx();
@@ -782,7 +780,7 @@ fn the_goal_direction_stops_no_plan_early_where_its_bound_is_tight() {
         }
         let distance = edt::distance(&target, size);
         let d_max = distance.iter().copied().fold(0f32, f32::max);
-        let scale = if case >= 24 { 20_000.0 } else { 1.0 };
+        let scale = [1.0, 2e4, 1e9][usize::from(case >= 24) + usize::from(case >= 25)];
         let a = scale * (0.5 + r.unit()) / d_max;
         let b = scale * [0.0, 0.1, 0.3][case % 3];
         let noise = scale * [0.0, 0.01, 0.03][(case / 3) % 3];
