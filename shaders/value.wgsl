@@ -13,7 +13,15 @@
 //            obstacle > 0.5 and not a target, the start never blocked (the pipeline's rule);
 //            the squared target distance is kept above the two flag bits; and the cost's
 //            lower bound for the goal direction (`bound`), from the reductions;
-//   relax    one pass: one workgroup per 8x8x8 block. A block's inputs are the least value it
+//   schedule, relax_listed   one pass (the default): `schedule` decides for each 8x8x8 block
+//            whether it runs (`decide`, one invocation a block) and lists those that do;
+//            `relax_listed` runs the list, one workgroup a block, through an indirect
+//            dispatch. A pass that runs few blocks then launches few workgroups (on lavapipe
+//            an idle pass at 100^3 went from 55-130 ms to 0.5 ms);
+//   relax    one pass with every block dispatched, one workgroup a block, each deciding for
+//            itself (the same `decide` and `run_block`): for grids of more blocks than one
+//            dimension of a dispatch holds, and the benchmark's comparison.
+//            A block's inputs are the least value it
 //            wrote back in the previous pass, the least value each of its 26 neighbour blocks
 //            wrote back there on its side facing this block (block_marks: a mark per side),
 //            and what it held back before; a block without inputs returns (the others'
@@ -34,14 +42,15 @@
 //            constant, so the neighbour loops have constant bounds.
 //            Passes sweep: a pass takes the blocks in lexicographic order (x slowest), each
 //            axis forwards or backwards by the pass number (the 8 orders of fast sweeping, in
-//            turn), and the workgroup ids are laid out in that order. A GPU starts
-//            workgroups roughly in id order, so a block that starts after its upstream
+//            turn), and the workgroup ids (and `schedule`'s list, roughly) are laid out in
+//            that order. A GPU starts workgroups roughly in id order, so a block that starts
+//            after its upstream
 //            neighbours finished loads their new values in the same pass: values cross more
 //            than one block per pass where the grid holds more blocks than run at once.
 //            Nothing depends on that order, or on the bucket width, for correctness.
 //            A plan (stop_at_start) also stops once V(start) is final: when no value a
 //            block wrote back or held back in the last pass lies below V(start) as that pass
-//            left it (the argument is in `relax`); every later pass changes nothing. A plan
+//            left it (the argument is in `decide`); every later pass changes nothing. A plan
 //            also goes towards the start, as A* does (prm.guide_scale): the front, the buckets
 //            and the stop weigh each value plus a lower bound of the cost from the start to
 //            its block (`block_guide`), so that blocks off every cheap path from the start
@@ -57,7 +66,7 @@
 //            (same neighbour order and comparisons; a driver may fuse the sums into FMAs, so
 //            near-ties can break differently by an ulp), writing the path.
 //
-// Most of a pass's work is at the front: a block far from it reads 27 marks and returns.
+// Most of a pass's work is at the front: a block far from it reads 27 marks and does not run.
 // The host compiles these kernels without wgpu's zeroing of workgroup memory: each writes the
 // workgroup memory it reads first.
 
@@ -79,15 +88,15 @@ struct Params {
     by: u32,
     bz: u32,
     nblocks: u32,
-    // 1: stop once V(start) is final (a plan's passes; see `relax`), 0: run to the fixed
+    // 1: stop once V(start) is final (a plan's passes; see `decide`), 0: run to the fixed
     // point of the whole grid.
     stop_at_start: u32,
-    // Width of the value buckets (see `relax`): a block whose new inputs all lie a bucket or
+    // Width of the value buckets (see `decide`): a block whose new inputs all lie a bucket or
     // more above the front waits; 0: no buckets, every block with new inputs runs.
     bucket: f32,
     // The goal direction (see `block_guide`): the factor the lower bound of a voxel's
     // cost-to-come is taken at (0: none, the work goes in value order), and the V(start)
-    // up to which the stop at the start may weigh values with it (f32 rounding, see `relax`).
+    // up to which the stop at the start may weigh values with it (f32 rounding, see `decide`).
     guide_scale: f32,
     guide_limit: f32,
 }
@@ -123,12 +132,12 @@ const ROUNDS_SLOT: u32 = 66u;
 // After the batch's counters (which the host clears before each batch), the state of the
 // front and of the stop at the start, kept across batches (value.rs's FRONT):
 //   FRONT + p % 3      the least value any block wrote back in pass p, plus its block's guide
-//                      (f32 bits; see `relax`);
+//                      (f32 bits; see `decide`);
 //   FRONT + 3 + p % 2  V(start) after pass p (the start's block writes it every pass);
 //   FRONT + 5 + p % 3  the least input a block held back in pass p, plus its guide (f32 bits);
 //   FRONT + 8 + p % 3  the least value any block wrote back in pass p, not weighed;
 //   FRONT + 11 + p % 3 the least input a block held back in pass p, not weighed (these two
-//                      serve the stop where V(start) is too high for the guide, see `relax`).
+//                      serve the stop where V(start) is too high for the guide, see `decide`).
 const FRONT: u32 = 67u;
 const FRONT_WORDS: u32 = 14u;
 const TARGET: u32 = 1u;
@@ -176,6 +185,12 @@ override MIN_ROUNDS: u32 = 0u;
 // The composition's reductions: (min, max) keys of the distance, the Gaussian, the raw sum
 // (cost.rs's `GpuCostMaps::stats`).
 @group(0) @binding(12) var<storage, read> stats: array<u32, 6>;
+// The blocks that run in a pass where only they are dispatched (`schedule`, `relax_listed`),
+// and for each parity of pass, the indirect dispatch's (x, y, z) with x the list's length,
+// and a word of padding (value.rs's LIST_HEADER; a buffer of its own, as an indirect
+// dispatch's arguments may not be bound for writing in the same dispatch).
+@group(0) @binding(13) var<storage, read_write> run_list: array<atomic<u32>>;
+@group(0) @binding(14) var<storage, read_write> run_args: array<atomic<u32>, 8>;
 // The weight of the distance term in the cost (valuescape_core::cost::TARGET_WEIGHT).
 override TARGET_WEIGHT: f32 = 2.0;
 
@@ -217,7 +232,7 @@ var<workgroup> lowered_rows: array<array<atomic<u32>, 100>, 3>;
 // benchmark's comparison: false relaxes every voxel in every round.)
 override SKIP_SETTLED: bool = true;
 
-// A block drops a neighbour's input that cannot lower it (see `relax`); false: any neighbour
+// A block drops a neighbour's input that cannot lower it (see `decide`); false: any neighbour
 // that wrote back anything (its self side's mark) makes it run, as before side marks.
 // (Pipeline-overridable, for the benchmark's comparison.)
 override SIDE_MARKS: bool = true;
@@ -427,168 +442,231 @@ fn round_voxel(h: u32, run: bool, y_free: bool, all: bool, rows: u32, next: u32)
     return false;
 }
 
-// One pass over the blocks (dispatched as bz x by x bx workgroups of 256, so that the
-// workgroup id's x, fastest in dispatch order, is the block's z: each invocation owns two
-// voxels of its 8x8x8 block, x and x + 4).
-@compute @workgroup_size(256)
-fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let fwd = vec3<u32>(wg.z, wg.y, wg.x);
-    let cur = batch.done + pass_info.slot + 1u;
-    // This pass's sweep: bit k reverses axis k.
+// The block at place `pos` of pass `cur`'s order: blocks in lexicographic order (x slowest),
+// each axis forwards or backwards by the pass number (bit k of cur % 8 reverses axis k).
+fn swept(pos: u32, cur: u32) -> vec3<u32> {
+    let fwd = vec3<u32>(pos / (prm.by * prm.bz), (pos / prm.bz) % prm.by, pos % prm.bz);
     let sweep = cur % 8u;
     let last = vec3<u32>(prm.bx, prm.by, prm.bz) - vec3<u32>(1u);
-    let wid = select(fwd, last - fwd, vec3<bool>((sweep & 1u) != 0u, (sweep & 2u) != 0u, (sweep & 4u) != 0u));
-    let blk = (wid.x * prm.by + wid.y) * prm.bz + wid.z;
+    return select(fwd, last - fwd, vec3<bool>((sweep & 1u) != 0u, (sweep & 2u) != 0u, (sweep & 4u) != 0u));
+}
+
+fn block_at(wid: vec3<u32>) -> u32 {
+    return (wid.x * prm.by + wid.y) * prm.bz + wid.z;
+}
+
+fn start_voxel() -> vec3<u32> {
+    return vec3<u32>(prm.start / (prm.ny * prm.nz), (prm.start / prm.nz) % prm.ny, prm.start % prm.nz);
+}
+
+// Whether block `wid` runs in pass `cur` (one invocation per block, before any block of the
+// pass runs). The block's new inputs: the least value this block or a neighbour block wrote
+// back in the previous pass, and what it held back before. It runs when it has any, the plan
+// has not stopped at the start, and they lie within a bucket of the front (the least input
+// anywhere after the last pass); otherwise it holds them back to a later pass. (Buckets only
+// order the work, as delta-stepping does: the fixed point is the same for any width.) A
+// block that does not run clears the marks it left two passes ago, and the start's block
+// writes V(start) as the last pass left it.
+fn decide(wid: vec3<u32>, cur: u32) -> bool {
+    let blk = block_at(wid);
     // This pass writes the third of block_marks of its parity and reads the other's.
     let half = cur % 2u;
     let prev = 1u - half;
-
-    // The start voxel, its block and its place in that block's tile.
-    let sp = vec3<u32>(prm.start / (prm.ny * prm.nz), (prm.start / prm.nz) % prm.ny, prm.start % prm.nz);
-    let sb = sp / B;
-    let start_block = blk == (sb.x * prm.by + sb.y) * prm.bz + sb.z;
-    let start_h = ((sp.x % B + 1u) * H + sp.y % B + 1u) * H + sp.z % B + 1u;
-
-    // The block's new inputs: the least value this block or a neighbour block wrote back in
-    // the previous pass, and what it held back before. It runs when it has any, the plan
-    // has not stopped at the start, and they lie within a bucket of the front (the least
-    // input anywhere after the last pass); otherwise it holds them back to a later pass.
-    // (Buckets only order the work, as delta-stepping does: the fixed point is the same for
-    // any width.)
-    if lid < SIDES {
-        atomicStore(&side_min[lid], INF_BITS);
-        atomicStore(&side_max[lid], 0u);
+    if blk == 0u {
+        // The slots the next pass writes its least values to: nothing reads them in this
+        // pass (this one reads the last pass's slots and writes its own).
+        let next = (cur + 1u) % 3u;
+        atomicStore(&counters[FRONT + next], INF_BITS);
+        atomicStore(&counters[FRONT + 5u + next], INF_BITS);
+        atomicStore(&counters[FRONT + 8u + next], INF_BITS);
+        atomicStore(&counters[FRONT + 11u + next], INF_BITS);
     }
-    if lid == 0u {
-        atomicStore(&wg_any, INF_BITS);
-        atomicStore(&wg_min, INF_BITS);
-        if blk == 0u {
-            // The slots the next pass writes its least values to: nothing reads them in this
-            // pass (this one reads the last pass's slots and writes its own).
-            let next = (cur + 1u) % 3u;
-            atomicStore(&counters[FRONT + next], INF_BITS);
-            atomicStore(&counters[FRONT + 5u + next], INF_BITS);
-            atomicStore(&counters[FRONT + 8u + next], INF_BITS);
-            atomicStore(&counters[FRONT + 11u + next], INF_BITS);
+// Neighbour q in direction d = side `side` wrote back on its side -d (26 - side), next to
+// this block's side d. Where even the least of those values plus the least edge weight
+// (STEP_COST: costs are not negative) is no less than the greatest value on this
+// block's side d, no voxel here can be lowered through them: that input is dropped.
+// Why that is safe: q's voxels next to this block are exactly those on its side -d, and
+// theirs here exactly those on side d; each value q writes is weighed once, in the pass
+// after, against this block's values as they are then (only this block writes them,
+// and `top` is their greatest after its last run); a voxel here not on side d is lowered
+// only through one on it. The sum is rounded as `through` rounds its own, and rounding
+// is monotonic, so a candidate `through` forms is never below the sum compared here.
+// In the plane (PLANAR), a block above or below shares no z with this one: no edge joins
+// their voxels, so their inputs are never weighed.
+    var input = INF_BITS;
+    let nb = vec3<i32>(i32(prm.bx), i32(prm.by), i32(prm.bz));
+    for (var side = 0u; side < SIDES; side = side + 1u) {
+        if PLANAR && side % 3u != 1u {
+            continue;
         }
-    }
-    workgroupBarrier();
-    // Neighbour q in direction d = side lid wrote back on its side -d (26 - lid), next to
-    // this block's side d. Where even the least of those values plus the least edge weight
-    // (STEP_COST: costs are not negative) is no less than the greatest value on this
-    // block's side d, no voxel here can be lowered through them: that input is dropped.
-    // Why that is safe: q's voxels next to this block are exactly those on its side -d, and
-    // theirs here exactly those on side d; each value q writes is weighed once, in the pass
-    // after, against this block's values as they are then (only this block writes them,
-    // and `top` is their greatest after its last run); a voxel here not on side d is lowered
-    // only through one on it. The sum is rounded as `through` rounds its own, and rounding
-    // is monotonic, so a candidate `through` forms is never below the sum compared here.
-    // In the plane (PLANAR), a block above or below shares no z with this one: no edge joins
-    // their voxels, so their inputs are never weighed.
-    if lid < SIDES && !(PLANAR && lid % 3u != 1u) {
-        let q = vec3<i32>(wid) + vec3<i32>(i32(lid / 9u) - 1, i32((lid / 3u) % 3u) - 1, i32(lid % 3u) - 1);
-        let nb = vec3<i32>(i32(prm.bx), i32(prm.by), i32(prm.bz));
-        if all(q >= vec3<i32>(0)) && all(q < nb) {
-            let qb = u32((q.x * nb.y + q.y) * nb.z + q.z);
-            // The whole block's mark first: finite whenever any side's is.
-            let whole = atomicLoad(&block_marks[mark_at(prev, qb, SELF_SIDE)]);
-            if whole < INF_BITS {
-                if lid == SELF_SIDE || !SIDE_MARKS {
-                    atomicMin(&wg_any, whole);
-                } else {
-                    let m = atomicLoad(&block_marks[mark_at(prev, qb, SIDES - 1u - lid)]);
-                    let top = atomicLoad(&block_marks[top_at(blk, lid)]);
-                    if m < INF_BITS && (top >= INF_BITS
-                        || bitcast<u32>(bitcast<f32>(m) + prm.step_cost) < top) {
-                        atomicMin(&wg_any, m);
-                    }
-                }
+        let q = vec3<i32>(wid) + vec3<i32>(i32(side / 9u) - 1, i32((side / 3u) % 3u) - 1, i32(side % 3u) - 1);
+        if any(q < vec3<i32>(0)) || any(q >= nb) {
+            continue;
+        }
+        let qb = u32((q.x * nb.y + q.y) * nb.z + q.z);
+        // The whole block's mark first: finite whenever any side's is.
+        let whole = atomicLoad(&block_marks[mark_at(prev, qb, SELF_SIDE)]);
+        if whole >= INF_BITS {
+            continue;
+        }
+        if side == SELF_SIDE || !SIDE_MARKS {
+            input = min(input, whole);
+        } else {
+            let m = atomicLoad(&block_marks[mark_at(prev, qb, SIDES - 1u - side)]);
+            let top = atomicLoad(&block_marks[top_at(blk, side)]);
+            if m < INF_BITS && (top >= INF_BITS
+                || bitcast<u32>(bitcast<f32>(m) + prm.step_cost) < top) {
+                input = min(input, m);
             }
         }
     }
-    workgroupBarrier();
     // The goal direction (prm.guide_scale > 0, plans only): each input is weighed by its
     // value plus `block_guide`, a lower bound of the cost-to-come from the start to any voxel
     // of the block that gets it, as A* weighs by cost plus heuristic; the front, the buckets
     // and the stop all use that sum. Blocks whose values cannot lie on a path from the start
     // at a cost below V(start) then wait behind the stop, and run only where they come
     // within a bucket of the front before it.
-    var g_blk = 0.0;
-    if lid == 0u {
-        g_blk = block_guide(wid, sp);
-        // Stop at the start: once no value written back or held back in the last pass, plus
-        // its block's guide, is below V(start) as that pass left it, V is final on every
-        // voxel of every optimal path from the start, so V(start) is final and the descent
-        // from the start takes the path it would take on the whole grid's fixed point. (Take
-        // a voxel y on an optimal path from the start left wrong, and the last voxel of that
-        // path still wrong, p, with its successor q right: q was right by the end of some
-        // pass t. Had p's block run after t, it would have lowered p to its value from q. So
-        // either q became right in the last pass, which wrote back V(q) plus q's block's
-        // guide, or p's block holds back an input of at most V(q), counted with p's block's
-        // guide. The guide of q's block is at most q's cost-to-come g(q), that of p's block at
-        // most g(p) <= g(q), and V(q) + g(q) = V(start) on an optimal path, so either way the
-        // plan does not stop.
-        // With the guide the comparison is strict only if f32 rounding along the path stays
-        // below the guide's margin (guide_scale is 1 - M): the values sum at most one
-        // rounding of V(start) per step and each step costs at least STEP_COST, so it holds
-        // while V(start) <= guide_limit = M * STEP_COST / 2^-23; above that the stop weighs
-        // the values alone, as value order does.) Every pass after the stop changes nothing,
-        // which ends the batch. The descent then takes the same path: a neighbour off every
-        // optimal path has V at least its final value, so it wins no comparison it would not
-        // win at the fixed point.
-        let last_pass = (cur + 2u) % 3u;
-        let front = min(atomicLoad(&counters[FRONT + last_pass]),
-                        atomicLoad(&counters[FRONT + 5u + last_pass]));
-        let v_start = atomicLoad(&counters[FRONT + 3u + (cur - 1u) % 2u]);
-        // Above the limit the stop weighs the values alone, as in value order: then V is final
-        // below V(start) (the argument above without the guides, for any order of the work).
-        let weigh = prm.guide_scale > 0.0 && v_start <= bitcast<u32>(prm.guide_limit);
-        let plain_front = min(atomicLoad(&counters[FRONT + 8u + last_pass]),
-                              atomicLoad(&counters[FRONT + 11u + last_pass]));
-        let stop = prm.stop_at_start != 0u && cur >= 2u
-            && select(plain_front, front, weigh) >= v_start;
-        let held = atomicLoad(&block_marks[held_at(blk)]);
-        var input = min(held, atomicExchange(&wg_any, 0u));
-        var run = input < INF_BITS && !stop;
-        // (prm.bucket is 0 where there are no buckets; the front is finite here whenever any
-        // input is, and a bucket's top is compared as bits, never as an infinity.)
-        let gated = prm.bucket > 0.0 && front < INF_BITS;
-        let weighed = plus(input, g_blk);
-        // (A block at the front itself always runs, even where the front is so large that
-        // adding the bucket rounds to it.)
-        if run && cur >= 2u && gated && weighed > front
-            && weighed >= bitcast<u32>(bitcast<f32>(front) + prm.bucket) {
-            // Not yet: hold the input back (the pass counts the block as unfinished).
-            run = false;
-            atomicStore(&block_marks[held_at(blk)], input);
-            atomicMin(&counters[FRONT + 5u + cur % 3u], weighed);
-            atomicMin(&counters[FRONT + 11u + cur % 3u], input);
-            atomicAdd(&counters[pass_info.slot], 1u);
-        } else if run && held < INF_BITS {
-            atomicStore(&block_marks[held_at(blk)], INF_BITS);
-        }
-        // Bit 0: the block runs. Bit 1: it left marks in this parity's slots two passes
-        // ago (its self side's mark is finite whenever any side's is), which go.
-        let stale = atomicLoad(&block_marks[mark_at(half, blk, SELF_SIDE)]) < INF_BITS;
-        wg_flag = select(0u, 1u, run) | select(0u, 2u, stale);
+    let g_blk = block_guide(wid, start_voxel());
+    // Stop at the start: once no value written back or held back in the last pass, plus
+    // its block's guide, is below V(start) as that pass left it, V is final on every
+    // voxel of every optimal path from the start, so V(start) is final and the descent
+    // from the start takes the path it would take on the whole grid's fixed point. (Take
+    // a voxel y on an optimal path from the start left wrong, and the last voxel of that
+    // path still wrong, p, with its successor q right: q was right by the end of some
+    // pass t. Had p's block run after t, it would have lowered p to its value from q. So
+    // either q became right in the last pass, which wrote back V(q) plus q's block's
+    // guide, or p's block holds back an input of at most V(q), counted with p's block's
+    // guide. The guide of q's block is at most q's cost-to-come g(q), that of p's block at
+    // most g(p) <= g(q), and V(q) + g(q) = V(start) on an optimal path, so either way the
+    // plan does not stop.
+    // With the guide the comparison is strict only if f32 rounding along the path stays
+    // below the guide's margin (guide_scale is 1 - M): the values sum at most one
+    // rounding of V(start) per step and each step costs at least STEP_COST, so it holds
+    // while V(start) <= guide_limit = M * STEP_COST / 2^-23; above that the stop weighs
+    // the values alone, as value order does.) Every pass after the stop changes nothing,
+    // which ends the batch. The descent then takes the same path: a neighbour off every
+    // optimal path has V at least its final value, so it wins no comparison it would not
+    // win at the fixed point.
+    let last_pass = (cur + 2u) % 3u;
+    let front = min(atomicLoad(&counters[FRONT + last_pass]),
+                    atomicLoad(&counters[FRONT + 5u + last_pass]));
+    let v_start = atomicLoad(&counters[FRONT + 3u + (cur - 1u) % 2u]);
+    // Above the limit the stop weighs the values alone, as in value order: then V is final
+    // below V(start) (the argument above without the guides, for any order of the work).
+    let weigh = prm.guide_scale > 0.0 && v_start <= bitcast<u32>(prm.guide_limit);
+    let plain_front = min(atomicLoad(&counters[FRONT + 8u + last_pass]),
+                          atomicLoad(&counters[FRONT + 11u + last_pass]));
+    let stop = prm.stop_at_start != 0u && cur >= 2u
+        && select(plain_front, front, weigh) >= v_start;
+    let held = atomicLoad(&block_marks[held_at(blk)]);
+    input = min(held, input);
+    var run = input < INF_BITS && !stop;
+    // (prm.bucket is 0 where there are no buckets; the front is finite here whenever any
+    // input is, and a bucket's top is compared as bits, never as an infinity.)
+    let gated = prm.bucket > 0.0 && front < INF_BITS;
+    let weighed = plus(input, g_blk);
+    // (A block at the front itself always runs, even where the front is so large that
+    // adding the bucket rounds to it.)
+    if run && cur >= 2u && gated && weighed > front
+        && weighed >= bitcast<u32>(bitcast<f32>(front) + prm.bucket) {
+        // Not yet: hold the input back (the pass counts the block as unfinished).
+        run = false;
+        atomicStore(&block_marks[held_at(blk)], input);
+        atomicMin(&counters[FRONT + 5u + cur % 3u], weighed);
+        atomicMin(&counters[FRONT + 11u + cur % 3u], input);
+        atomicAdd(&counters[pass_info.slot], 1u);
+    } else if run && held < INF_BITS {
+        atomicStore(&block_marks[held_at(blk)], INF_BITS);
     }
-    let flag = workgroupUniformLoad(&wg_flag);
-    if (flag & 1u) == 0u {
-        if (flag & 2u) != 0u && lid < select(1u, SIDES, SIDE_MARKS) {
-            atomicStore(&block_marks[mark_at(half, blk, select(SELF_SIDE, lid, SIDE_MARKS))], INF_BITS);
+    if run {
+        return true;
+    }
+    // The marks it left in this parity's slots two passes ago (its self side's mark is
+    // finite whenever any side's is) go; a block that runs overwrites them.
+    if atomicLoad(&block_marks[mark_at(half, blk, SELF_SIDE)]) < INF_BITS {
+        for (var side = 0u; side < select(1u, SIDES, SIDE_MARKS); side = side + 1u) {
+            atomicStore(&block_marks[mark_at(half, blk, select(SELF_SIDE, side, SIDE_MARKS))], INF_BITS);
         }
-        if lid == 0u {
-            if start_block {
-                // Only the start's block writes V(start): it is as the last pass left it.
-                atomicStore(&counters[FRONT + 3u + half], atomicLoad(&value[prm.start]));
-            }
-        }
+    }
+    let sb = start_voxel() / B;
+    if blk == block_at(sb) {
+        // Only the start's block writes V(start): it is as the last pass left it.
+        atomicStore(&counters[FRONT + 3u + half], atomicLoad(&value[prm.start]));
+    }
+    return false;
+}
+
+// One pass over the blocks, every block dispatched (bz x by x bx workgroups of 256, so that
+// the workgroup id's x, fastest in dispatch order, is the block's z): each block decides
+// whether it runs (`decide`), and runs (`run_block`). `schedule` and `relax_listed` do the
+// same in two dispatches, the second only over the blocks that run.
+@compute @workgroup_size(256)
+fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let cur = batch.done + pass_info.slot + 1u;
+    let wid = swept((wg.z * prm.by + wg.y) * prm.bz + wg.x, cur);
+    if lid == 0u {
+        wg_flag = select(0u, 1u, decide(wid, cur));
+    }
+    if workgroupUniformLoad(&wg_flag) == 0u {
         return;
     }
+    run_block(wid, cur, lid);
+}
+
+// One pass's first half where only the blocks that run are dispatched: one invocation per
+// block, in the pass's order, decides (`decide`) and lists the block if it runs. The list's
+// length is the x of the indirect dispatch of `relax_listed` that follows (run_args[4 * (pass
+// % 2)]); the other parity's length is cleared for the next pass. The blocks are listed
+// roughly in the pass's order (invocations start roughly in id order).
+@compute @workgroup_size(64)
+fn schedule(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+    let cur = batch.done + pass_info.slot + 1u;
+    let pos = linear(wg, nwg, lid);
+    if pos >= prm.nblocks {
+        return;
+    }
+    if pos == 0u {
+        atomicStore(&run_args[4u * ((cur + 1u) % 2u)], 0u);
+    }
+    let wid = swept(pos, cur);
+    if decide(wid, cur) {
+        let k = atomicAdd(&run_args[4u * (cur % 2u)], 1u);
+        atomicStore(&run_list[k], block_at(wid));
+    }
+}
+
+// One pass's second half: workgroup k runs the k-th block `schedule` listed.
+@compute @workgroup_size(256)
+fn relax_listed(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let cur = batch.done + pass_info.slot + 1u;
     if lid == 0u {
+        wg_flag = atomicLoad(&run_list[wg.x]);
+    }
+    let blk = workgroupUniformLoad(&wg_flag);
+    run_block(vec3<u32>(blk / (prm.by * prm.bz), (blk / prm.bz) % prm.by, blk % prm.bz), cur, lid);
+}
+
+// Block `wid` runs in pass `cur`: loads its values and costs with a one-voxel halo, relaxes
+// them in place, writes back what it lowered and marks its sides (see the header). Called by
+// every invocation of a workgroup of 256: each owns two voxels of the block, x and x + 4.
+fn run_block(wid: vec3<u32>, cur: u32, lid: u32) {
+    let blk = block_at(wid);
+    let half = cur % 2u;
+    let sp = start_voxel();
+    let sb = sp / B;
+    let start_block = blk == block_at(sb);
+    let start_h = ((sp.x % B + 1u) * H + sp.y % B + 1u) * H + sp.z % B + 1u;
+    let g_blk = block_guide(wid, sp);
+    if lid < SIDES {
+        atomicStore(&side_min[lid], INF_BITS);
+        atomicStore(&side_max[lid], 0u);
+    }
+    if lid == 0u {
+        atomicStore(&wg_any, 0u);
+        atomicStore(&wg_min, INF_BITS);
         atomicAdd(&counters[RUNS_SLOT], 1u);
     }
-
     // Load the block and its halo; voxels outside the grid are +infinity and flagged.
     // Clear the rows the first round marks.
     if lid < 100u {

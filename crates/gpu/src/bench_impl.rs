@@ -227,6 +227,15 @@ mod native {
                 false,
             ),
             (
+                "every block dispatched (before)",
+                ValueVariant {
+                    listed: false,
+                    ..base
+                },
+                DEFAULT_BUCKET,
+                false,
+            ),
+            (
                 "marks of whole blocks (before)",
                 ValueVariant {
                     side_marks: false,

@@ -11,6 +11,7 @@
 //! and goes towards the start as A* does: its front, buckets and stop weigh each value plus a
 //! lower bound of the cost from the start to its block, so that blocks off every cheap path
 //! from the start wait behind the stop ([`ValuePipelines::goal_direction`]).
+//! A pass first lists the blocks that run, then dispatches only those.
 //! The host submits passes in batches and reads back one counter per pass; a plan adds the
 //! descent down `V` to each batch and reads back the path with the counters, never `V`.
 
@@ -65,13 +66,16 @@ pub(crate) const LOCAL_ITERS: u32 = 4;
 /// fastest at 100^3 and 128^3 and 17 % behind it at 256^3; plans ran 1.3 to 2.9 times faster
 /// than with neither buckets nor the 4-round limit (docs/bench/h200-2026-11-28.md).
 pub const DEFAULT_BUCKET: f32 = 3.0;
+/// `value.wgsl`'s `run_args` as a run starts: for each parity of pass, an indirect dispatch's
+/// arguments (the list's length, 1, 1) and a word of padding.
+const LIST_HEADER: [u32; 8] = [0, 1, 1, 0, 0, 1, 1, 0];
 /// Most voxels of a path the GPU descends; a longer one is descended on the host.
 const MAX_PATH: usize = 16_384;
 /// The share of the lower bound of a voxel's cost from the start that a plan's goal
 /// direction leaves out, for f32 rounding (`value.wgsl`'s `guide_scale` is 1 minus this).
 const GUIDE_MARGIN: f32 = 0.02;
 /// The greatest `V(start)` at which the stop at the start may weigh values with the goal
-/// direction: `GUIDE_MARGIN * STEP_COST / 2^-23` (see `value.wgsl`'s `relax`). Above it a
+/// direction: `GUIDE_MARGIN * STEP_COST / 2^-23` (see `value.wgsl`'s `decide`). Above it a
 /// plan runs to the whole grid's fixed point.
 const GUIDE_LIMIT: f32 = GUIDE_MARGIN * STEP_COST * 8_388_608.0;
 
@@ -225,8 +229,13 @@ pub struct ValuePipelines {
     init: wgpu::ComputePipeline,
     mark_targets: wgpu::ComputePipeline,
     flags: wgpu::ComputePipeline,
-    /// `relax` in 3-D and in the plane (`PLANAR`).
+    /// `relax` in 3-D and in the plane (`PLANAR`): every block dispatched.
     relax: [wgpu::ComputePipeline; 2],
+    /// `schedule` and `relax_listed`, likewise: only the blocks that run dispatched.
+    schedule: [wgpu::ComputePipeline; 2],
+    relax_listed: [wgpu::ComputePipeline; 2],
+    /// Whether passes dispatch only the blocks that run (see [`ValueVariant::listed`]).
+    listed: bool,
     count: wgpu::ComputePipeline,
     descend: wgpu::ComputePipeline,
     /// Room for the path the GPU descends (`MAX_PATH`; smaller in tests).
@@ -239,15 +248,16 @@ pub struct ValuePipelines {
     bucket: f32,
     /// Whether a plan goes towards the start (see [`ValuePipelines::goal_direction`]).
     guide: bool,
-    /// Each `relax` pipeline's group 1 for each counter slot of a batch, made once.
-    pass_groups: [Vec<wgpu::BindGroup>; 2],
+    /// Each pass pipeline's group 1 for each counter slot of a batch, made once: `relax`'s,
+    /// `schedule`'s and `relax_listed`'s, each in 3-D and in the plane.
+    pass_groups: [[Vec<wgpu::BindGroup>; 2]; 3],
     /// `count_finite`'s group 1 (slot `COUNT_SLOT`).
     count_group: wgpu::BindGroup,
     /// A run's buffers and the flags of problems made from maps, given back when done.
     pool: BufferPool,
 }
 
-/// How the value iteration's `relax` kernel is compiled (`value.wgsl`'s pipeline
+/// How the value iteration's pass kernels are compiled (`value.wgsl`'s pipeline
 /// constants). The default is what plans use; the others are kept for the benchmark's
 /// comparison ([`ValuePipelines::with_variant`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,6 +274,12 @@ pub struct ValueVariant {
     /// value there, and drops the inputs that cannot lower it (`SIDE_MARKS`); off, every
     /// neighbour that wrote back anything makes it run, as before.
     pub side_marks: bool,
+    /// A pass dispatches only the blocks that run: `schedule` (one invocation per block)
+    /// decides and lists them, and `relax_listed` runs the list through an indirect dispatch.
+    /// Off, every block is dispatched as a workgroup of 256 and decides for itself (`relax`),
+    /// as before. (Grids of more blocks than a dispatch's dimension holds are always
+    /// dispatched whole.)
+    pub listed: bool,
 }
 
 impl Default for ValueVariant {
@@ -273,6 +289,7 @@ impl Default for ValueVariant {
             skip_settled: true,
             min_rounds: 0,
             side_marks: true,
+            listed: true,
         }
     }
 }
@@ -293,20 +310,24 @@ pub struct PassAnatomy {
 struct Iteration {
     value: wgpu::Buffer,
     counters: wgpu::Buffer,
-    /// The block marks (bound in `relax`; read from the host only by the native
+    /// The block marks (bound in the passes; read from the host only by the native
     /// `pass_anatomy`).
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     marks: wgpu::Buffer,
     batch_done: wgpu::Buffer,
     path: wgpu::Buffer,
     relax: wgpu::BindGroup,
+    /// Where passes dispatch only the blocks that run: the indirect dispatches' arguments
+    /// (`value.wgsl`'s `run_args`, with the lists' lengths) and `schedule`'s and
+    /// `relax_listed`'s groups (which hold the list).
+    listed: Option<(wgpu::Buffer, wgpu::BindGroup, wgpu::BindGroup)>,
     count_bg: wgpu::BindGroup,
     descend_bg: wgpu::BindGroup,
     /// Words of `path`.
     room: usize,
     /// Voxels in the grid.
     n: usize,
-    /// 1 in the plane, else 0 (the index of the `relax` pipeline).
+    /// 1 in the plane, else 0 (the index of the pass pipelines).
     planar: usize,
     /// Blocks per axis.
     blocks: [u32; 3],
@@ -392,24 +413,30 @@ impl ValuePipelines {
             skip_settled,
             min_rounds,
             side_marks,
+            listed,
         } = variant;
         let tuned = |label, entry, constants: &[(&str, f64)]| {
             util::pipeline_tuned(device, label, shaders::VALUE, entry, constants)
         };
         let rounds = rounds.max(1) as f64;
-        let relax = [false, true].map(|planar| {
-            tuned(
-                "value relax",
-                "relax",
-                &[
-                    ("LOCAL_ITERS", rounds),
-                    ("PLANAR", planar as u8 as f64),
-                    ("SKIP_SETTLED", skip_settled as u8 as f64),
-                    ("MIN_ROUNDS", min_rounds as f64),
-                    ("SIDE_MARKS", side_marks as u8 as f64),
-                ],
-            )
-        });
+        let pass_kernel = |label, entry| {
+            [false, true].map(|planar| {
+                tuned(
+                    label,
+                    entry,
+                    &[
+                        ("LOCAL_ITERS", rounds),
+                        ("PLANAR", planar as u8 as f64),
+                        ("SKIP_SETTLED", skip_settled as u8 as f64),
+                        ("MIN_ROUNDS", min_rounds as f64),
+                        ("SIDE_MARKS", side_marks as u8 as f64),
+                    ],
+                )
+            })
+        };
+        let relax = pass_kernel("value relax", "relax");
+        let schedule = pass_kernel("value schedule", "schedule");
+        let relax_listed = pass_kernel("value relax listed", "relax_listed");
         let count = tuned("value count", "count_finite", &[]);
         // One uniform per counter slot of a batch (and the count's slot), shared by the
         // pipelines' group-1 bind groups.
@@ -434,10 +461,12 @@ impl ValuePipelines {
                 }],
             })
         };
-        let pass_groups = [0, 1].map(|k| {
-            (0..MAX_BATCH)
-                .map(|slot| pass_group(&relax[k], slot))
-                .collect()
+        let pass_groups = [&relax, &schedule, &relax_listed].map(|pipelines| {
+            [0, 1].map(|k| {
+                (0..MAX_BATCH)
+                    .map(|slot| pass_group(&pipelines[k], slot))
+                    .collect()
+            })
         });
         let count_group = pass_group(&count, COUNT_SLOT);
         Self {
@@ -452,6 +481,9 @@ impl ValuePipelines {
                 )],
             ),
             relax,
+            schedule,
+            relax_listed,
+            listed,
             count,
             descend: tuned("value descend", "descend", &[]),
             max_path: MAX_PATH,
@@ -502,7 +534,7 @@ impl ValuePipelines {
     /// plus its block's guide, with [`ValuePipelines::goal_direction`]), and then `V` is
     /// final on every voxel of every optimal path from the start (in value order, on every
     /// voxel whose cost-to-go is below `V(start)`) and no lower than final elsewhere, so the
-    /// descent weighs its steps as on the fixed point (`value.wgsl`'s `relax` has the
+    /// descent weighs its steps as on the fixed point (`value.wgsl`'s `decide` has the
     /// argument). The voxels with a finite `V` that a plan reports are then fewer. The full
     /// cost-to-go ([`ValuePipelines::cost_to_go`]) always runs to the fixed point.
     pub fn stop_at_start(&mut self, on: bool) {
@@ -622,11 +654,12 @@ impl ValuePipelines {
     }
 
     /// Value iteration to the fixed point: batches of block passes (`value.wgsl`'s
-    /// `relax`), each pass counting the blocks it changed or held back; the counts are read
-    /// back after each batch, and the first pass that counted none ends it. The first batch
-    /// is about twice the blocks along the longest axis, three times with buckets (a pass
-    /// carries values across at least one block, and a converged pass costs little: every
-    /// block reads 27 marks and returns), later ones `LATER_BATCH` passes (fewer where
+    /// `schedule` and `relax_listed`, or `relax`), each pass counting the blocks it changed
+    /// or held back; the counts are read back after each batch, and the first pass that
+    /// counted none ends it. The first batch is about twice the blocks along the longest
+    /// axis, three times with buckets (a pass carries values across at least one block, and
+    /// a converged pass costs little: every block's 27 marks are read and none runs), later
+    /// ones `LATER_BATCH` passes (fewer where
     /// [`ValuePipelines::limit_batch`] lowered the cap). Leaves `V` on the GPU (f32 bits).
     ///
     /// With `descend`, every batch ends with `count_finite` and `descend`, read back with
@@ -702,6 +735,52 @@ impl ValuePipelines {
                 (11, &gp.bound),
             ],
         );
+        // Only the blocks that run dispatched, where the grid's blocks fit one dimension of a
+        // dispatch (a list's length is the indirect dispatch's x).
+        let listed = (self.listed
+            && nblocks <= device.limits().max_compute_workgroups_per_dimension as usize)
+            .then(|| {
+                let args = wgpu::util::DeviceExt::create_buffer_init(
+                    device,
+                    &wgpu::util::BufferInitDescriptor {
+                        label: Some("run list's dispatch"),
+                        contents: bytemuck::cast_slice(&LIST_HEADER),
+                        usage: util::STORAGE | wgpu::BufferUsages::INDIRECT,
+                    },
+                );
+                // Written by `schedule` before `relax_listed` reads it.
+                let list = util::storage(device, "run list", nblocks as u64 * 4);
+                let schedule = bind(
+                    device,
+                    &self.schedule[planar],
+                    &[
+                        (0, &params),
+                        (3, &value),
+                        (4, &counters),
+                        (8, &marks),
+                        (9, &batch_done),
+                        (11, &gp.bound),
+                        (13, &list),
+                        (14, &args),
+                    ],
+                );
+                let relax = bind(
+                    device,
+                    &self.relax_listed[planar],
+                    &[
+                        (0, &params),
+                        (1, &gp.cost),
+                        (2, &gp.flags),
+                        (3, &value),
+                        (4, &counters),
+                        (8, &marks),
+                        (9, &batch_done),
+                        (11, &gp.bound),
+                        (13, &list),
+                    ],
+                );
+                (args, schedule, relax)
+            });
         let init_bg = bind(
             device,
             &self.init,
@@ -754,6 +833,7 @@ impl ValuePipelines {
             batch_done,
             path,
             relax,
+            listed,
             count_bg,
             descend_bg,
             room,
@@ -763,12 +843,13 @@ impl ValuePipelines {
         })
     }
 
-    /// Records `passes` block passes (counter slots 0..passes) in one compute pass.
+    /// Records `passes` block passes (counter slots 0..passes) in one compute pass, after
+    /// `done` passes.
     fn record_passes(
         &self,
         enc: &mut wgpu::CommandEncoder,
         it: &Iteration,
-        passes: usize,
+        (done, passes): (u32, usize),
         timer: Option<&mut GpuTimer>,
         label: &'static str,
     ) {
@@ -777,12 +858,33 @@ impl ValuePipelines {
             label: Some(label),
             timestamp_writes: timer.and_then(|t| t.writes(label)),
         });
-        pass.set_pipeline(&self.relax[it.planar]);
-        pass.set_bind_group(0, &it.relax, &[]);
-        for pg in &self.pass_groups[it.planar][..passes] {
-            pass.set_bind_group(1, pg, &[]);
-            // Workgroup x (fastest in dispatch order) is the block's z.
-            pass.dispatch_workgroups(bz, by, bx);
+        let [relax, schedule, listed] = &self.pass_groups;
+        match &it.listed {
+            None => {
+                pass.set_pipeline(&self.relax[it.planar]);
+                pass.set_bind_group(0, &it.relax, &[]);
+                for pg in &relax[it.planar][..passes] {
+                    pass.set_bind_group(1, pg, &[]);
+                    // Workgroup x (fastest in dispatch order) is the block's z.
+                    pass.dispatch_workgroups(bz, by, bx);
+                }
+            }
+            Some((list, schedule_bg, listed_bg)) => {
+                let (x, y) = groups((bx * by * bz) as usize, 64);
+                for slot in 0..passes {
+                    pass.set_pipeline(&self.schedule[it.planar]);
+                    pass.set_bind_group(0, schedule_bg, &[]);
+                    pass.set_bind_group(1, &schedule[it.planar][slot], &[]);
+                    pass.dispatch_workgroups(x, y, 1);
+                    // This pass's list: its length and the dispatch's y and z are the words
+                    // of the pass's parity (`value.wgsl`'s `schedule`).
+                    let parity = (done as usize + slot + 1) % 2;
+                    pass.set_pipeline(&self.relax_listed[it.planar]);
+                    pass.set_bind_group(0, listed_bg, &[]);
+                    pass.set_bind_group(1, &listed[it.planar][slot], &[]);
+                    pass.dispatch_workgroups_indirect(list, (parity * 16) as u64);
+                }
+            }
         }
     }
 
@@ -819,7 +921,13 @@ impl ValuePipelines {
                 device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
             // The batch's counters only: the stop's state after them lives on.
             enc.clear_buffer(&it.counters, 0, Some(COUNTERS as u64 * 4));
-            self.record_passes(&mut enc, it, batch, timer.as_deref_mut(), "value passes");
+            self.record_passes(
+                &mut enc,
+                it,
+                (done, batch),
+                timer.as_deref_mut(),
+                "value passes",
+            );
             if descend {
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("descent"),
@@ -914,15 +1022,21 @@ impl ValuePipelines {
             let mut every_marks = vec![0u32; TOPS_FROM * nblocks];
             every_marks.resize(MARK_WORDS * nblocks, INF);
             let every = storage_init(device, "every block", &every_marks);
+            // Each timed pass is the same pass: its list starts empty each time.
+            let header = storage_init(device, "list header", &LIST_HEADER);
+            let pass = (run.stats.passes, 1);
             let (mut empty_ms, mut every_ms) = (Vec::new(), Vec::new());
             for _ in 0..reps.max(1) {
                 timer.reset();
                 let mut enc =
                     device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-                enc.copy_buffer_to_buffer(&none, 0, &it.marks, 0, None);
-                self.record_passes(&mut enc, &it, 1, Some(&mut timer), "empty");
-                enc.copy_buffer_to_buffer(&every, 0, &it.marks, 0, None);
-                self.record_passes(&mut enc, &it, 1, Some(&mut timer), "every block");
+                for (marks, label) in [(&none, "empty"), (&every, "every block")] {
+                    enc.copy_buffer_to_buffer(marks, 0, &it.marks, 0, None);
+                    if let Some((list, _, _)) = &it.listed {
+                        enc.copy_buffer_to_buffer(&header, 0, list, 0, None);
+                    }
+                    self.record_passes(&mut enc, &it, pass, Some(&mut timer), label);
+                }
                 timer.resolve(&mut enc);
                 queue.submit([enc.finish()]);
                 for (label, ms) in timer.read_async(device, queue).await? {

@@ -71,7 +71,7 @@ struct Pipes {
     /// Plans to the fixed point of the whole grid (no stop at the start), relaxing every
     /// voxel of a block in every in-block round (no skipping of settled voxels), every block
     /// with new inputs in every pass (no buckets, no inputs dropped by side marks), 16
-    /// rounds a pass.
+    /// rounds a pass, every block dispatched in every pass (no list of the blocks that run).
     value_whole: ValuePipelines,
     /// The default but for the stop at the start.
     value_no_stop: ValuePipelines,
@@ -97,6 +97,7 @@ fn pipes() -> &'static Pipes {
                         skip_settled: false,
                         rounds: 16,
                         side_marks: false,
+                        listed: false,
                         ..ValueVariant::default()
                     },
                 );
