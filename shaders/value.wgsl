@@ -17,15 +17,16 @@
 //            whether it runs (`decide`, one invocation a block) and lists those that do;
 //            `relax_listed` runs the list, one workgroup a block, through an indirect
 //            dispatch. A pass that runs few blocks then launches few workgroups (on lavapipe
-//            an idle pass at 100^3 went from 55-130 ms to 0.5 ms);
+//            an idle pass at 100^3 went from 133 ms to 0.56 ms);
 //   relax    one pass with every block dispatched, one workgroup a block, each deciding for
 //            itself (the same `decide` and `run_block`): for grids of more blocks than one
-//            dimension of a dispatch holds, and the benchmark's comparison.
-//            A block's inputs are the least value it
-//            wrote back in the previous pass, the least value each of its 26 neighbour blocks
-//            wrote back there on its side facing this block (block_marks: a mark per side),
-//            and what it held back before; a block without inputs returns (the others'
-//            values are as they were when it last ran). A neighbour's input that cannot
+//            dimension of a dispatch holds, the benchmark's comparison and the parity tests'
+//            plain reference run.
+//            In either, a block's inputs are the least value it wrote back in the previous
+//            pass, the least value each of its 26 neighbour blocks wrote back there on its
+//            side facing this block (block_marks: a mark per side), and what it held back
+//            before; a block without inputs does not run (the others' values are as they
+//            were when it last ran). A neighbour's input that cannot
 //            lower this block is dropped: when it plus the least edge weight is no less than
 //            the greatest value on this block's side facing it (SIDE_MARKS; about half the
 //            runs changed nothing before; with marks per side this removes 25-30 % of the
@@ -459,8 +460,12 @@ fn start_voxel() -> vec3<u32> {
     return vec3<u32>(prm.start / (prm.ny * prm.nz), (prm.start / prm.nz) % prm.ny, prm.start % prm.nz);
 }
 
-// Whether block `wid` runs in pass `cur` (one invocation per block, before any block of the
-// pass runs). The block's new inputs: the least value this block or a neighbour block wrote
+// Whether block `wid` runs in pass `cur` (one invocation per block: in `schedule`, before any
+// block of the pass runs; in `relax`, while others run). Either gives the same answer:
+// `decide` reads only words no block writes in this pass (marks of the other parity, the
+// front's slots of the last pass, V(start) after it) or words only this block writes (its
+// held input, its sides' greatest values, its own marks), and `run_block` reads none of
+// what `decide` writes. The block's new inputs: the least value this block or a neighbour block wrote
 // back in the previous pass, and what it held back before. It runs when it has any, the plan
 // has not stopped at the start, and they lie within a bucket of the front (the least input
 // anywhere after the last pass); otherwise it holds them back to a later pass. (Buckets only
@@ -481,18 +486,18 @@ fn decide(wid: vec3<u32>, cur: u32) -> bool {
         atomicStore(&counters[FRONT + 8u + next], INF_BITS);
         atomicStore(&counters[FRONT + 11u + next], INF_BITS);
     }
-// Neighbour q in direction d = side `side` wrote back on its side -d (26 - side), next to
-// this block's side d. Where even the least of those values plus the least edge weight
-// (STEP_COST: costs are not negative) is no less than the greatest value on this
-// block's side d, no voxel here can be lowered through them: that input is dropped.
-// Why that is safe: q's voxels next to this block are exactly those on its side -d, and
-// theirs here exactly those on side d; each value q writes is weighed once, in the pass
-// after, against this block's values as they are then (only this block writes them,
-// and `top` is their greatest after its last run); a voxel here not on side d is lowered
-// only through one on it. The sum is rounded as `through` rounds its own, and rounding
-// is monotonic, so a candidate `through` forms is never below the sum compared here.
-// In the plane (PLANAR), a block above or below shares no z with this one: no edge joins
-// their voxels, so their inputs are never weighed.
+    // Neighbour q in direction d = side `side` wrote back on its side -d (26 - side), next to
+    // this block's side d. Where even the least of those values plus the least edge weight
+    // (STEP_COST: costs are not negative) is no less than the greatest value on this
+    // block's side d, no voxel here can be lowered through them: that input is dropped.
+    // Why that is safe: q's voxels next to this block are exactly those on its side -d, and
+    // theirs here exactly those on side d; each value q writes is weighed once, in the pass
+    // after, against this block's values as they are then (only this block writes them,
+    // and `top` is their greatest after its last run); a voxel here not on side d is lowered
+    // only through one on it. The sum is rounded as `through` rounds its own, and rounding
+    // is monotonic, so a candidate `through` forms is never below the sum compared here.
+    // In the plane (PLANAR), a block above or below shares no z with this one: no edge joins
+    // their voxels, so their inputs are never weighed.
     var input = INF_BITS;
     let nb = vec3<i32>(i32(prm.bx), i32(prm.by), i32(prm.bz));
     for (var side = 0u; side < SIDES; side = side + 1u) {

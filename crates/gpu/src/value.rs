@@ -320,7 +320,7 @@ struct Iteration {
     /// Where passes dispatch only the blocks that run: the indirect dispatches' arguments
     /// (`value.wgsl`'s `run_args`, with the lists' lengths) and `schedule`'s and
     /// `relax_listed`'s groups (which hold the list).
-    listed: Option<(wgpu::Buffer, wgpu::BindGroup, wgpu::BindGroup)>,
+    listed: Option<Listed>,
     count_bg: wgpu::BindGroup,
     descend_bg: wgpu::BindGroup,
     /// Words of `path`.
@@ -331,6 +331,17 @@ struct Iteration {
     planar: usize,
     /// Blocks per axis.
     blocks: [u32; 3],
+}
+
+/// What a run whose passes dispatch only the blocks that run needs.
+struct Listed {
+    /// `value.wgsl`'s `run_args`: the indirect dispatches' arguments.
+    args: wgpu::Buffer,
+    /// `value.wgsl`'s `run_list` (from the pool).
+    list: wgpu::Buffer,
+    /// `schedule`'s and `relax_listed`'s groups.
+    schedule: wgpu::BindGroup,
+    relax: wgpu::BindGroup,
 }
 
 /// A path the GPU descended on a problem made from composed maps, with what the descent read
@@ -680,7 +691,11 @@ impl ValuePipelines {
         let it = self.setup(device, queue, gp, descend && self.stop_at_start)?;
         let run = self.converge(device, queue, &it, descent, timer).await;
         // What the run left in them has been read back; `V` goes with the run.
-        self.pool.give([it.counters, it.marks, it.path]);
+        self.pool.give(
+            [it.counters, it.marks, it.path]
+                .into_iter()
+                .chain(it.listed.map(|l| l.list)),
+        );
         run
     }
 
@@ -748,8 +763,8 @@ impl ValuePipelines {
                         usage: util::STORAGE | wgpu::BufferUsages::INDIRECT,
                     },
                 );
-                // Written by `schedule` before `relax_listed` reads it.
-                let list = util::storage(device, "run list", nblocks as u64 * 4);
+                // From the pool: `schedule` writes the words `relax_listed` reads.
+                let list = self.pool.take(device, "run list", nblocks as u64 * 4);
                 let schedule = bind(
                     device,
                     &self.schedule[planar],
@@ -779,7 +794,12 @@ impl ValuePipelines {
                         (13, &list),
                     ],
                 );
-                (args, schedule, relax)
+                Listed {
+                    args,
+                    list,
+                    schedule,
+                    relax,
+                }
             });
         let init_bg = bind(
             device,
@@ -869,20 +889,20 @@ impl ValuePipelines {
                     pass.dispatch_workgroups(bz, by, bx);
                 }
             }
-            Some((list, schedule_bg, listed_bg)) => {
+            Some(l) => {
                 let (x, y) = groups((bx * by * bz) as usize, 64);
                 for slot in 0..passes {
                     pass.set_pipeline(&self.schedule[it.planar]);
-                    pass.set_bind_group(0, schedule_bg, &[]);
+                    pass.set_bind_group(0, &l.schedule, &[]);
                     pass.set_bind_group(1, &schedule[it.planar][slot], &[]);
                     pass.dispatch_workgroups(x, y, 1);
                     // This pass's list: its length and the dispatch's y and z are the words
                     // of the pass's parity (`value.wgsl`'s `schedule`).
                     let parity = (done as usize + slot + 1) % 2;
                     pass.set_pipeline(&self.relax_listed[it.planar]);
-                    pass.set_bind_group(0, listed_bg, &[]);
+                    pass.set_bind_group(0, &l.relax, &[]);
                     pass.set_bind_group(1, &listed[it.planar][slot], &[]);
-                    pass.dispatch_workgroups_indirect(list, (parity * 16) as u64);
+                    pass.dispatch_workgroups_indirect(&l.args, (parity * 16) as u64);
                 }
             }
         }
@@ -991,7 +1011,8 @@ impl ValuePipelines {
     }
 
     /// Device milliseconds of one block pass in two states, for the benchmark: no block
-    /// runs (each reads its neighbours' marks and returns), and every block runs on the
+    /// runs (each block's neighbours' marks are read and none runs: with the list of blocks
+    /// that run, `schedule` and an empty indirect dispatch), and every block runs on the
     /// converged `V` (loads its tile, relaxes it until a round changes nothing, which is one
     /// round unless the pipeline's `MIN_ROUNDS` asks for more, and writes nothing back).
     /// Medians over `reps` passes; `None` without timestamp queries.
@@ -1032,8 +1053,8 @@ impl ValuePipelines {
                     device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
                 for (marks, label) in [(&none, "empty"), (&every, "every block")] {
                     enc.copy_buffer_to_buffer(marks, 0, &it.marks, 0, None);
-                    if let Some((list, _, _)) = &it.listed {
-                        enc.copy_buffer_to_buffer(&header, 0, list, 0, None);
+                    if let Some(l) = &it.listed {
+                        enc.copy_buffer_to_buffer(&header, 0, &l.args, 0, None);
                     }
                     self.record_passes(&mut enc, &it, pass, Some(&mut timer), label);
                 }

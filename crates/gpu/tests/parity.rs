@@ -77,6 +77,9 @@ struct Pipes {
     value_no_stop: ValuePipelines,
     /// The default but for the goal direction: a plan's work goes in value order.
     value_unguided: ValuePipelines,
+    /// The default but with every block dispatched in every pass (`relax`, as on grids of
+    /// more blocks than a dispatch dimension holds).
+    value_all_dispatched: ValuePipelines,
     value_one_round: ValuePipelines,
     mppi: MppiPipelines,
 }
@@ -115,6 +118,13 @@ fn pipes() -> &'static Pipes {
                 v.goal_direction(false);
                 v
             },
+            value_all_dispatched: ValuePipelines::with_variant(
+                d,
+                ValueVariant {
+                    listed: false,
+                    ..ValueVariant::default()
+                },
+            ),
             value_one_round: {
                 // One round a pass, one pass a submission: the slowest way to the same
                 // fixed point, through every batch boundary.
@@ -615,8 +625,9 @@ fn side_marks_drop_only_inputs_that_cannot_lower_a_block() {
 /// A plan stops its passes once `V(start)` is final. In value order (no goal direction),
 /// `V` is then final (the CPU's, within the cost-to-go's tolerance) on every voxel below
 /// `V(start)`; with the goal direction, on the start and every voxel of its path; and an
-/// upper bound elsewhere. Either way the path is the one a plain run gives (to the whole
-/// grid's fixed point, no buckets, every voxel in every round), bit for bit. Starts near the
+/// upper bound elsewhere. Either way, and with every block dispatched in every pass, the
+/// path is the one a plain run gives (to the whole grid's fixed point, no buckets, every
+/// voxel in every round), bit for bit. Starts near the
 /// targets, where the stop saves passes, and the scenes' own starts, far from them, where the
 /// goal direction saves block runs.
 #[test]
@@ -707,6 +718,14 @@ fn a_plan_stops_once_v_start_is_final_with_the_same_path() {
                     .unwrap_or_else(|e| panic!("{e}"));
                 assert_eq!(stopped.search_path, whole.search_path, "{case}");
                 assert_eq!(unguided.search_path, whole.search_path, "{case}: unguided");
+                let (dispatched, _) = p
+                    .value_all_dispatched
+                    .plan_resident_stats(&c.device, &c.queue, &gp, &prob)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(
+                    dispatched.search_path, whole.search_path,
+                    "{case}: every block dispatched"
+                );
                 assert_eq!(stopped.reached, whole.reached, "{case}");
                 // (Pass counts vary from run to run where workgroups run concurrently: a
                 // block may or may not see a neighbour's values of the same pass. So the
