@@ -736,20 +736,18 @@ impl ValuePipelines {
         let path = self.pool.take(device, "path", room as u64 * 4);
         let params = uniform(device, &base);
         let planar = gp.planar as usize;
-        let relax = bind(
-            device,
-            &self.relax[planar],
-            &[
-                (0, &params),
-                (1, &gp.cost),
-                (2, &gp.flags),
-                (3, &value),
-                (4, &counters),
-                (8, &marks),
-                (9, &batch_done),
-                (11, &gp.bound),
-            ],
-        );
+        // What a pass's block runs bind (`run_block`, with `decide` in `relax`).
+        let run_entries = [
+            (0, &params),
+            (1, &gp.cost),
+            (2, &gp.flags),
+            (3, &value),
+            (4, &counters),
+            (8, &marks),
+            (9, &batch_done),
+            (11, &gp.bound),
+        ];
+        let relax = bind(device, &self.relax[planar], &run_entries);
         // Only the blocks that run dispatched, where the grid's blocks fit one dimension of a
         // dispatch (a list's length is the indirect dispatch's x).
         let listed = (self.listed
@@ -782,17 +780,7 @@ impl ValuePipelines {
                 let relax = bind(
                     device,
                     &self.relax_listed[planar],
-                    &[
-                        (0, &params),
-                        (1, &gp.cost),
-                        (2, &gp.flags),
-                        (3, &value),
-                        (4, &counters),
-                        (8, &marks),
-                        (9, &batch_done),
-                        (11, &gp.bound),
-                        (13, &list),
-                    ],
+                    &[&run_entries[..], &[(13, &list)]].concat(),
                 );
                 Listed {
                     args,
