@@ -446,14 +446,19 @@ fn round_voxel(h: u32, run: bool, y_free: bool, all: bool, rows: u32, next: u32)
 // The block at place `pos` of pass `cur`'s order: blocks in lexicographic order (x slowest),
 // each axis forwards or backwards by the pass number (bit k of cur % 8 reverses axis k).
 fn swept(pos: u32, cur: u32) -> vec3<u32> {
-    let fwd = vec3<u32>(pos / (prm.by * prm.bz), (pos / prm.bz) % prm.by, pos % prm.bz);
+    let fwd = block_coords(pos);
     let sweep = cur % 8u;
     let last = vec3<u32>(prm.bx, prm.by, prm.bz) - vec3<u32>(1u);
     return select(fwd, last - fwd, vec3<bool>((sweep & 1u) != 0u, (sweep & 2u) != 0u, (sweep & 4u) != 0u));
 }
 
+// A block's index from its coordinates (x slowest), and back.
 fn block_at(wid: vec3<u32>) -> u32 {
     return (wid.x * prm.by + wid.y) * prm.bz + wid.z;
+}
+
+fn block_coords(blk: u32) -> vec3<u32> {
+    return vec3<u32>(blk / (prm.by * prm.bz), (blk / prm.bz) % prm.by, blk % prm.bz);
 }
 
 fn start_voxel() -> vec3<u32> {
@@ -464,12 +469,12 @@ fn start_voxel() -> vec3<u32> {
 // block of the pass runs; in `relax`, while others run). Either gives the same answer:
 // `decide` reads only words no block writes in this pass (marks of the other parity, the
 // front's slots of the last pass, V(start) after it) or words only this block writes (its
-// held input, its sides' greatest values, its own marks), and `run_block` reads none of
-// what `decide` writes. The block's new inputs: the least value this block or a neighbour block wrote
-// back in the previous pass, and what it held back before. It runs when it has any, the plan
-// has not stopped at the start, and they lie within a bucket of the front (the least input
-// anywhere after the last pass); otherwise it holds them back to a later pass. (Buckets only
-// order the work, as delta-stepping does: the fixed point is the same for any width.) A
+// held input, its sides' greatest values, its own marks), and `run_block` reads none of what
+// `decide` writes. The block's new inputs: the least value this block or a neighbour block
+// wrote back in the previous pass, and what it held back before. It runs when it has any, the
+// plan has not stopped at the start, and they lie within a bucket of the front (the least
+// input anywhere after the last pass); otherwise it holds them back to a later pass. (Buckets
+// only order the work, as delta-stepping does: the fixed point is the same for any width.) A
 // block that does not run clears the marks it left two passes ago, and the start's block
 // writes V(start) as the last pass left it.
 fn decide(wid: vec3<u32>, cur: u32) -> bool {
@@ -649,7 +654,7 @@ fn relax_listed(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
         wg_flag = atomicLoad(&run_list[wg.x]);
     }
     let blk = workgroupUniformLoad(&wg_flag);
-    run_block(vec3<u32>(blk / (prm.by * prm.bz), (blk / prm.bz) % prm.by, blk % prm.bz), cur, lid);
+    run_block(block_coords(blk), cur, lid);
 }
 
 // Block `wid` runs in pass `cur`: loads its values and costs with a one-voxel halo, relaxes
