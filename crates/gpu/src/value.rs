@@ -75,8 +75,8 @@ const MAX_PATH: usize = 16_384;
 /// direction leaves out, for f32 rounding (`value.wgsl`'s `guide_scale` is 1 minus this).
 const GUIDE_MARGIN: f32 = 0.02;
 /// The greatest `V(start)` at which the stop at the start may weigh values with the goal
-/// direction: `GUIDE_MARGIN * STEP_COST / 2^-23` (see `value.wgsl`'s `decide`). Above it a
-/// plan runs to the whole grid's fixed point.
+/// direction: `GUIDE_MARGIN * STEP_COST / 2^-23` (see `value.wgsl`'s `decide`). Above it the
+/// stop weighs values alone, as in value order.
 const GUIDE_LIMIT: f32 = GUIDE_MARGIN * STEP_COST * 8_388_608.0;
 
 #[repr(C)]
@@ -161,9 +161,7 @@ impl GpuProblem {
             bound: storage_init(device, "cost bound", &bound(p)),
         })
     }
-}
 
-impl GpuProblem {
     /// [`GpuProblem::bound`] read back: for tests.
     #[doc(hidden)]
     #[cfg(not(target_arch = "wasm32"))]
@@ -316,11 +314,8 @@ struct Iteration {
     marks: wgpu::Buffer,
     batch_done: wgpu::Buffer,
     path: wgpu::Buffer,
-    relax: wgpu::BindGroup,
-    /// Where passes dispatch only the blocks that run: the indirect dispatches' arguments
-    /// (`value.wgsl`'s `run_args`, with the lists' lengths) and `schedule`'s and
-    /// `relax_listed`'s groups (which hold the list).
-    listed: Option<Listed>,
+    /// How the passes dispatch their blocks, with their group 0.
+    passes: Passes,
     count_bg: wgpu::BindGroup,
     descend_bg: wgpu::BindGroup,
     /// Words of `path`.
@@ -331,6 +326,14 @@ struct Iteration {
     planar: usize,
     /// Blocks per axis.
     blocks: [u32; 3],
+}
+
+/// How a run's passes dispatch their blocks.
+enum Passes {
+    /// Every block, deciding for itself: `relax`'s group.
+    Every(wgpu::BindGroup),
+    /// Only the blocks that run.
+    Listed(Listed),
 }
 
 /// What a run whose passes dispatch only the blocks that run needs.
@@ -694,7 +697,10 @@ impl ValuePipelines {
         self.pool.give(
             [it.counters, it.marks, it.path]
                 .into_iter()
-                .chain(it.listed.map(|l| l.list)),
+                .chain(match it.passes {
+                    Passes::Listed(l) => Some(l.list),
+                    Passes::Every(_) => None,
+                }),
         );
         run
     }
@@ -747,48 +753,49 @@ impl ValuePipelines {
             (9, &batch_done),
             (11, &gp.bound),
         ];
-        let relax = bind(device, &self.relax[planar], &run_entries);
         // Only the blocks that run dispatched, where the grid's blocks fit one dimension of a
         // dispatch (a list's length is the indirect dispatch's x).
-        let listed = (self.listed
-            && nblocks <= device.limits().max_compute_workgroups_per_dimension as usize)
-            .then(|| {
-                let args = wgpu::util::DeviceExt::create_buffer_init(
-                    device,
-                    &wgpu::util::BufferInitDescriptor {
-                        label: Some("run list's dispatch"),
-                        contents: bytemuck::cast_slice(&LIST_HEADER),
-                        usage: util::STORAGE | wgpu::BufferUsages::INDIRECT,
-                    },
-                );
-                // From the pool: `schedule` writes the words `relax_listed` reads.
-                let list = self.pool.take(device, "run list", nblocks as u64 * 4);
-                let schedule = bind(
-                    device,
-                    &self.schedule[planar],
-                    &[
-                        (0, &params),
-                        (3, &value),
-                        (4, &counters),
-                        (8, &marks),
-                        (9, &batch_done),
-                        (11, &gp.bound),
-                        (13, &list),
-                        (14, &args),
-                    ],
-                );
-                let relax = bind(
-                    device,
-                    &self.relax_listed[planar],
-                    &[&run_entries[..], &[(13, &list)]].concat(),
-                );
-                Listed {
-                    args,
-                    list,
-                    schedule,
-                    relax,
-                }
-            });
+        let passes = if self.listed
+            && nblocks <= device.limits().max_compute_workgroups_per_dimension as usize
+        {
+            let args = wgpu::util::DeviceExt::create_buffer_init(
+                device,
+                &wgpu::util::BufferInitDescriptor {
+                    label: Some("run list's dispatch"),
+                    contents: bytemuck::cast_slice(&LIST_HEADER),
+                    usage: util::STORAGE | wgpu::BufferUsages::INDIRECT,
+                },
+            );
+            // From the pool: `schedule` writes the words `relax_listed` reads.
+            let list = self.pool.take(device, "run list", nblocks as u64 * 4);
+            let schedule = bind(
+                device,
+                &self.schedule[planar],
+                &[
+                    (0, &params),
+                    (3, &value),
+                    (4, &counters),
+                    (8, &marks),
+                    (9, &batch_done),
+                    (11, &gp.bound),
+                    (13, &list),
+                    (14, &args),
+                ],
+            );
+            let relax = bind(
+                device,
+                &self.relax_listed[planar],
+                &[&run_entries[..], &[(13, &list)]].concat(),
+            );
+            Passes::Listed(Listed {
+                args,
+                list,
+                schedule,
+                relax,
+            })
+        } else {
+            Passes::Every(bind(device, &self.relax[planar], &run_entries))
+        };
         let init_bg = bind(
             device,
             &self.init,
@@ -840,8 +847,7 @@ impl ValuePipelines {
             marks,
             batch_done,
             path,
-            relax,
-            listed,
+            passes,
             count_bg,
             descend_bg,
             room,
@@ -867,17 +873,17 @@ impl ValuePipelines {
             timestamp_writes: timer.and_then(|t| t.writes(label)),
         });
         let [relax, schedule, listed] = &self.pass_groups;
-        match &it.listed {
-            None => {
+        match &it.passes {
+            Passes::Every(group) => {
                 pass.set_pipeline(&self.relax[it.planar]);
-                pass.set_bind_group(0, &it.relax, &[]);
+                pass.set_bind_group(0, group, &[]);
                 for pg in &relax[it.planar][..passes] {
                     pass.set_bind_group(1, pg, &[]);
                     // Workgroup x (fastest in dispatch order) is the block's z.
                     pass.dispatch_workgroups(bz, by, bx);
                 }
             }
-            Some(l) => {
+            Passes::Listed(l) => {
                 let (x, y) = groups((bx * by * bz) as usize, 64);
                 for slot in 0..passes {
                     pass.set_pipeline(&self.schedule[it.planar]);
@@ -1041,7 +1047,7 @@ impl ValuePipelines {
                     device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
                 for (marks, label) in [(&none, "empty"), (&every, "every block")] {
                     enc.copy_buffer_to_buffer(marks, 0, &it.marks, 0, None);
-                    if let Some(l) = &it.listed {
+                    if let Passes::Listed(l) = &it.passes {
                         enc.copy_buffer_to_buffer(&header, 0, &l.args, 0, None);
                     }
                     self.record_passes(&mut enc, &it, pass, Some(&mut timer), label);

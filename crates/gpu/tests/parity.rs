@@ -751,22 +751,24 @@ fn a_plan_stops_once_v_start_is_final_with_the_same_path() {
             }
         }
     }
-    eprintln!(
+    let near = format!(
         "starts near the targets: {passes_stopped} passes stopped in value order, \
          {passes_guided} with the goal direction, {passes_whole} without the stop"
     );
+    eprintln!("{near}");
     assert!(
         passes_stopped < passes_whole && passes_guided < passes_whole,
-        "starts near the targets: {passes_stopped} passes stopped in value order, \
-         {passes_guided} with the goal direction, {passes_whole} without the stop"
+        "{near}"
     );
-    eprintln!(
-        "far starts: {runs_guided} block runs with the goal direction, {runs_unguided} without"
-    );
-    assert!(
-        runs_guided < runs_unguided,
-        "far starts: {runs_guided} block runs with the goal direction, {runs_unguided} without"
-    );
+    assert_guide_saves_runs("far starts", runs_guided, runs_unguided);
+}
+
+/// Prints the block runs summed with and without the goal direction, and asserts that the
+/// goal direction ran fewer.
+fn assert_guide_saves_runs(what: &str, guided: u64, unguided: u64) {
+    let said = format!("{what}: {guided} block runs with the goal direction, {unguided} without");
+    eprintln!("{said}");
+    assert!(guided < unguided, "{said}");
 }
 
 /// The goal direction never stops a plan before `V(start)` is final, even where its bound is
@@ -861,13 +863,7 @@ fn the_goal_direction_stops_no_plan_early_where_its_bound_is_tight() {
     }
     // (On grids this small a block's guide, taken at its voxel nearest the start, is loose:
     // the saving is some 13 % on lavapipe.)
-    eprintln!(
-        "tight bounds: {runs_guided} block runs with the goal direction, {runs_unguided} without"
-    );
-    assert!(
-        runs_guided < runs_unguided,
-        "tight bounds: {runs_guided} block runs with the goal direction, {runs_unguided} without"
-    );
+    assert_guide_saves_runs("tight bounds", runs_guided, runs_unguided);
 }
 
 /// A plan submitted a pass or two at a time (as the viewer submits a few passes between
