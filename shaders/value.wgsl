@@ -238,6 +238,12 @@ override SKIP_SETTLED: bool = true;
 // (Pipeline-overridable, for the benchmark's comparison.)
 override SIDE_MARKS: bool = true;
 
+// With side marks, a neighbour's mark on the side facing this block is weighed against this
+// block's greatest value there, and dropped where it cannot lower it (see `decide`); false
+// keeps every facing mark. (Pipeline-overridable, for the parity test that the check saves
+// runs: no path depends on it.)
+override SIDE_TOPS: bool = true;
+
 // Whether halo voxel h (inside the block) has a neighbour in the round's lowered rows.
 fn near_lowered(h: u32, rows: u32) -> bool {
     let hx = h / (H * H);
@@ -524,7 +530,7 @@ fn decide(wid: vec3<u32>, cur: u32) -> bool {
         } else {
             let m = atomicLoad(&block_marks[mark_at(prev, qb, SIDES - 1u - side)]);
             let top = atomicLoad(&block_marks[top_at(blk, side)]);
-            if m < INF_BITS && (top >= INF_BITS
+            if m < INF_BITS && (!SIDE_TOPS || top >= INF_BITS
                 || bitcast<u32>(bitcast<f32>(m) + prm.step_cost) < top) {
                 input = min(input, m);
             }

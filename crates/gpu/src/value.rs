@@ -272,6 +272,10 @@ pub struct ValueVariant {
     /// value there, and drops the inputs that cannot lower it (`SIDE_MARKS`); off, every
     /// neighbour that wrote back anything makes it run, as before.
     pub side_marks: bool,
+    /// With side marks, a neighbour's mark on the side facing a block is dropped where it is
+    /// no lower than the block's greatest value there less an edge (`SIDE_TOPS`); off, every
+    /// facing mark is kept. For the parity test that this check saves runs.
+    pub side_tops: bool,
     /// A pass dispatches only the blocks that run: `schedule` (one invocation per block)
     /// decides and lists them, and `relax_listed` runs the list through an indirect dispatch.
     /// Off, every block is dispatched as a workgroup of 256 and decides for itself (`relax`),
@@ -287,6 +291,7 @@ impl Default for ValueVariant {
             skip_settled: true,
             min_rounds: 0,
             side_marks: true,
+            side_tops: true,
             listed: true,
         }
     }
@@ -427,6 +432,7 @@ impl ValuePipelines {
             skip_settled,
             min_rounds,
             side_marks,
+            side_tops,
             listed,
         } = variant;
         let tuned = |label, entry, constants: &[(&str, f64)]| {
@@ -444,6 +450,7 @@ impl ValuePipelines {
                         ("SKIP_SETTLED", skip_settled as u8 as f64),
                         ("MIN_ROUNDS", min_rounds as f64),
                         ("SIDE_MARKS", side_marks as u8 as f64),
+                        ("SIDE_TOPS", side_tops as u8 as f64),
                     ],
                 )
             })
