@@ -13,9 +13,10 @@
 // addresses), then every output sums its taps from there. Lines are numbered so that line l
 // starts at (l / inner) * outer_stride + (l % inner) * inner_stride; along z (stride 1) a
 // line is contiguous, along y and x consecutive lines are (inner_stride 1).
-// `axis_pass_direct` (the default): one invocation per voxel reading its taps from global
-// memory, the same sums in the same order. On an H200 it was the faster of the two (the
-// caches serve the re-reads), so the host uses it; `gpu_bench` times both.
+// `axis_pass_direct`: one invocation per voxel reading its taps from global memory, the same
+// sums in the same order. On an H200 it was the faster of the two (the caches serve the
+// re-reads). `axis_pass_sliding` (the default, at the end): the direct kernel's sums, four
+// outputs an invocation, each voxel of their taps read once. `gpu_bench` times all three.
 
 struct Params {
     // Voxels along the filtered axis.
@@ -177,4 +178,82 @@ fn axis_pass_direct(
         }
     }
     dst[i] = acc;
+}
+
+// Outputs a `axis_pass_sliding` invocation computes, consecutive along the line.
+const RUN: u32 = 4u;
+
+// Position along a line of length `len` that tap position `u` reads: `u` itself on the line,
+// mirrored once where it falls off (the radius is shorter than the line, so
+// -len <= u < 2 len for every output on the line), else through `reflect`. Clamped, for the
+// positions only the outputs past the end of a line read (their sums are not written).
+fn source_pos(u: i32, len: i32, r: i32) -> i32 {
+    if r >= len {
+        return reflect(u, len);
+    }
+    var j = u;
+    if j < 0 {
+        j = -j - 1;
+    }
+    if j >= len {
+        j = 2 * len - 1 - j;
+    }
+    return clamp(j, 0, len - 1);
+}
+
+// `axis_pass_sliding` (the default): one invocation per RUN consecutive outputs of a line.
+// Output pos + k sums w[t] * y(pos - r + t + k) for t = 0, 1, ..., the same products in the
+// same order as `axis_pass_direct`, so the taps of the RUN outputs overlap: a window of RUN
+// values read along the line slides one position per tap, and each position is read from
+// global memory once (taps + RUN - 1 reads for RUN outputs instead of RUN * taps).
+// Invocation i: line position group g = (i / stride) % groups, at base voxel
+// (i / stride / groups) * stride * len + i % stride, so consecutive invocations read
+// consecutive addresses along y and x (consecutive lines), and neighbouring runs along z.
+@compute @workgroup_size(256)
+fn axis_pass_sliding(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = (wid.y * nwg.x + wid.x) * WG + lid;
+    let groups = (prm.len + RUN - 1u) / RUN;
+    if i >= prm.lines * groups {
+        return;
+    }
+    let stride = prm.stride;
+    let rest = i / stride;
+    let base = (rest / groups) * stride * prm.len + i % stride;
+    let pos = (rest % groups) * RUN;
+    let len = i32(prm.len);
+    let r = i32(prm.taps / 2u);
+    let u0 = i32(pos) - r;
+    var y0 = src[base + u32(source_pos(u0, len, r)) * stride];
+    var y1 = src[base + u32(source_pos(u0 + 1, len, r)) * stride];
+    var y2 = src[base + u32(source_pos(u0 + 2, len, r)) * stride];
+    var a0 = 0.0;
+    var a1 = 0.0;
+    var a2 = 0.0;
+    var a3 = 0.0;
+    for (var t: u32 = 0u; t < prm.taps; t = t + 1u) {
+        let y3 = src[base + u32(source_pos(u0 + i32(t) + 3, len, r)) * stride];
+        let w = weights[t];
+        a0 = a0 + w * y0;
+        a1 = a1 + w * y1;
+        a2 = a2 + w * y2;
+        a3 = a3 + w * y3;
+        y0 = y1;
+        y1 = y2;
+        y2 = y3;
+    }
+    let out = base + pos * stride;
+    dst[out] = a0;
+    if pos + 1u < prm.len {
+        dst[out + stride] = a1;
+    }
+    if pos + 2u < prm.len {
+        dst[out + 2u * stride] = a2;
+    }
+    if pos + 3u < prm.len {
+        dst[out + 3u * stride] = a3;
+    }
 }

@@ -196,9 +196,16 @@ pub enum GaussianKernel {
     /// to be measured against the default (`gpu_bench` reports both).
     Tiled,
     /// One invocation per voxel, taps read from global memory (`axis_pass_direct`); the
-    /// default.
+    /// default before [`GaussianKernel::Sliding`], kept to be measured against it.
     Direct,
+    /// One invocation per 4 consecutive voxels of a line, sliding a window along it so that
+    /// each voxel of the taps is read from global memory once (`axis_pass_sliding`): 84
+    /// reads for 4 outputs at VoxPoser's 81 taps, against 324. The default.
+    Sliding,
 }
+
+/// Outputs an `axis_pass_sliding` invocation computes (`gaussian.wgsl`'s `RUN`).
+const GAUSS_RUN: u32 = 4;
 
 /// Floats of a Gaussian tile in workgroup memory (`gaussian.wgsl`'s `TILE`).
 const GAUSS_TILE: u32 = 3840;
@@ -334,11 +341,13 @@ fn begin<'e>(
 }
 
 impl CostPipelines {
-    /// Compiles the kernels, with the untiled Gaussian ([`GaussianKernel::Direct`]): on an
-    /// H200 it took 0.42 ms at 100^3 and 4.49 ms at 256^3 against the tiled kernel's 0.56 and
-    /// 5.63 ms (device time, `gpu_bench`, 2026-11-27); the caches serve its re-reads well.
+    /// Compiles the kernels, with the sliding Gaussian ([`GaussianKernel::Sliding`]). (Of
+    /// the two before it, the direct kernel took 0.42 ms at 100^3 and 4.49 ms at 256^3 on an
+    /// H200 against the tiled kernel's 0.56 and 5.63 ms (device time, `gpu_bench`,
+    /// 2026-11-27). The sliding kernel makes the same products with a quarter of the direct
+    /// kernel's reads; it has been timed on lavapipe only, see `docs/bench`.)
     pub fn new(device: &wgpu::Device) -> Self {
-        Self::with_gaussian(device, GaussianKernel::Direct)
+        Self::with_gaussian(device, GaussianKernel::Sliding)
     }
 
     /// Compiles the kernels with the given Gaussian kernel (both give the same sums).
@@ -358,6 +367,7 @@ impl CostPipelines {
         let entry = match kernel {
             GaussianKernel::Tiled => "axis_pass",
             GaussianKernel::Direct => "axis_pass_direct",
+            GaussianKernel::Sliding => "axis_pass_sliding",
         };
         let weights = gaussian::kernel(gaussian::VOXPOSER_SIGMA, gaussian::TRUNCATE);
         Self {
@@ -466,7 +476,7 @@ impl CostPipelines {
         {
             // Tiled: as many lines as fit a tile, but no fewer than GAUSS_TILES tiles (small
             // grids would leave most of a large GPU idle), one workgroup each. Direct: one
-            // invocation per voxel.
+            // invocation per voxel. Sliding: one per GAUSS_RUN voxels of a line.
             let (per, invocations) = match self.gauss_kernel {
                 GaussianKernel::Tiled => {
                     let per = (GAUSS_TILE / (len + 1))
@@ -475,6 +485,7 @@ impl CostPipelines {
                     (per, lines.div_ceil(per) as usize * 256)
                 }
                 GaussianKernel::Direct => (1, (lines * len) as usize),
+                GaussianKernel::Sliding => (1, (lines * len.div_ceil(GAUSS_RUN)) as usize),
             };
             let u = uniform(
                 device,

@@ -15,6 +15,8 @@
 //! The host submits passes in batches and reads back one counter per pass; a plan adds the
 //! descent down `V` to each batch and reads back the path with the counters, never `V`.
 
+use std::sync::{Arc, OnceLock};
+
 use bytemuck::{Pod, Zeroable};
 use valuescape_core::grid::{Grid, Voxel};
 use valuescape_core::plan::{PathPlan, Problem, REACH_TOLERANCE, STEP_COST, field_value};
@@ -227,13 +229,16 @@ pub struct ValuePipelines {
     init: wgpu::ComputePipeline,
     mark_targets: wgpu::ComputePipeline,
     flags: wgpu::ComputePipeline,
-    /// `relax` in 3-D and in the plane (`PLANAR`): every block dispatched.
-    relax: [wgpu::ComputePipeline; 2],
-    /// `schedule` and `relax_listed`, likewise: only the blocks that run dispatched.
-    schedule: [wgpu::ComputePipeline; 2],
-    relax_listed: [wgpu::ComputePipeline; 2],
-    /// Whether passes dispatch only the blocks that run (see [`ValueVariant::listed`]).
-    listed: bool,
+    /// The pass kernels, by [`PassKind`], each in 3-D ([0]) and in the plane ([1], `PLANAR`),
+    /// compiled when a run first needs them and kept: those of 3-D plans are compiled with
+    /// the pipelines, the others (pushed objects' plans in the plane; `relax` for grids of
+    /// more blocks than a dispatch dimension holds) only where they are used.
+    passes: [[OnceLock<Arc<PassKernel>>; 2]; 3],
+    /// The pass kernels' pipeline constants.
+    variant: ValueVariant,
+    /// One uniform per counter slot of a batch (and the count's slot), bound as the pass
+    /// kernels' group 1.
+    slot_params: Vec<wgpu::Buffer>,
     count: wgpu::ComputePipeline,
     descend: wgpu::ComputePipeline,
     /// Room for the path the GPU descends (`MAX_PATH`; smaller in tests).
@@ -246,9 +251,6 @@ pub struct ValuePipelines {
     bucket: f32,
     /// Whether a plan goes towards the start (see [`ValuePipelines::goal_direction`]).
     guide: bool,
-    /// Each pass pipeline's group 1 for each counter slot of a batch, made once: `relax`'s,
-    /// `schedule`'s and `relax_listed`'s, each in 3-D and in the plane.
-    pass_groups: [[Vec<wgpu::BindGroup>; 2]; 3],
     /// `count_finite`'s group 1 (slot `COUNT_SLOT`).
     count_group: wgpu::BindGroup,
     /// A run's buffers and the flags of problems made from maps, given back when done.
@@ -327,22 +329,57 @@ struct Iteration {
     room: usize,
     /// Voxels in the grid.
     n: usize,
-    /// 1 in the plane, else 0 (the index of the pass pipelines).
-    planar: usize,
     /// Blocks per axis.
     blocks: [u32; 3],
 }
 
+/// Group 1 of `pipeline`: the counter slot's uniform `params`.
+fn slot_group(
+    device: &wgpu::Device,
+    pipeline: &wgpu::ComputePipeline,
+    params: &wgpu::Buffer,
+) -> wgpu::BindGroup {
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("value pass"),
+        layout: &pipeline.get_bind_group_layout(1),
+        entries: &[wgpu::BindGroupEntry {
+            binding: 0,
+            resource: params.as_entire_binding(),
+        }],
+    })
+}
+
+/// The value iteration's pass kernels (`value.wgsl`'s entry points).
+#[derive(Clone, Copy)]
+enum PassKind {
+    /// `relax`: every block dispatched, deciding for itself.
+    Relax = 0,
+    /// `schedule`: one invocation per block lists the blocks that run.
+    Schedule = 1,
+    /// `relax_listed`: the listed blocks run.
+    RelaxListed = 2,
+}
+
+/// A pass kernel compiled for one setting of `PLANAR`, with its group 1 for each counter
+/// slot of a batch.
+#[derive(Debug)]
+struct PassKernel {
+    pipeline: wgpu::ComputePipeline,
+    slots: Vec<wgpu::BindGroup>,
+}
+
 /// How a run's passes dispatch their blocks.
 enum Passes {
-    /// Every block, deciding for itself: `relax`'s group.
-    Every(wgpu::BindGroup),
+    /// Every block, deciding for itself: `relax` and its group.
+    Every(Arc<PassKernel>, wgpu::BindGroup),
     /// Only the blocks that run.
     Listed(Listed),
 }
 
 /// What a run whose passes dispatch only the blocks that run needs.
 struct Listed {
+    /// `schedule` and `relax_listed`.
+    kernels: [Arc<PassKernel>; 2],
     /// `value.wgsl`'s `run_args`: the indirect dispatches' arguments.
     args: wgpu::Buffer,
     /// `value.wgsl`'s `run_list` (from the pool).
@@ -427,37 +464,9 @@ impl ValuePipelines {
     /// Compiles the kernels in `variant`: the default, or one the benchmark compares.
     /// Every variant but `min_rounds` reaches the same fixed point.
     pub fn with_variant(device: &wgpu::Device, variant: ValueVariant) -> Self {
-        let ValueVariant {
-            rounds,
-            skip_settled,
-            min_rounds,
-            side_marks,
-            side_tops,
-            listed,
-        } = variant;
         let tuned = |label, entry, constants: &[(&str, f64)]| {
             util::pipeline_tuned(device, label, shaders::VALUE, entry, constants)
         };
-        let rounds = rounds.max(1) as f64;
-        let pass_kernel = |label, entry| {
-            [false, true].map(|planar| {
-                tuned(
-                    label,
-                    entry,
-                    &[
-                        ("LOCAL_ITERS", rounds),
-                        ("PLANAR", planar as u8 as f64),
-                        ("SKIP_SETTLED", skip_settled as u8 as f64),
-                        ("MIN_ROUNDS", min_rounds as f64),
-                        ("SIDE_MARKS", side_marks as u8 as f64),
-                        ("SIDE_TOPS", side_tops as u8 as f64),
-                    ],
-                )
-            })
-        };
-        let relax = pass_kernel("value relax", "relax");
-        let schedule = pass_kernel("value schedule", "schedule");
-        let relax_listed = pass_kernel("value relax listed", "relax_listed");
         let count = tuned("value count", "count_finite", &[]);
         // One uniform per counter slot of a batch (and the count's slot), shared by the
         // pipelines' group-1 bind groups.
@@ -472,25 +481,8 @@ impl ValuePipelines {
                 )
             })
             .collect();
-        let pass_group = |pipeline: &wgpu::ComputePipeline, slot: usize| {
-            device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("value pass"),
-                layout: &pipeline.get_bind_group_layout(1),
-                entries: &[wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: slot_params[slot].as_entire_binding(),
-                }],
-            })
-        };
-        let pass_groups = [&relax, &schedule, &relax_listed].map(|pipelines| {
-            [0, 1].map(|k| {
-                (0..MAX_BATCH)
-                    .map(|slot| pass_group(&pipelines[k], slot))
-                    .collect()
-            })
-        });
-        let count_group = pass_group(&count, COUNT_SLOT);
-        Self {
+        let count_group = slot_group(device, &count, &slot_params[COUNT_SLOT]);
+        let pipes = Self {
             init: pipeline(device, "value init", shaders::VALUE, "init"),
             mark_targets: pipeline(device, "value targets", shaders::VALUE, "mark_targets"),
             flags: tuned(
@@ -501,10 +493,9 @@ impl ValuePipelines {
                     f64::from(valuescape_core::cost::TARGET_WEIGHT),
                 )],
             ),
-            relax,
-            schedule,
-            relax_listed,
-            listed,
+            passes: Default::default(),
+            variant,
+            slot_params,
             count,
             descend: tuned("value descend", "descend", &[]),
             max_path: MAX_PATH,
@@ -512,10 +503,51 @@ impl ValuePipelines {
             stop_at_start: true,
             bucket: DEFAULT_BUCKET,
             guide: true,
-            pass_groups,
             count_group,
             pool: BufferPool::default(),
+        };
+        // The kernels of 3-D plans now, so that the first plan does not wait for them.
+        let kinds: &[PassKind] = if variant.listed {
+            &[PassKind::Schedule, PassKind::RelaxListed]
+        } else {
+            &[PassKind::Relax]
+        };
+        for &kind in kinds {
+            pipes.pass_kernel(device, kind, 0);
         }
+        pipes
+    }
+
+    /// The pass kernel `kind` in 3-D (`planar` 0) or in the plane (1), compiled on first use.
+    fn pass_kernel(&self, device: &wgpu::Device, kind: PassKind, planar: usize) -> Arc<PassKernel> {
+        let cell = &self.passes[kind as usize][planar];
+        Arc::clone(cell.get_or_init(|| {
+            let v = self.variant;
+            let (label, entry) = match kind {
+                PassKind::Relax => ("value relax", "relax"),
+                PassKind::Schedule => ("value schedule", "schedule"),
+                PassKind::RelaxListed => ("value relax listed", "relax_listed"),
+            };
+            let pipeline = util::pipeline_tuned(
+                device,
+                label,
+                shaders::VALUE,
+                entry,
+                &[
+                    ("LOCAL_ITERS", v.rounds.max(1) as f64),
+                    ("PLANAR", planar as f64),
+                    ("SKIP_SETTLED", v.skip_settled as u8 as f64),
+                    ("MIN_ROUNDS", v.min_rounds as f64),
+                    ("SIDE_MARKS", v.side_marks as u8 as f64),
+                    ("SIDE_TOPS", v.side_tops as u8 as f64),
+                ],
+            );
+            let slots = self.slot_params[..MAX_BATCH]
+                .iter()
+                .map(|u| slot_group(device, &pipeline, u))
+                .collect();
+            Arc::new(PassKernel { pipeline, slots })
+        }))
     }
 
     /// Gives buffers this crate took from the pipelines' pool back (a run's `V`, the flags of
@@ -706,7 +738,7 @@ impl ValuePipelines {
                 .into_iter()
                 .chain(match it.passes {
                     Passes::Listed(l) => Some(l.list),
-                    Passes::Every(_) => None,
+                    Passes::Every(..) => None,
                 }),
         );
         run
@@ -762,7 +794,7 @@ impl ValuePipelines {
         ];
         // Only the blocks that run dispatched, where the grid's blocks fit one dimension of a
         // dispatch (a list's length is the indirect dispatch's x).
-        let passes = if self.listed
+        let passes = if self.variant.listed
             && nblocks <= device.limits().max_compute_workgroups_per_dimension as usize
         {
             let args = wgpu::util::DeviceExt::create_buffer_init(
@@ -775,9 +807,11 @@ impl ValuePipelines {
             );
             // From the pool: `schedule` writes the words `relax_listed` reads.
             let list = self.pool.take(device, "run list", nblocks as u64 * 4);
+            let kernels = [PassKind::Schedule, PassKind::RelaxListed]
+                .map(|kind| self.pass_kernel(device, kind, planar));
             let schedule = bind(
                 device,
-                &self.schedule[planar],
+                &kernels[0].pipeline,
                 &[
                     (0, &params),
                     (3, &value),
@@ -791,17 +825,20 @@ impl ValuePipelines {
             );
             let relax = bind(
                 device,
-                &self.relax_listed[planar],
+                &kernels[1].pipeline,
                 &[&run_entries[..], &[(13, &list)]].concat(),
             );
             Passes::Listed(Listed {
+                kernels,
                 args,
                 list,
                 schedule,
                 relax,
             })
         } else {
-            Passes::Every(bind(device, &self.relax[planar], &run_entries))
+            let relax = self.pass_kernel(device, PassKind::Relax, planar);
+            let group = bind(device, &relax.pipeline, &run_entries);
+            Passes::Every(relax, group)
         };
         let init_bg = bind(
             device,
@@ -859,7 +896,6 @@ impl ValuePipelines {
             descend_bg,
             room,
             n,
-            planar,
             blocks: Self::blocks(&g).map(|b| b as u32),
         })
     }
@@ -879,12 +915,11 @@ impl ValuePipelines {
             label: Some(label),
             timestamp_writes: timer.and_then(|t| t.writes(label)),
         });
-        let [relax, schedule, listed] = &self.pass_groups;
         match &it.passes {
-            Passes::Every(group) => {
-                pass.set_pipeline(&self.relax[it.planar]);
+            Passes::Every(relax, group) => {
+                pass.set_pipeline(&relax.pipeline);
                 pass.set_bind_group(0, group, &[]);
-                for pg in &relax[it.planar][..passes] {
+                for pg in &relax.slots[..passes] {
                     pass.set_bind_group(1, pg, &[]);
                     // Workgroup x (fastest in dispatch order) is the block's z.
                     pass.dispatch_workgroups(bz, by, bx);
@@ -892,17 +927,18 @@ impl ValuePipelines {
             }
             Passes::Listed(l) => {
                 let (x, y) = groups((bx * by * bz) as usize, 64);
+                let [schedule, listed] = &l.kernels;
                 for slot in 0..passes {
-                    pass.set_pipeline(&self.schedule[it.planar]);
+                    pass.set_pipeline(&schedule.pipeline);
                     pass.set_bind_group(0, &l.schedule, &[]);
-                    pass.set_bind_group(1, &schedule[it.planar][slot], &[]);
+                    pass.set_bind_group(1, &schedule.slots[slot], &[]);
                     pass.dispatch_workgroups(x, y, 1);
                     // This pass's list: its length and the dispatch's y and z are the words
                     // of the pass's parity (`value.wgsl`'s `schedule`).
                     let parity = (done as usize + slot + 1) % 2;
-                    pass.set_pipeline(&self.relax_listed[it.planar]);
+                    pass.set_pipeline(&listed.pipeline);
                     pass.set_bind_group(0, &l.relax, &[]);
-                    pass.set_bind_group(1, &listed[it.planar][slot], &[]);
+                    pass.set_bind_group(1, &listed.slots[slot], &[]);
                     pass.dispatch_workgroups_indirect(&l.args, (parity * 16) as u64);
                 }
             }

@@ -63,6 +63,8 @@ fn sizes() -> Vec<[usize; 3]> {
 
 struct Pipes {
     cost: CostPipelines,
+    /// The Gaussian read tap by tap (the benchmark's "before" of the sliding default).
+    cost_direct: CostPipelines,
     cost_tiled: CostPipelines,
     /// The direct Gaussian reflecting every border tap through a remainder (the benchmark's
     /// "before").
@@ -90,6 +92,7 @@ fn pipes() -> &'static Pipes {
         let d = &ctx().device;
         Pipes {
             cost: CostPipelines::new(d),
+            cost_direct: CostPipelines::with_gaussian(d, GaussianKernel::Direct),
             cost_tiled: CostPipelines::with_gaussian(d, GaussianKernel::Tiled),
             cost_remainder: CostPipelines::with_gaussian_borders(d, GaussianKernel::Direct, false),
             value: ValuePipelines::new(d),
@@ -206,7 +209,8 @@ fn gaussian_matches_cpu() {
         for (sigma, truncate) in [(gaussian::VOXPOSER_SIGMA, gaussian::TRUNCATE), (1.5, 4.0)] {
             let want = gaussian::filter(&data, size, sigma, truncate);
             for (kernel, pipes) in [
-                ("direct", &p.cost),
+                ("sliding", &p.cost),
+                ("direct", &p.cost_direct),
                 ("tiled", &p.cost_tiled),
                 ("direct, remainder per border tap", &p.cost_remainder),
             ] {
