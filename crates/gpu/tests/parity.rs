@@ -836,6 +836,75 @@ fn assert_guide_saves_runs(what: &str, guided: u64, unguided: u64) {
     assert!(guided < unguided, "{said}");
 }
 
+/// Costs that are the bound `a * d - b` (above 0) in the target distance `d`, times
+/// `scale`, plus up to `noise` times `scale` of uniform noise: where the goal direction's
+/// bound is tight.
+struct BoundCosts {
+    scale: f32,
+    b: f32,
+    noise: f32,
+}
+
+impl BoundCosts {
+    /// The target distance, the costs, and their bound `(a, b)` (`a` drawn from `r`).
+    fn costs(
+        &self,
+        target: &[bool],
+        size: [usize; 3],
+        r: &mut Rng,
+    ) -> (Vec<f32>, Vec<f32>, (f32, f32)) {
+        let distance = edt::distance(target, size);
+        let d_max = distance.iter().copied().fold(0f32, f32::max);
+        let a = self.scale * (0.5 + r.unit()) / d_max;
+        let b = self.scale * self.b;
+        let noise = self.scale * self.noise;
+        let cost = distance
+            .iter()
+            .map(|&d| (a * d - b).max(0.0) + noise * r.unit())
+            .collect();
+        (distance, cost, (a, b))
+    }
+}
+
+/// Plans `prob` with the default pipelines and asserts that the plan left `V(start)` final
+/// (the CPU's, within 1e-5) and took the plain run's path; returns the CPU's `V(start)` and
+/// the problem on the device.
+fn assert_plan_takes_the_plain_path(prob: &Problem<'_>, what: &str) -> (f32, GpuProblem) {
+    let c = ctx();
+    let p = pipes();
+    let s = prob.grid.index(prob.start);
+    let vs = field_value::cost_to_go(prob)[s];
+    let gp = GpuProblem::upload(&c.device, prob).unwrap_or_else(|e| panic!("{e}"));
+    let at_start = p
+        .value
+        .value_as_planned(&c.device, &c.queue, &gp)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .value[s];
+    if vs.is_finite() {
+        assert!(
+            (at_start - vs).abs() <= 1e-5 * vs,
+            "{what}: V(start) {at_start} as the plan left it, {vs} at the fixed point"
+        );
+    } else {
+        assert!(
+            !at_start.is_finite(),
+            "{what}: V(start) {at_start}, out of reach"
+        );
+    }
+    let path = |vp: &ValuePipelines| {
+        vp.plan_resident_stats(&c.device, &c.queue, &gp, prob)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .0
+            .search_path
+    };
+    assert_eq!(
+        path(&p.value),
+        path(&p.value_whole),
+        "{what}, V(start) {vs}"
+    );
+    (vs, gp)
+}
+
 /// The goal direction never stops a plan before `V(start)` is final, even where its bound is
 /// tight: costs that are exactly the bound `a * d - b` in the target distance `d` (above 0),
 /// plus at most a little noise, so that the cost from the start along a straight line is
@@ -866,16 +935,13 @@ fn the_goal_direction_stops_no_plan_early_where_its_bound_is_tight() {
         while target[g.index(start)] {
             start = pick(&mut r);
         }
-        let distance = edt::distance(&target, size);
-        let d_max = distance.iter().copied().fold(0f32, f32::max);
         let scale = [1.0, 2e4, 1e9][usize::from(case >= 24) + usize::from(case >= 25)];
-        let a = scale * (0.5 + r.unit()) / d_max;
-        let b = scale * [0.0, 0.1, 0.3][case % 3];
-        let noise = scale * [0.0, 0.01, 0.03][(case / 3) % 3];
-        let cost: Vec<f32> = distance
-            .iter()
-            .map(|&d| (a * d - b).max(0.0) + noise * r.unit())
-            .collect();
+        let shape = BoundCosts {
+            scale,
+            b: [0.0, 0.1, 0.3][case % 3],
+            noise: [0.0, 0.01, 0.03][(case / 3) % 3],
+        };
+        let (distance, cost, lower_bound) = shape.costs(&target, size, &mut r);
         let blocked = vec![false; n];
         for planar in [false, true] {
             let prob = Problem {
@@ -884,46 +950,23 @@ fn the_goal_direction_stops_no_plan_early_where_its_bound_is_tight() {
                 target: &target,
                 target_distance: &distance,
                 blocked: &blocked,
-                lower_bound: (a, b),
+                lower_bound,
                 start,
                 planar,
             };
-            let want = field_value::cost_to_go(&prob);
-            let vs = want[g.index(start)];
-            let gp = GpuProblem::upload(&c.device, &prob).unwrap_or_else(|e| panic!("{e}"));
-            let what = format!("case {case} {size:?} planar {planar} start {start:?}, V {vs}");
+            let what = format!("case {case} {size:?} planar {planar} start {start:?}");
+            let (vs, gp) = assert_plan_takes_the_plain_path(&prob, &what);
             if case >= 24 {
-                assert!(vs > 1e4, "{what}: V(start) above the guide's limit");
-            }
-            let got = p
-                .value
-                .value_as_planned(&c.device, &c.queue, &gp)
-                .unwrap_or_else(|e| panic!("{e}"));
-            let at_start = got.value[g.index(start)];
-            if vs.is_finite() {
-                assert!(
-                    (at_start - vs).abs() <= 1e-5 * vs,
-                    "{what}: V(start) {at_start} as the plan left it, {vs} at the fixed point"
-                );
+                assert!(vs > 1e4, "{what}: V(start) {vs}, above the guide's limit");
             } else {
-                assert!(!at_start.is_finite(), "{what}");
-            }
-            let (whole, _) = p
-                .value_whole
-                .plan_resident_stats(&c.device, &c.queue, &gp, &prob)
-                .unwrap_or_else(|e| panic!("{e}"));
-            let (guided, s1) = p
-                .value
-                .plan_resident_stats(&c.device, &c.queue, &gp, &prob)
-                .unwrap_or_else(|e| panic!("{e}"));
-            let (_, s0) = p
-                .value_unguided
-                .plan_resident_stats(&c.device, &c.queue, &gp, &prob)
-                .unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(guided.search_path, whole.search_path, "{what}");
-            if case < 24 {
-                runs_guided += s1.block_runs;
-                runs_unguided += s0.block_runs;
+                let stats = |vp: &ValuePipelines| {
+                    vp.plan_resident_stats(&c.device, &c.queue, &gp, &prob)
+                        .unwrap_or_else(|e| panic!("{e}"))
+                        .1
+                        .block_runs
+                };
+                runs_guided += stats(&p.value);
+                runs_unguided += stats(&p.value_unguided);
             }
         }
     }
@@ -942,8 +985,6 @@ fn the_goal_direction_stops_no_plan_early_where_its_bound_is_tight() {
 /// 1.3 times), and 1.0 and 1.05 times pass.
 #[test]
 fn the_goal_direction_waits_for_the_better_of_two_near_equal_paths() {
-    let c = ctx();
-    let p = pipes();
     let mut r = Rng::new(77);
     let at = |v: [usize; 3], w: [usize; 3]| -> f32 {
         (0..3)
@@ -971,16 +1012,12 @@ fn the_goal_direction_waits_for_the_better_of_two_near_equal_paths() {
         if target[g.index(start)] {
             continue;
         }
-        let distance = edt::distance(&target, size);
-        let d_max = distance.iter().copied().fold(0f32, f32::max);
-        let scale = [10.0, 100.0, 400.0][(case / 3) % 3];
-        let a = scale * (0.5 + r.unit()) / d_max;
-        let b = scale * [0.0, 0.1, 0.3][(case / 9) % 3];
-        let noise = scale * [0.0, 0.01, 0.03][(case / 27) % 3];
-        let cost: Vec<f32> = distance
-            .iter()
-            .map(|&d| (a * d - b).max(0.0) + noise * r.unit())
-            .collect();
+        let shape = BoundCosts {
+            scale: [10.0, 100.0, 400.0][(case / 3) % 3],
+            b: [0.0, 0.1, 0.3][(case / 9) % 3],
+            noise: [0.0, 0.01, 0.03][(case / 27) % 3],
+        };
+        let (distance, cost, lower_bound) = shape.costs(&target, size, &mut r);
         let blocked = vec![false; n];
         for planar in [false, true] {
             let prob = Problem {
@@ -989,34 +1026,15 @@ fn the_goal_direction_waits_for_the_better_of_two_near_equal_paths() {
                 target: &target,
                 target_distance: &distance,
                 blocked: &blocked,
-                lower_bound: (a, b),
+                lower_bound,
                 start,
                 planar,
             };
-            let vs = field_value::cost_to_go(&prob)[g.index(start)];
-            let what = format!("case {case} {size:?} planar {planar} start {start:?}, V {vs}");
-            let gp = GpuProblem::upload(&c.device, &prob).unwrap_or_else(|e| panic!("{e}"));
-            let got = p
-                .value
-                .value_as_planned(&c.device, &c.queue, &gp)
-                .unwrap_or_else(|e| panic!("{e}"));
-            let at_start = got.value[g.index(start)];
-            assert!(
-                (at_start - vs).abs() <= 1e-5 * vs || !(vs.is_finite() || at_start.is_finite()),
-                "{what}: V(start) {at_start} as the plan left it, {vs} at the fixed point"
-            );
+            let what = format!("case {case} {size:?} planar {planar} start {start:?}");
+            let (vs, _) = assert_plan_takes_the_plain_path(&prob, &what);
             // (In the plane, a target off the start's level is out of reach; above the
             // guide's limit for f32 rounding, 8,389, the stop weighs values alone.)
             weighed += usize::from(vs < 8e3);
-            let (whole, _) = p
-                .value_whole
-                .plan_resident_stats(&c.device, &c.queue, &gp, &prob)
-                .unwrap_or_else(|e| panic!("{e}"));
-            let (guided, _) = p
-                .value
-                .plan_resident_stats(&c.device, &c.queue, &gp, &prob)
-                .unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(guided.search_path, whole.search_path, "{what}");
         }
     }
     eprintln!("{pairs} of 60 scenes with two targets; {weighed} plans stop with the guide");
