@@ -195,8 +195,9 @@ mod native {
 
     pub(super) fn run(ctx: &GpuContext, opt: &BenchOptions) -> Result<Vec<BenchRow>, GpuError> {
         let (dev, q) = (&ctx.device, &ctx.queue);
-        // Start-up: the default pipelines, compiled first (no driver cache warmed by another
-        // set of the same kernels yet), each timed once on the host.
+        // Start-up: the default pipelines, compiled first in this process (no driver cache
+        // warmed by another set of the same kernels in it; a driver's cache on disk may hold
+        // them from an earlier process), each timed once on the host.
         let compiled = Instant::now();
         let costp = CostPipelines::new(dev);
         let cost_startup = compiled.elapsed().as_secs_f64() * 1e3;
@@ -494,7 +495,7 @@ mod native {
                 median(remainder_gauss),
                 device_timing,
                 None,
-                "every tap read, the taps off a line reflected through a remainder each (read in runs since)"
+                "every tap read, the taps off a line reflected through a remainder each (the direct kernel reads them in runs since; the default folds each tap position)"
                     .into(),
             ));
             rows.push(row("read back maps", gpu_read, "wall", None, String::new()));

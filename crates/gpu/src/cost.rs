@@ -189,7 +189,8 @@ impl MapInput<'_> {
     }
 }
 
-/// Which kernel filters the Gaussian's lines (`gaussian.wgsl`); both give the same sums.
+/// Which kernel filters the Gaussian's lines (`gaussian.wgsl`); all three make the same
+/// products and sum them in the same order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GaussianKernel {
     /// Whole lines copied to workgroup memory, taps summed from there (`axis_pass`); kept
@@ -350,14 +351,16 @@ impl CostPipelines {
         Self::with_gaussian(device, GaussianKernel::Sliding)
     }
 
-    /// Compiles the kernels with the given Gaussian kernel (both give the same sums).
+    /// Compiles the kernels with the given Gaussian kernel (all three give the same sums).
     pub fn with_gaussian(device: &wgpu::Device, kernel: GaussianKernel) -> Self {
         Self::with_gaussian_borders(device, kernel, true)
     }
 
     /// [`CostPipelines::with_gaussian`], reading the taps that fall off a line through a
     /// remainder per tap where `fold` is off (`gaussian.wgsl`'s `FOLD`), as before they were
-    /// read in runs: for the benchmark's comparison (the sums are the same).
+    /// read in runs: for the benchmark's comparison (the sums are the same). The direct and
+    /// tiled kernels read `FOLD`; the sliding kernel folds each tap position without a
+    /// remainder whatever `fold` says.
     #[doc(hidden)]
     pub fn with_gaussian_borders(
         device: &wgpu::Device,

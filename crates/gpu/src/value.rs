@@ -230,9 +230,10 @@ pub struct ValuePipelines {
     mark_targets: wgpu::ComputePipeline,
     flags: wgpu::ComputePipeline,
     /// The pass kernels, by [`PassKind`], each in 3-D ([0]) and in the plane ([1], `PLANAR`),
-    /// compiled when a run first needs them and kept: those of 3-D plans are compiled with
-    /// the pipelines, the others (pushed objects' plans in the plane; `relax` for grids of
-    /// more blocks than a dispatch dimension holds) only where they are used.
+    /// compiled when a run first needs them and kept. The 3-D kernels the variant dispatches
+    /// (`schedule` and `relax_listed`; `relax` where passes dispatch every block) are compiled
+    /// with the pipelines; the others (the plane's, for pushed objects; `relax` of a listed
+    /// variant, for grids of more blocks than a dispatch dimension holds) only where used.
     passes: [[OnceLock<Arc<PassKernel>>; 2]; 3],
     /// The pass kernels' pipeline constants.
     variant: ValueVariant,
