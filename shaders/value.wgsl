@@ -130,6 +130,9 @@ const SELF_SIDE: u32 = 13u;
 const RUNS_SLOT: u32 = 65u;
 // The counter every block that runs adds its in-block rounds to (value.rs's ROUNDS_SLOT).
 const ROUNDS_SLOT: u32 = 66u;
+// From this counter on, one per pass of a batch: the most in-block rounds a block ran in that
+// pass (value.rs's PASS_ROUNDS).
+const PASS_ROUNDS: u32 = 67u;
 // After the batch's counters (which the host clears before each batch), the state of the
 // front and of the stop at the start, kept across batches (value.rs's FRONT):
 //   FRONT + p % 3      the least value any block wrote back in pass p, plus its block's guide
@@ -139,7 +142,7 @@ const ROUNDS_SLOT: u32 = 66u;
 //   FRONT + 8 + p % 3  the least value any block wrote back in pass p, not weighed;
 //   FRONT + 11 + p % 3 the least input a block held back in pass p, not weighed (these two
 //                      serve the stop where V(start) is too high for the guide, see `decide`).
-const FRONT: u32 = 67u;
+const FRONT: u32 = 131u;
 const FRONT_WORDS: u32 = 14u;
 const TARGET: u32 = 1u;
 const BLOCKED: u32 = 2u;
@@ -787,6 +790,7 @@ fn run_block(wid: vec3<u32>, cur: u32, lid: u32) {
             atomicAdd(&counters[pass_info.slot], 1u);
         }
         atomicAdd(&counters[ROUNDS_SLOT], rounds_run);
+        atomicMax(&counters[PASS_ROUNDS + pass_info.slot], rounds_run);
         if least < INF_BITS {
             atomicMin(&counters[FRONT + cur % 3u], plus(least, g_blk));
             atomicMin(&counters[FRONT + 8u + cur % 3u], least);

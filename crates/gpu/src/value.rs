@@ -42,8 +42,12 @@ const COUNT_SLOT: usize = MAX_BATCH;
 const RUNS_SLOT: usize = MAX_BATCH + 1;
 /// The counter slot every block that runs adds its in-block rounds to (`ROUNDS_SLOT`).
 const ROUNDS_SLOT: usize = MAX_BATCH + 2;
-/// Counters per batch: one per pass, the count's, the runs' and the rounds'.
-const COUNTERS: usize = ROUNDS_SLOT + 1;
+/// From this counter on, one per pass of a batch: the most in-block rounds a block ran in
+/// that pass (`value.wgsl`'s `PASS_ROUNDS`).
+const PASS_ROUNDS: usize = ROUNDS_SLOT + 1;
+/// Counters per batch: one per pass, the count's, the runs', the rounds', and the most
+/// rounds of a block in each pass.
+const COUNTERS: usize = PASS_ROUNDS + MAX_BATCH;
 /// A block's sides (`value.wgsl`'s `SIDES`): its 26 neighbour directions and itself.
 const SIDES: usize = 27;
 /// Words of the block marks per block (`value.wgsl`'s `mark_at`, `held_at`, `top_at`), in
@@ -211,14 +215,18 @@ pub struct PassStats {
     pub block_runs: u64,
     /// In-block relaxation rounds, summed over the blocks that ran.
     pub rounds: u64,
+    /// The most in-block rounds any block ran in a pass, summed over the passes: the rounds
+    /// run one after another on a GPU wide enough to run all of a pass's blocks at once (a
+    /// pass lasts as long as its slowest block), where `rounds` is the work.
+    pub critical_rounds: u64,
 }
 
 impl std::fmt::Display for PassStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} passes, {} block runs, {} in-block rounds",
-            self.passes, self.block_runs, self.rounds
+            "{} passes, {} block runs, {} in-block rounds ({} on the critical path)",
+            self.passes, self.block_runs, self.rounds, self.critical_rounds
         )
     }
 }
@@ -967,7 +975,7 @@ impl ValuePipelines {
         // every block that could change at least once.
         let limit = n.max(2) as u32;
         let mut done = 0u32;
-        let (mut block_runs, mut rounds) = (0u64, 0u64);
+        let (mut block_runs, mut rounds, mut critical_rounds) = (0u64, 0u64, 0u64);
         // The first batch: about the passes a plan takes (values cross a block or more per
         // pass; buckets add passes); later ones are short, most plans having ended by then.
         let longest = it.blocks.into_iter().max().unwrap_or(1) as usize;
@@ -1028,6 +1036,10 @@ impl ValuePipelines {
             let descent = descent.map(|path| (counts[COUNT_SLOT] as usize, path));
             block_runs += u64::from(counts[RUNS_SLOT]);
             rounds += u64::from(counts[ROUNDS_SLOT]);
+            critical_rounds += counts[PASS_ROUNDS..PASS_ROUNDS + batch]
+                .iter()
+                .map(|&r| u64::from(r))
+                .sum::<u64>();
             if let Some(first_clean) = counts[..batch].iter().position(|&c| c == 0) {
                 return Ok(Run {
                     value: it.value.clone(),
@@ -1035,6 +1047,7 @@ impl ValuePipelines {
                         passes: done + first_clean as u32 + 1,
                         block_runs,
                         rounds,
+                        critical_rounds,
                     },
                     descent,
                     also,

@@ -1058,6 +1058,46 @@ fn the_goal_direction_waits_for_the_better_of_two_near_equal_paths() {
     assert!(pairs >= 50, "only {pairs} of 60 scenes have two targets");
 }
 
+/// `PassStats::critical_rounds` sums, over the passes, the most in-block rounds a block ran
+/// in each: with one round a pass, that is one for every pass in which a block ran (all but
+/// perhaps the last, which changed nothing); with the default's at most `LOCAL_ITERS` (4), at
+/// least one a pass and at most the rounds of all blocks.
+#[test]
+fn critical_rounds_count_the_slowest_block_of_each_pass() {
+    let c = ctx();
+    let p = pipes();
+    for (i, size) in [[24, 24, 24], [20, 36, 27]].into_iter().enumerate() {
+        let sc = random_scene(size, 61 + i as u64);
+        let m = cpu_maps(&sc, Movable::Gripper(sc.start));
+        let bl = m.blocked(sc.grid.index(sc.start));
+        let prob = m.problem(&bl, sc.start, false);
+        let gp = GpuProblem::upload(&c.device, &prob).unwrap_or_else(|e| panic!("{e}"));
+        let stats = |vp: &ValuePipelines| {
+            vp.plan_resident_stats(&c.device, &c.queue, &gp, &prob)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .1
+        };
+        let one = stats(&p.value_one_round);
+        let passes = u64::from(one.passes);
+        assert!(
+            one.critical_rounds + 1 >= passes && one.critical_rounds <= passes,
+            "{size:?}, one round a pass: {one}"
+        );
+        assert_eq!(one.rounds, one.block_runs, "{size:?}: {one}");
+        let four = stats(&p.value);
+        let passes = u64::from(four.passes);
+        assert!(
+            four.critical_rounds + 1 >= passes
+                && four.critical_rounds <= 4 * passes
+                && four.critical_rounds <= four.rounds,
+            "{size:?}: {four}"
+        );
+        // Blocks that run several rounds make the critical path longer than the passes.
+        assert!(four.critical_rounds > passes, "{size:?}: {four}");
+        eprintln!("{size:?}: {one}; {four}");
+    }
+}
+
 /// A plan submitted a pass or two at a time (as the viewer submits a few passes between
 /// frames) keeps the front, the held-back inputs and the stop's state across submissions:
 /// it takes the path a plan in one submission takes.
