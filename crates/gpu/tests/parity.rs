@@ -861,23 +861,39 @@ struct BoundCosts {
 }
 
 impl BoundCosts {
-    /// The target distance, the costs, and their bound `(a, b)` (`a` drawn from `r`).
-    fn costs(
+    /// Runs `check` on the problem of these costs (`a` drawn from `r`) towards `target` from
+    /// `start`, in 3-D and in the plane, with what to call it in a message.
+    fn plans(
         &self,
         target: &[bool],
         size: [usize; 3],
+        start: [usize; 3],
         r: &mut Rng,
-    ) -> (Vec<f32>, Vec<f32>, (f32, f32)) {
+        mut check: impl FnMut(&Problem<'_>, &str),
+    ) {
         let distance = edt::distance(target, size);
         let d_max = distance.iter().copied().fold(0f32, f32::max);
         let a = self.scale * (0.5 + r.unit()) / d_max;
         let b = self.scale * self.b;
         let noise = self.scale * self.noise;
-        let cost = distance
+        let cost: Vec<f32> = distance
             .iter()
             .map(|&d| (a * d - b).max(0.0) + noise * r.unit())
             .collect();
-        (distance, cost, (a, b))
+        let blocked = vec![false; cost.len()];
+        for planar in [false, true] {
+            let prob = Problem {
+                grid: grid(size),
+                cost: &cost,
+                target,
+                target_distance: &distance,
+                blocked: &blocked,
+                lower_bound: (a, b),
+                start,
+                planar,
+            };
+            check(&prob, &format!("{size:?} planar {planar} start {start:?}"));
+        }
     }
 }
 
@@ -956,26 +972,14 @@ fn the_goal_direction_stops_no_plan_early_where_its_bound_is_tight() {
             b: [0.0, 0.1, 0.3][case % 3],
             noise: [0.0, 0.01, 0.03][(case / 3) % 3],
         };
-        let (distance, cost, lower_bound) = shape.costs(&target, size, &mut r);
-        let blocked = vec![false; n];
-        for planar in [false, true] {
-            let prob = Problem {
-                grid: g,
-                cost: &cost,
-                target: &target,
-                target_distance: &distance,
-                blocked: &blocked,
-                lower_bound,
-                start,
-                planar,
-            };
-            let what = format!("case {case} {size:?} planar {planar} start {start:?}");
-            let (vs, gp) = assert_plan_takes_the_plain_path(&prob, &what);
+        shape.plans(&target, size, start, &mut r, |prob, what| {
+            let what = format!("case {case} {what}");
+            let (vs, gp) = assert_plan_takes_the_plain_path(prob, &what);
             if case >= 24 {
                 assert!(vs > 1e4, "{what}: V(start) {vs}, above the guide's limit");
             } else {
                 let stats = |vp: &ValuePipelines| {
-                    vp.plan_resident_stats(&c.device, &c.queue, &gp, &prob)
+                    vp.plan_resident_stats(&c.device, &c.queue, &gp, prob)
                         .unwrap_or_else(|e| panic!("{e}"))
                         .1
                         .block_runs
@@ -983,7 +987,7 @@ fn the_goal_direction_stops_no_plan_early_where_its_bound_is_tight() {
                 runs_guided += stats(&p.value);
                 runs_unguided += stats(&p.value_unguided);
             }
-        }
+        });
     }
     // (On grids this small a block's guide, taken at its voxel nearest the start, is loose:
     // the saving is some 13 % on lavapipe.)
@@ -1033,25 +1037,12 @@ fn the_goal_direction_waits_for_the_better_of_two_near_equal_paths() {
             b: [0.0, 0.1, 0.3][(case / 9) % 3],
             noise: [0.0, 0.01, 0.03][(case / 27) % 3],
         };
-        let (distance, cost, lower_bound) = shape.costs(&target, size, &mut r);
-        let blocked = vec![false; n];
-        for planar in [false, true] {
-            let prob = Problem {
-                grid: g,
-                cost: &cost,
-                target: &target,
-                target_distance: &distance,
-                blocked: &blocked,
-                lower_bound,
-                start,
-                planar,
-            };
-            let what = format!("case {case} {size:?} planar {planar} start {start:?}");
-            let (vs, _) = assert_plan_takes_the_plain_path(&prob, &what);
+        shape.plans(&target, size, start, &mut r, |prob, what| {
+            let (vs, _) = assert_plan_takes_the_plain_path(prob, &format!("case {case} {what}"));
             // (In the plane, a target off the start's level is out of reach; above the
             // guide's limit for f32 rounding, 8,389, the stop weighs values alone.)
             weighed += usize::from(vs < 8e3);
-        }
+        });
     }
     eprintln!("{pairs} of 60 scenes with two targets; {weighed} plans stop with the guide");
     assert!(weighed >= 60, "only {weighed} plans stop with the guide");
