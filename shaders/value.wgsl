@@ -462,6 +462,11 @@ fn swept(pos: u32, cur: u32) -> vec3<u32> {
 }
 
 // A block's index from its coordinates (x slowest), and back.
+// The pass a pass kernel runs: 1 for the first of a run.
+fn pass_number() -> u32 {
+    return batch.done + pass_info.slot + 1u;
+}
+
 fn block_at(wid: vec3<u32>) -> u32 {
     return (wid.x * prm.by + wid.y) * prm.bz + wid.z;
 }
@@ -522,7 +527,7 @@ fn decide(wid: vec3<u32>, cur: u32) -> bool {
         if any(q < vec3<i32>(0)) || any(q >= nb) {
             continue;
         }
-        let qb = u32((q.x * nb.y + q.y) * nb.z + q.z);
+        let qb = block_at(vec3<u32>(q));
         // The whole block's mark first: finite whenever any side's is.
         let whole = atomicLoad(&block_marks[mark_at(prev, qb, SELF_SIDE)]);
         if whole >= INF_BITS {
@@ -621,8 +626,9 @@ fn decide(wid: vec3<u32>, cur: u32) -> bool {
 // same in two dispatches, the second only over the blocks that run.
 @compute @workgroup_size(256)
 fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let cur = batch.done + pass_info.slot + 1u;
-    let wid = swept((wg.z * prm.by + wg.y) * prm.bz + wg.x, cur);
+    let cur = pass_number();
+    // Workgroup x (fastest in dispatch order) is the block's z.
+    let wid = swept(block_at(vec3<u32>(wg.z, wg.y, wg.x)), cur);
     if lid == 0u {
         wg_flag = select(0u, 1u, decide(wid, cur));
     }
@@ -640,7 +646,7 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
 @compute @workgroup_size(64)
 fn schedule(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
-    let cur = batch.done + pass_info.slot + 1u;
+    let cur = pass_number();
     let pos = linear(wg, nwg, lid);
     if pos >= prm.nblocks {
         return;
@@ -658,7 +664,7 @@ fn schedule(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
 // One pass's second half: workgroup k runs the k-th block `schedule` listed.
 @compute @workgroup_size(256)
 fn relax_listed(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let cur = batch.done + pass_info.slot + 1u;
+    let cur = pass_number();
     if lid == 0u {
         wg_flag = atomicLoad(&run_list[wg.x]);
     }

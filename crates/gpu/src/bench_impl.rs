@@ -200,13 +200,13 @@ mod native {
         // them from an earlier process), each timed once on the host.
         let compiled = Instant::now();
         let costp = CostPipelines::new(dev);
-        let cost_startup = compiled.elapsed().as_secs_f64() * 1e3;
+        let cost_startup = ms(compiled);
         let compiled = Instant::now();
         let valuep = ValuePipelines::new(dev);
-        let value_startup = compiled.elapsed().as_secs_f64() * 1e3;
+        let value_startup = ms(compiled);
         let compiled = Instant::now();
         let mppip = MppiPipelines::new(dev);
-        let mppi_startup = compiled.elapsed().as_secs_f64() * 1e3;
+        let mppi_startup = ms(compiled);
         let costp_direct = CostPipelines::with_gaussian(dev, GaussianKernel::Direct);
         let costp_tiled = CostPipelines::with_gaussian(dev, GaussianKernel::Tiled);
         let costp_remainder =
