@@ -295,7 +295,7 @@ mod native {
         let device_timing = if timer.is_some() { "device" } else { "wall" };
         let mut rows = Vec::new();
         let first = opt.sizes.first().copied().unwrap_or_default();
-        for (what, ms, note) in [
+        for (what, took, note) in [
             (
                 "cost map",
                 cost_startup,
@@ -311,7 +311,7 @@ mod native {
             rows.push(BenchRow {
                 size: first,
                 stage: format!("start-up: {what} pipelines"),
-                gpu_ms: Some(ms),
+                gpu_ms: Some(took),
                 gpu_timing: "host",
                 cpu_ms: None,
                 note: format!("{note}; once per device, whatever the grid"),
