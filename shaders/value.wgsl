@@ -65,7 +65,9 @@
 //   count    the voxels with finite V (the planner's `expanded`);
 //   descend  one workgroup follows V downhill from the start, as field_value::descend does
 //            (same neighbour order and comparisons; a driver may fuse the sums into FMAs, so
-//            near-ties can break differently by an ulp), writing the path.
+//            near-ties can break differently by an ulp), writing the path; it takes its steps
+//            in a window of the maps loaded into workgroup memory around the walk, so that it
+//            waits on global memory once a window, not once or more a step.
 //
 // Most of a pass's work is at the front: a block far from it reads 27 marks and does not run.
 // The host compiles these kernels without wgpu's zeroing of workgroup memory: each writes the
@@ -278,6 +280,11 @@ fn inside(q: vec3<i32>) -> bool {
     return all(q >= vec3<i32>(0)) && all(q < size());
 }
 
+// The voxel at flat index i (the inverse of `flat`).
+fn voxel_of(i: u32) -> vec3<u32> {
+    return vec3<u32>(i / (prm.ny * prm.nz), (i / prm.nz) % prm.ny, i % prm.nz);
+}
+
 fn flat(q: vec3<i32>) -> u32 {
     return u32((q.x * i32(prm.ny) + q.y) * i32(prm.nz) + q.z);
 }
@@ -313,7 +320,7 @@ fn mark_targets(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     if i >= prm.count || (flags[i] & TARGET) == 0u {
         return;
     }
-    let p = vec3<u32>(i / (prm.ny * prm.nz), (i / prm.nz) % prm.ny, i % prm.nz) / B;
+    let p = voxel_of(i) / B;
     let blk = (p.x * prm.by + p.y) * prm.bz + p.z;
     for (var side = 0u; side < SIDES; side = side + 1u) {
         atomicStore(&block_marks[mark_at(0u, blk, side)], 0u);
@@ -476,7 +483,7 @@ fn block_coords(blk: u32) -> vec3<u32> {
 }
 
 fn start_voxel() -> vec3<u32> {
-    return vec3<u32>(prm.start / (prm.ny * prm.nz), (prm.start / prm.nz) % prm.ny, prm.start % prm.nz);
+    return voxel_of(prm.start);
 }
 
 // Whether block `wid` runs in pass `cur` (one invocation per block: in `schedule`, before any
@@ -643,6 +650,9 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
 // length is the x of the indirect dispatch of `relax_listed` that follows (run_args[4 * (pass
 // % 2)]); the other parity's length is cleared for the next pass. The blocks are listed
 // roughly in the pass's order (invocations start roughly in id order).
+// After a pass of the batch in which no block changed or held back (the fixed point, or the
+// stop at the start: the host ends the plan there), nothing can run: the pass lists no block
+// without deciding, so that the passes a batch holds beyond the plan's cost a launch each.
 @compute @workgroup_size(64)
 fn schedule(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
@@ -653,6 +663,9 @@ fn schedule(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
     if pos == 0u {
         atomicStore(&run_args[4u * ((cur + 1u) % 2u)], 0u);
+    }
+    if pass_info.slot > 0u && atomicLoad(&counters[pass_info.slot - 1u]) == 0u {
+        return;
     }
     let wid = swept(pos, cur);
     if decide(wid, cur) {
@@ -859,7 +872,69 @@ var<workgroup> cand_ok: array<u32, 32>;
 var<workgroup> walk_cur: u32;
 var<workgroup> walk_len: u32;
 var<workgroup> walk_cut: u32;
-var<workgroup> walk_done: u32;
+// What the walk does next: 0 steps on in the window, WALK_LOAD loads a window around
+// walk_cur first, WALK_DONE stops.
+var<workgroup> walk_state: u32;
+const WALK_LOAD: u32 = 1u;
+const WALK_DONE: u32 = 2u;
+
+// The descent's window: V, costs and flags of the voxels within DESCENT_RADIUS (Chebyshev;
+// DESCENT_RADIUS_PLANE in the plane, where the window is one voxel high) of where it was
+// loaded, in workgroup memory. The walk takes its steps from there until it stands on the
+// window's edge, and only then loads the next: it waits on global memory once in up to
+// DESCENT_RADIUS steps (13 in the plane), where reading each step's neighbours from global
+// memory waited on it once or more a step. The path and its samples are the same for any radius.
+// (Pipeline-overridable, for the benchmark's comparison: 1 loads the 27 voxels around each step.)
+override DESCENT_RADIUS: u32 = 3u;
+override DESCENT_RADIUS_PLANE: u32 = 13u;
+// Voxels the window holds at most: 9^3 (DESCENT_RADIUS at most 4), 27^2 (DESCENT_RADIUS_PLANE
+// at most 13); value.rs clamps both.
+const WIN_MAX: u32 = 729u;
+// Invocations of `descend`: those below the neighbour count weigh a neighbour each.
+const DESCENT_THREADS: u32 = 256u;
+var<workgroup> win_value: array<u32, WIN_MAX>;
+var<workgroup> win_cost: array<f32, WIN_MAX>;
+var<workgroup> win_flags: array<u32, WIN_MAX>;
+
+// The window's radius on each axis.
+fn win_radius(planar: bool) -> vec3<i32> {
+    if planar {
+        return vec3<i32>(i32(DESCENT_RADIUS_PLANE), i32(DESCENT_RADIUS_PLANE), 0);
+    }
+    return vec3<i32>(i32(DESCENT_RADIUS));
+}
+
+// Index in the window centred on `centre` of voxel q (within the window's radius of it).
+fn win_at(q: vec3<i32>, centre: vec3<i32>, planar: bool) -> u32 {
+    let r = win_radius(planar);
+    let e = 2 * r + vec3<i32>(1);
+    let l = q - centre + r;
+    return u32((l.x * e.y + l.y) * e.z + l.z);
+}
+
+// Loads the window centred on `centre` (every invocation takes its share; voxels outside the
+// grid are left unreachable: infinite V, and `inside` keeps the walk from reading them).
+fn load_window(centre: vec3<i32>, planar: bool, lid: u32) {
+    let r = win_radius(planar);
+    let e = 2 * r + vec3<i32>(1);
+    let count = u32(e.x * e.y * e.z);
+    for (var w = lid; w < count; w = w + DESCENT_THREADS) {
+        let l = vec3<i32>(i32(w) / (e.y * e.z), (i32(w) / e.z) % e.y, i32(w) % e.z);
+        let q = centre - r + l;
+        var v = INF_BITS;
+        var c = 0.0;
+        var f = 0u;
+        if inside(q) {
+            let u = flat(q);
+            v = atomicLoad(&value[u]);
+            c = cost[u];
+            f = flags[u];
+        }
+        win_value[w] = v;
+        win_cost[w] = c;
+        win_flags[w] = f;
+    }
+}
 
 // Neighbour k of the 26 (8 when planar) in field_value's order: dx, dy, dz each from -1 to 1,
 // (0, 0, 0) skipped (and dz != 0 when planar).
@@ -872,21 +947,23 @@ fn neighbour_offset(k: u32, planar: bool) -> vec3<i32> {
     return vec3<i32>(i32(i / 9u) - 1, i32((i / 3u) % 3u) - 1, i32(i % 3u) - 1);
 }
 
+// Writes the cost and flags of voxel u, the k-th of the path (from 1), after the indices.
+fn sample(k: u32, c: f32, f: u32) {
+    let at = prm.max_path + 1u + 2u * (k - 1u);
+    path[at] = bitcast<u32>(c);
+    path[at + 1u] = f;
+}
+
 // Follows V downhill from the start (field_value::descend): at each voxel, to the allowed
 // neighbour minimising edge weight + V (the first in neighbour order on ties) while V strictly
 // decreases, until a target. path[0] = voxels on the path (bit 31: cut short at max_path),
 // path[1..] their flat indices; after max_path + 1 words, two per voxel of the path: its
 // cost (f32 bits) and its flags (with the squared target distance above the flag bits), so
-// that a plan need not read the maps back to measure its path (`sample`). One workgroup:
-// invocation k weighs neighbour k, invocation 0 picks the step in order.
-// Writes the cost and flags of voxel u, the k-th of the path (from 1), after the indices.
-fn sample(k: u32, u: u32) {
-    let at = prm.max_path + 1u + 2u * (k - 1u);
-    path[at] = bitcast<u32>(cost[u]);
-    path[at + 1u] = flags[u];
-}
-
-@compute @workgroup_size(32)
+// that a plan need not read the maps back to measure its path (`sample`). One workgroup: it
+// loads a window of the maps around the walk (`load_window`), invocation k weighs neighbour k
+// there, invocation 0 picks the step in order, and the walk loads the next window when it
+// reaches this one's edge.
+@compute @workgroup_size(256)
 fn descend(@builtin(local_invocation_index) lid: u32) {
     let planar = prm.planar != 0u;
     let steps = select(26u, 8u, planar);
@@ -894,39 +971,47 @@ fn descend(@builtin(local_invocation_index) lid: u32) {
         walk_cur = prm.start;
         walk_len = 1u;
         walk_cut = 0u;
-        walk_done = select(1u, 0u, atomicLoad(&value[prm.start]) < INF_BITS);
+        walk_state = select(WALK_DONE, WALK_LOAD, atomicLoad(&value[prm.start]) < INF_BITS);
         path[1] = prm.start;
-        sample(1u, prm.start);
+        sample(1u, cost[prm.start], flags[prm.start]);
     }
+    // Where the window is centred (the same in every invocation).
+    var centre = vec3<i32>(0);
     loop {
-        if workgroupUniformLoad(&walk_done) != 0u {
+        let state = workgroupUniformLoad(&walk_state);
+        if state == WALK_DONE {
             break;
         }
-        let cur = walk_cur;
-        let p = vec3<i32>(i32(cur / (prm.ny * prm.nz)), i32((cur / prm.nz) % prm.ny), i32(cur % prm.nz));
-        var ok = 0u;
+        let p = vec3<i32>(voxel_of(walk_cur));
+        if state == WALK_LOAD {
+            centre = p;
+            load_window(centre, planar, lid);
+            workgroupBarrier();
+        }
+        let cw = win_at(p, centre, planar);
         if lid < steps {
             let o = neighbour_offset(lid, planar);
             let q = p + o;
+            var ok = 0u;
             if inside(q) {
-                let u = flat(q);
-                let vb = atomicLoad(&value[u]);
-                let cur_blocked = (flags[cur] & BLOCKED) != 0u;
-                if !((flags[u] & BLOCKED) != 0u && !cur_blocked) && vb < INF_BITS {
+                let uw = win_at(q, centre, planar);
+                let vb = win_value[uw];
+                let cur_blocked = (win_flags[cw] & BLOCKED) != 0u;
+                if !((win_flags[uw] & BLOCKED) != 0u && !cur_blocked) && vb < INF_BITS {
                     cand[lid] = bitcast<f32>(vb)
-                        + step_len(o.x, o.y, o.z) * (prm.step_cost + 0.5 * (cost[cur] + cost[u]));
+                        + step_len(o.x, o.y, o.z) * (prm.step_cost + 0.5 * (win_cost[cw] + win_cost[uw]));
                     ok = 1u;
                 }
             }
+            cand_ok[lid] = ok;
         }
-        cand_ok[lid] = ok;
         workgroupBarrier();
         if lid == 0u {
-            if (flags[cur] & TARGET) != 0u {
-                walk_done = 1u;
+            walk_state = WALK_DONE;
+            if (win_flags[cw] & TARGET) != 0u {
+                // At a target.
             } else if walk_len >= prm.max_path {
                 walk_cut = 1u;
-                walk_done = 1u;
             } else {
                 var found = false;
                 var best = 0.0;
@@ -938,14 +1023,18 @@ fn descend(@builtin(local_invocation_index) lid: u32) {
                         next = k;
                     }
                 }
-                let u = flat(p + neighbour_offset(next, planar));
-                if found && atomicLoad(&value[u]) < atomicLoad(&value[cur]) {
-                    walk_cur = u;
+                let q = p + neighbour_offset(next, planar);
+                let uw = win_at(q, centre, planar);
+                if found && win_value[uw] < win_value[cw] {
+                    walk_cur = flat(q);
                     walk_len = walk_len + 1u;
-                    path[walk_len] = u;
-                    sample(walk_len, u);
-                } else {
-                    walk_done = 1u;
+                    path[walk_len] = walk_cur;
+                    sample(walk_len, win_cost[uw], win_flags[uw]);
+                    // On the window's edge, the next step's neighbours are not all in it.
+                    let off = abs(q - centre);
+                    let r = win_radius(planar);
+                    let edge = off.x >= r.x || off.y >= r.y || (!planar && off.z >= r.z);
+                    walk_state = select(0u, WALK_LOAD, edge);
                 }
             }
         }

@@ -19,7 +19,7 @@ timeout 150 $B/gpu_bench --sizes 64,100,128,256 --reps 9 --cpu-max 0 2>&1 | tee 
 if [ -x $B/old/gpu_bench ]; then
   echo "== the earlier build's gpu_bench, same machine"
   timeout 90 $B/old/gpu_bench --sizes 100,256 --reps 9 --cpu-max 0 2>&1 \
-    | grep -E "adapter|compose|gaussian|edt|normalise|read back|value plan \(|value passes \||cycle" | tee "$OUT/gpu_bench_old.txt"
+    | grep -E "adapter|compose|gaussian|edt|normalise|read back|value plan \(|value passes \||descent|cycle" | tee "$OUT/gpu_bench_old.txt"
 fi
 for g in 100 128; do
   echo "-- gpu $g"; timeout 60 $B/valuescape bench --grid $g --runs 3 --backend gpu 2>&1 | grep -v XDG

@@ -217,6 +217,15 @@ mod native {
             v.stop_at_start(false);
             v
         };
+        // The descent loading the 27 voxels around each step, as near as a window comes to
+        // the descent before windows (which read each step's neighbours from global memory).
+        let valuep_step_window = ValuePipelines::with_variant(
+            dev,
+            ValueVariant {
+                descent_radius: [1, 1],
+                ..ValueVariant::default()
+            },
+        );
         // The value iteration's kernel variants (`value.wgsl`'s pipeline constants), each
         // with the same variant forced to 16 rounds over every voxel where `true`: the
         // cost of a round.
@@ -671,10 +680,10 @@ mod native {
                         .map(|_| ())
                 })?;
                 for (label, xs) in per_label {
-                    let note = if label == "descent" {
-                        "count of finite V, then the walk down V (one workgroup)"
-                    } else {
-                        "all block passes of the plan, the converged ones included"
+                    let note = match label {
+                        "descent" => "the walk down V (one workgroup, in windows of the maps)",
+                        "finite count" => "the voxels with a finite V (the plan's `expanded`)",
+                        _ => "all block passes of the plan, the converged ones included",
                     };
                     rows.push(row(
                         &format!("  {label}"),
@@ -700,6 +709,27 @@ mod native {
                         ));
                     }
                 }
+                let step_window = device_times(vt, opt.reps, dev, q, |t| {
+                    valuep_step_window
+                        .plan_resident_timed(dev, q, &gp, &p, Some(t))
+                        .map(|_| ())
+                })?;
+                for (label, xs) in step_window {
+                    if label == "descent" {
+                        rows.push(row(
+                            "  descent, a window around each step",
+                            median(xs),
+                            "device",
+                            None,
+                            format!(
+                                "the walk with radius 1 (the default {:?}, 3-D and plane): the \
+                                 27 voxels around each step loaded, one wait on global memory \
+                                 a step",
+                                ValueVariant::default().descent_radius
+                            ),
+                        ));
+                    }
+                }
             }
             // The kernel variants: a plan's time and work, and one pass taken apart (no
             // block runs; every block runs one round on the converged V; with `forced`,
@@ -713,10 +743,11 @@ mod native {
                 };
                 let anatomy = match (one, sixteen) {
                     (Some(a), s) => format!(
-                        "; one pass of {} blocks: {:.3} ms with none running, {:.3} ms with \
-                         every block one round{}",
+                        "; one pass of {} blocks: {:.3} ms with none running ({:.3} ms after \
+                         a clean pass), {:.3} ms with every block one round{}",
                         a.blocks,
                         a.empty_ms,
+                        a.after_clean_ms,
                         a.every_block_ms,
                         s.map_or(String::new(), |s| format!(
                             ", {:.3} ms with 16 rounds",

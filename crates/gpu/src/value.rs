@@ -293,7 +293,18 @@ pub struct ValueVariant {
     /// as before. (Grids of more blocks than a dispatch's dimension holds are always
     /// dispatched whole.)
     pub listed: bool,
+    /// The descent's window: the radius (Chebyshev, voxels) of the maps it loads around
+    /// the walk into workgroup memory and takes its steps in, in 3-D (at most 4) and in the
+    /// plane (at most 13) (`DESCENT_RADIUS`, `DESCENT_RADIUS_PLANE`; at least 1). The walk
+    /// waits on global memory once in up to that many steps; 1 loads the 27 voxels (9 in
+    /// the plane) around each step. The path is the same for any.
+    pub descent_radius: [u32; 2],
 }
+
+/// The descent's window radius by default, in 3-D and in the plane ([`ValueVariant`]).
+pub const DESCENT_RADIUS: [u32; 2] = [3, 13];
+/// The largest window radius the descent's workgroup memory holds (9^3 and 27^2 voxels).
+const DESCENT_RADIUS_MAX: [u32; 2] = [4, 13];
 
 impl Default for ValueVariant {
     fn default() -> Self {
@@ -304,6 +315,7 @@ impl Default for ValueVariant {
             side_marks: true,
             side_tops: true,
             listed: true,
+            descent_radius: DESCENT_RADIUS,
         }
     }
 }
@@ -314,6 +326,9 @@ impl Default for ValueVariant {
 pub struct PassAnatomy {
     /// Milliseconds of a pass in which no block runs.
     pub empty_ms: f64,
+    /// Milliseconds of a pass after a clean one (no block changed or held back) in the same
+    /// batch: what each pass a batch holds beyond the plan's end costs.
+    pub after_clean_ms: f64,
     /// Milliseconds of a pass in which every block runs on the converged `V`.
     pub every_block_ms: f64,
     /// Blocks in the grid.
@@ -506,7 +521,20 @@ impl ValuePipelines {
             variant,
             slot_params,
             count,
-            descend: tuned("value descend", "descend", &[]),
+            descend: tuned(
+                "value descend",
+                "descend",
+                &[
+                    (
+                        "DESCENT_RADIUS",
+                        f64::from(variant.descent_radius[0].clamp(1, DESCENT_RADIUS_MAX[0])),
+                    ),
+                    (
+                        "DESCENT_RADIUS_PLANE",
+                        f64::from(variant.descent_radius[1].clamp(1, DESCENT_RADIUS_MAX[1])),
+                    ),
+                ],
+            ),
             max_path: MAX_PATH,
             batch_cap: MAX_BATCH,
             stop_at_start: true,
@@ -909,13 +937,13 @@ impl ValuePipelines {
         })
     }
 
-    /// Records `passes` block passes (counter slots 0..passes) in one compute pass, after
-    /// `done` passes.
+    /// Records the block passes of counter slots `slots` in one compute pass, after `done`
+    /// passes (slot `k` is pass `done + k + 1`).
     fn record_passes(
         &self,
         enc: &mut wgpu::CommandEncoder,
         it: &Iteration,
-        (done, passes): (u32, usize),
+        (done, slots): (u32, std::ops::Range<usize>),
         timer: Option<&mut GpuTimer>,
         label: &'static str,
     ) {
@@ -928,7 +956,7 @@ impl ValuePipelines {
             Passes::Every(relax, group) => {
                 pass.set_pipeline(&relax.pipeline);
                 pass.set_bind_group(0, group, &[]);
-                for pg in &relax.slots[..passes] {
+                for pg in &relax.slots[slots] {
                     pass.set_bind_group(1, pg, &[]);
                     // Workgroup x (fastest in dispatch order) is the block's z.
                     pass.dispatch_workgroups(bz, by, bx);
@@ -937,7 +965,7 @@ impl ValuePipelines {
             Passes::Listed(l) => {
                 let (x, y) = groups((bx * by * bz) as usize, 64);
                 let [schedule, listed] = &l.kernels;
-                for slot in 0..passes {
+                for slot in slots {
                     pass.set_pipeline(&schedule.pipeline);
                     pass.set_bind_group(0, &l.schedule, &[]);
                     pass.set_bind_group(1, &schedule.slots[slot], &[]);
@@ -990,20 +1018,27 @@ impl ValuePipelines {
             self.record_passes(
                 &mut enc,
                 it,
-                (done, batch),
+                (done, 0..batch),
                 timer.as_deref_mut(),
                 "value passes",
             );
             if descend {
+                // Two passes, so that a timer tells the count (a pass over the grid) from
+                // the walk (one workgroup).
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("descent"),
-                    timestamp_writes: timer.as_deref_mut().and_then(|t| t.writes("descent")),
+                    label: Some("finite count"),
+                    timestamp_writes: timer.as_deref_mut().and_then(|t| t.writes("finite count")),
                 });
                 pass.set_pipeline(&self.count);
                 pass.set_bind_group(0, &it.count_bg, &[]);
                 pass.set_bind_group(1, &self.count_group, &[]);
                 let (x, y) = groups(n, 64);
                 pass.dispatch_workgroups(x, y, 1);
+                drop(pass);
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("descent"),
+                    timestamp_writes: timer.as_deref_mut().and_then(|t| t.writes("descent")),
+                });
                 dispatch(&mut pass, &self.descend, &it.descend_bg, (1, 1));
             }
             if let Some(t) = timer.as_deref() {
@@ -1061,9 +1096,11 @@ impl ValuePipelines {
         }
     }
 
-    /// Device milliseconds of one block pass in two states, for the benchmark: no block
+    /// Device milliseconds of one block pass in three states, for the benchmark: no block
     /// runs (each block's neighbours' marks are read and none runs: with the list of blocks
-    /// that run, `schedule` and an empty indirect dispatch), and every block runs on the
+    /// that run, `schedule` and an empty indirect dispatch); the pass after that one in the
+    /// same batch (which lists no block without deciding: `schedule` after a clean pass);
+    /// and every block runs on the
     /// converged `V` (loads its tile, relaxes it until a round changes nothing, which is one
     /// round unless the pipeline's `MIN_ROUNDS` asks for more, and writes nothing back).
     /// Medians over `reps` passes; `None` without timestamp queries.
@@ -1076,7 +1113,7 @@ impl ValuePipelines {
         gp: &GpuProblem,
         reps: usize,
     ) -> Result<Option<PassAnatomy>, GpuError> {
-        let Some(mut timer) = GpuTimer::new(device, queue, 2) else {
+        let Some(mut timer) = GpuTimer::new(device, queue, 3) else {
             return Ok(None);
         };
         util::block_on(async {
@@ -1096,26 +1133,33 @@ impl ValuePipelines {
             let every = storage_init(device, "every block", &every_marks);
             // Each timed pass is the same pass: its list starts empty each time.
             let header = storage_init(device, "list header", &LIST_HEADER);
-            let pass = (run.stats.passes, 1);
-            let (mut empty_ms, mut every_ms) = (Vec::new(), Vec::new());
+            let pass = (run.stats.passes, 0..1);
+            let (mut empty_ms, mut every_ms, mut after_ms) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..reps.max(1) {
                 timer.reset();
                 let mut enc =
                     device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+                // The empty pass counts nothing in slot 0, so that the pass after it, in
+                // slot 1, follows a clean pass.
+                enc.clear_buffer(&it.counters, 0, Some(COUNTERS as u64 * 4));
                 for (marks, label) in [(&none, "empty"), (&every, "every block")] {
                     enc.copy_buffer_to_buffer(marks, 0, &it.marks, 0, None);
                     if let Passes::Listed(l) = &it.passes {
                         enc.copy_buffer_to_buffer(&header, 0, &l.args, 0, None);
                     }
-                    self.record_passes(&mut enc, &it, pass, Some(&mut timer), label);
+                    self.record_passes(&mut enc, &it, pass.clone(), Some(&mut timer), label);
+                    if label == "empty" {
+                        let next = (run.stats.passes, 1..2);
+                        self.record_passes(&mut enc, &it, next, Some(&mut timer), "after");
+                    }
                 }
                 timer.resolve(&mut enc);
                 queue.submit([enc.finish()]);
                 for (label, ms) in timer.read_async(device, queue).await? {
-                    if label == "empty" {
-                        empty_ms.push(ms);
-                    } else {
-                        every_ms.push(ms);
+                    match label {
+                        "empty" => empty_ms.push(ms),
+                        "after" => after_ms.push(ms),
+                        _ => every_ms.push(ms),
                     }
                 }
             }
@@ -1125,6 +1169,7 @@ impl ValuePipelines {
             };
             Ok(Some(PassAnatomy {
                 empty_ms: median(empty_ms),
+                after_clean_ms: median(after_ms),
                 every_block_ms: median(every_ms),
                 blocks: nblocks,
             }))

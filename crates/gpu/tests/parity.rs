@@ -1123,6 +1123,67 @@ fn a_plan_in_small_batches_takes_the_same_path() {
     }
 }
 
+/// The descent takes its steps in a window of the maps it loads around the walk
+/// (`ValueVariant::descent_radius`), and loads the next at the window's edge. Whatever the
+/// radius (1: a window around each step; the default; the largest), its path is the one the
+/// host descends on the same `V`, bit for bit: from random starts and from the grid's
+/// corners, in 3-D and in the plane, on grids smaller and larger than a window. A window
+/// indexed wrongly, a step taken from a voxel outside it, or an edge missed shows here.
+#[test]
+fn the_descent_takes_the_host_path_whatever_its_window() {
+    let c = ctx();
+    let radii = [
+        [1, 1],
+        [2, 3],
+        ValueVariant::default().descent_radius,
+        [4, 13],
+    ];
+    let variants: Vec<ValuePipelines> = radii
+        .iter()
+        .map(|&descent_radius| {
+            let mut v = ValuePipelines::with_variant(
+                &c.device,
+                ValueVariant {
+                    descent_radius,
+                    ..ValueVariant::default()
+                },
+            );
+            // To the whole grid's fixed point, so that every run leaves the same `V`.
+            v.stop_at_start(false);
+            v
+        })
+        .collect();
+    let mut steps = 0;
+    for (i, size) in sizes().into_iter().enumerate() {
+        let sc = random_scene(size, 301 + i as u64);
+        let m = cpu_maps(&sc, Movable::Gripper(sc.start));
+        let far = size.map(|n| n - 1);
+        for start in [sc.start, [0, 0, 0], far, [far[0], 0, far[2] / 2]] {
+            let bl = m.blocked(sc.grid.index(start));
+            for planar in [false, true] {
+                let prob = m.problem(&bl, start, planar);
+                let gp = GpuProblem::upload(&c.device, &prob).unwrap_or_else(|e| panic!("{e}"));
+                let v = variants[0]
+                    .cost_to_go(&c.device, &c.queue, &gp)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let want = field_value::descend(&prob, &v.value);
+                steps += want.len();
+                for (vp, r) in variants.iter().zip(radii) {
+                    let got = vp
+                        .plan(&c.device, &c.queue, &prob)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    assert_eq!(
+                        got.search_path, want,
+                        "{size:?} start {start:?} planar {planar}, window radius {r:?}"
+                    );
+                }
+            }
+        }
+    }
+    // Enough steps that the walks cross many windows of every radius.
+    assert!(steps > 400, "{steps} steps in all");
+}
+
 /// A path longer than the GPU's room for it is descended on the host, from `V` read back,
 /// and comes out as the GPU's own descent does.
 #[test]
