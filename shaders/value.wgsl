@@ -62,7 +62,7 @@
 //            only decrease and are f32 bits (non-negative, so their order is the u32 order) in
 //            atomics, so concurrent blocks read valid upper bounds (chaotic relaxation
 //            converges to the same fixed point);
-//   count    the voxels with finite V (the planner's `expanded`);
+//   count    the voxels with finite V (the planner's `expanded`), a run of them an invocation;
 //   descend  one workgroup follows V downhill from the start, as field_value::descend does
 //            (same neighbour order and comparisons; a driver may fuse the sums into FMAs, so
 //            near-ties can break differently by an ulp), writing the path; it takes its steps
@@ -849,17 +849,31 @@ fn note_sides(c: vec3<u32>, v: u32, lowered: bool) {
 
 var<workgroup> wg_count: atomic<u32>;
 
+// Voxels each invocation of `count_finite` counts (value.rs's COUNT_RUN): a workgroup counts
+// COUNT_THREADS * COUNT_RUN consecutive voxels, reading them COUNT_THREADS at a time, and adds
+// its count to the global counter once: a sixteenth of the workgroups and global atomics of
+// a voxel an invocation.
+const COUNT_RUN: u32 = 16u;
+const COUNT_THREADS: u32 = 256u;
+
 // Adds the number of voxels with finite V to counters[pass_info.slot].
-@compute @workgroup_size(64)
+@compute @workgroup_size(COUNT_THREADS)
 fn count_finite(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
     if lid == 0u {
         atomicStore(&wg_count, 0u);
     }
     workgroupBarrier();
-    let i = linear(wid, nwg, lid);
-    if i < prm.count && atomicLoad(&value[i]) < INF_BITS {
-        atomicAdd(&wg_count, 1u);
+    let first = (wid.y * nwg.x + wid.x) * COUNT_THREADS * COUNT_RUN;
+    var mine = 0u;
+    for (var k = 0u; k < COUNT_RUN; k = k + 1u) {
+        let i = first + k * COUNT_THREADS + lid;
+        if i < prm.count && atomicLoad(&value[i]) < INF_BITS {
+            mine = mine + 1u;
+        }
+    }
+    if mine > 0u {
+        atomicAdd(&wg_count, mine);
     }
     workgroupBarrier();
     if lid == 0u {
@@ -963,7 +977,7 @@ fn sample(k: u32, c: f32, f: u32) {
 // loads a window of the maps around the walk (`load_window`), invocation k weighs neighbour k
 // there, invocation 0 picks the step in order, and the walk loads the next window when it
 // reaches this one's edge.
-@compute @workgroup_size(256)
+@compute @workgroup_size(DESCENT_THREADS)
 fn descend(@builtin(local_invocation_index) lid: u32) {
     let planar = prm.planar != 0u;
     let steps = select(26u, 8u, planar);

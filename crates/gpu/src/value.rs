@@ -38,6 +38,10 @@ const MAX_BATCH: usize = 64;
 const LATER_BATCH: usize = 16;
 /// The counter slot `count_finite` adds to.
 const COUNT_SLOT: usize = MAX_BATCH;
+/// Voxels each invocation of `count_finite` counts, and its invocations a workgroup
+/// (`value.wgsl`'s `COUNT_RUN`, `COUNT_THREADS`).
+const COUNT_RUN: usize = 16;
+const COUNT_THREADS: u32 = 256;
 /// The counter slot every block that runs adds 1 to (`value.wgsl`'s `RUNS_SLOT`).
 const RUNS_SLOT: usize = MAX_BATCH + 1;
 /// The counter slot every block that runs adds its in-block rounds to (`ROUNDS_SLOT`).
@@ -1032,7 +1036,7 @@ impl ValuePipelines {
                 pass.set_pipeline(&self.count);
                 pass.set_bind_group(0, &it.count_bg, &[]);
                 pass.set_bind_group(1, &self.count_group, &[]);
-                let (x, y) = groups(n, 64);
+                let (x, y) = groups(n.div_ceil(COUNT_RUN), COUNT_THREADS);
                 pass.dispatch_workgroups(x, y, 1);
                 drop(pass);
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {

@@ -1129,6 +1129,7 @@ fn a_plan_in_small_batches_takes_the_same_path() {
 /// host descends on the same `V`, bit for bit: from random starts and from the grid's
 /// corners, in 3-D and in the plane, on grids smaller and larger than a window. A window
 /// indexed wrongly, a step taken from a voxel outside it, or an edge missed shows here.
+/// The plan's `expanded` is the count of finite `V` on the host.
 #[test]
 fn the_descent_takes_the_host_path_whatever_its_window() {
     let c = ctx();
@@ -1167,6 +1168,7 @@ fn the_descent_takes_the_host_path_whatever_its_window() {
                     .cost_to_go(&c.device, &c.queue, &gp)
                     .unwrap_or_else(|e| panic!("{e}"));
                 let want = field_value::descend(&prob, &v.value);
+                let finite = v.value.iter().filter(|x| x.is_finite()).count();
                 steps += want.len();
                 for (vp, r) in variants.iter().zip(radii) {
                     let got = vp
@@ -1176,6 +1178,9 @@ fn the_descent_takes_the_host_path_whatever_its_window() {
                         got.search_path, want,
                         "{size:?} start {start:?} planar {planar}, window radius {r:?}"
                     );
+                    // The plan's count of finite V (`count_finite`, a run of voxels an
+                    // invocation, the grid's last run partial on all but the smallest).
+                    assert_eq!(got.expanded, finite, "{size:?} start {start:?}");
                 }
             }
         }
