@@ -62,7 +62,7 @@
 //            only decrease and are f32 bits (non-negative, so their order is the u32 order) in
 //            atomics, so concurrent blocks read valid upper bounds (chaotic relaxation
 //            converges to the same fixed point);
-//   count    the voxels with finite V (the planner's `expanded`), a run of them an invocation;
+//   count    the voxels with finite V (the planner's `expanded`), 16 of them an invocation;
 //   descend  one workgroup follows V downhill from the start, as field_value::descend does
 //            (same neighbour order and comparisons; a driver may fuse the sums into FMAs, so
 //            near-ties can break differently by an ulp), writing the path; it takes its steps
@@ -139,7 +139,7 @@ const PASS_ROUNDS: u32 = 67u;
 // front and of the stop at the start, kept across batches (value.rs's FRONT):
 //   FRONT + p % 3      the least value any block wrote back in pass p, plus its block's guide
 //                      (f32 bits; see `decide`);
-//   FRONT + 3 + p % 2  V(start) after pass p (the start's block writes it every pass);
+//   FRONT + 3 + p % 2  V(start) after pass p (the start's block writes it each pass that decides);
 //   FRONT + 5 + p % 3  the least input a block held back in pass p, plus its guide (f32 bits);
 //   FRONT + 8 + p % 3  the least value any block wrote back in pass p, not weighed;
 //   FRONT + 11 + p % 3 the least input a block held back in pass p, not weighed (these two
@@ -637,7 +637,7 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
     // Workgroup x (fastest in dispatch order) is the block's z.
     let wid = swept(block_at(vec3<u32>(wg.z, wg.y, wg.x)), cur);
     if lid == 0u {
-        wg_flag = select(0u, 1u, decide(wid, cur));
+        wg_flag = select(0u, 1u, !after_clean() && decide(wid, cur));
     }
     if workgroupUniformLoad(&wg_flag) == 0u {
         return;
@@ -645,14 +645,23 @@ fn relax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
     run_block(wid, cur, lid);
 }
 
+// Whether the pass before this one in the batch was clean: no block changed or held back (the
+// fixed point, or the stop at the start, where the host ends the plan). Then nothing can run
+// in this pass: every block's inputs are infinite (the clean pass wrote no mark and left
+// nothing held back, or its front left the stop in force), so a pass of the batch beyond the
+// plan's end decides nothing (`schedule` lists no block, `relax` runs none) and leaves the
+// marks and the front's words as they are: nothing reads them once the plan has ended.
+fn after_clean() -> bool {
+    return pass_info.slot > 0u && atomicLoad(&counters[pass_info.slot - 1u]) == 0u;
+}
+
 // One pass's first half where only the blocks that run are dispatched: one invocation per
 // block, in the pass's order, decides (`decide`) and lists the block if it runs. The list's
 // length is the x of the indirect dispatch of `relax_listed` that follows (run_args[4 * (pass
 // % 2)]); the other parity's length is cleared for the next pass. The blocks are listed
-// roughly in the pass's order (invocations start roughly in id order).
-// After a pass of the batch in which no block changed or held back (the fixed point, or the
-// stop at the start: the host ends the plan there), nothing can run: the pass lists no block
-// without deciding, so that the passes a batch holds beyond the plan's cost a launch each.
+// roughly in the pass's order (invocations start roughly in id order). After a clean pass
+// (`after_clean`) the pass lists no block without deciding, so that the passes a batch holds
+// beyond the plan's end cost little more than their launches.
 @compute @workgroup_size(64)
 fn schedule(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
@@ -664,7 +673,7 @@ fn schedule(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     if pos == 0u {
         atomicStore(&run_args[4u * ((cur + 1u) % 2u)], 0u);
     }
-    if pass_info.slot > 0u && atomicLoad(&counters[pass_info.slot - 1u]) == 0u {
+    if after_clean() {
         return;
     }
     let wid = swept(pos, cur);
@@ -895,9 +904,10 @@ const WALK_DONE: u32 = 2u;
 // The descent's window: V, costs and flags of the voxels within DESCENT_RADIUS (Chebyshev;
 // DESCENT_RADIUS_PLANE in the plane, where the window is one voxel high) of where it was
 // loaded, in workgroup memory. The walk takes its steps from there until it stands on the
-// window's edge, and only then loads the next: it waits on global memory once in up to
-// DESCENT_RADIUS steps (13 in the plane), where reading each step's neighbours from global
-// memory waited on it once or more a step. The path and its samples are the same for any radius.
+// window's edge, and only then loads the next: a step moves at most one voxel on each axis,
+// so it waits on global memory once in DESCENT_RADIUS steps or more (13 in the plane), where
+// reading each step's neighbours from global memory waited on it twice or more a step. The
+// path and its samples are the same for any radius.
 // (Pipeline-overridable, for the benchmark's comparison: 1 loads the 27 voxels around each step.)
 override DESCENT_RADIUS: u32 = 3u;
 override DESCENT_RADIUS_PLANE: u32 = 13u;
@@ -961,7 +971,7 @@ fn neighbour_offset(k: u32, planar: bool) -> vec3<i32> {
     return vec3<i32>(i32(i / 9u) - 1, i32((i / 3u) % 3u) - 1, i32(i % 3u) - 1);
 }
 
-// Writes the cost and flags of voxel u, the k-th of the path (from 1), after the indices.
+// Writes the cost c and flags f of the k-th voxel of the path (from 1), after the indices.
 fn sample(k: u32, c: f32, f: u32) {
     let at = prm.max_path + 1u + 2u * (k - 1u);
     path[at] = bitcast<u32>(c);

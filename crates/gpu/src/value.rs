@@ -256,6 +256,9 @@ pub struct ValuePipelines {
     descend: wgpu::ComputePipeline,
     /// Room for the path the GPU descends (`MAX_PATH`; smaller in tests).
     max_path: usize,
+    /// Whether a descent the GPU cut short is descended on the host (off in tests of the
+    /// GPU's descent, see [`ValuePipelines::allow_host_descent`]).
+    host_descent: bool,
     /// Most passes in one submission (1..=MAX_BATCH).
     batch_cap: usize,
     /// Whether a plan stops once `V(start)` is final (see [`ValuePipelines::stop_at_start`]).
@@ -300,7 +303,7 @@ pub struct ValueVariant {
     /// The descent's window: the radius (Chebyshev, voxels) of the maps it loads around
     /// the walk into workgroup memory and takes its steps in, in 3-D (at most 4) and in the
     /// plane (at most 13) (`DESCENT_RADIUS`, `DESCENT_RADIUS_PLANE`; at least 1). The walk
-    /// waits on global memory once in up to that many steps; 1 loads the 27 voxels (9 in
+    /// waits on global memory once in that many steps or more; 1 loads the 27 voxels (9 in
     /// the plane) around each step. The path is the same for any.
     pub descent_radius: [u32; 2],
 }
@@ -540,6 +543,7 @@ impl ValuePipelines {
                 ],
             ),
             max_path: MAX_PATH,
+            host_descent: true,
             batch_cap: MAX_BATCH,
             stop_at_start: true,
             bucket: DEFAULT_BUCKET,
@@ -655,6 +659,13 @@ impl ValuePipelines {
     /// margin), the stop weighs values alone, as in value order.
     pub fn goal_direction(&mut self, on: bool) {
         self.guide = on;
+    }
+
+    /// With `on` false, a plan whose descent the GPU cut short (or left empty) fails
+    /// instead of descending on the host: for tests that the GPU's own descent took a path.
+    #[doc(hidden)]
+    pub fn allow_host_descent(&mut self, on: bool) {
+        self.host_descent = on;
     }
 
     /// Lets the GPU descend paths of at most `voxels` voxels (at least 1); a longer one is
@@ -1103,7 +1114,7 @@ impl ValuePipelines {
     /// Device milliseconds of one block pass in three states, for the benchmark: no block
     /// runs (each block's neighbours' marks are read and none runs: with the list of blocks
     /// that run, `schedule` and an empty indirect dispatch); the pass after that one in the
-    /// same batch (which lists no block without deciding: `schedule` after a clean pass);
+    /// same batch (which decides nothing, `value.wgsl`'s `after_clean`);
     /// and every block runs on the
     /// converged `V` (loads its tile, relaxes it until a round changes nothing, which is one
     /// round unless the pipeline's `MIN_ROUNDS` asks for more, and writes nothing back).
@@ -1283,7 +1294,15 @@ impl ValuePipelines {
         let (expanded, head) = run.descent.unwrap_or_default();
         let len = head.first().map_or(0, |h| (h & 0x7fff_ffff) as usize);
         let cut = head.first().is_some_and(|h| h >> 31 != 0);
-        let search_path: Vec<Voxel> = if cut || len == 0 || len > self.path_room(&g) {
+        let room = self.path_room(&g);
+        let search_path: Vec<Voxel> = if cut || len == 0 || len > room {
+            if !self.host_descent {
+                self.pool.give([run.value]);
+                return Err(GpuError::TooLarge(format!(
+                    "the GPU's descent came back cut short or empty ({len} voxels, room for \
+                     {room}) and the host's descent is off"
+                )));
+            }
             // Cut short (or not written): descend on the host.
             Self::descend_on_host(device, queue, &run.value, p).await?
         } else {

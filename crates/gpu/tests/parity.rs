@@ -646,9 +646,14 @@ fn side_marks_drop_only_inputs_that_cannot_lower_a_block() {
 /// without that check, each block next to the targets runs again after every run of its
 /// neighbour further out, on values that cannot lower it. On a chain of blocks and a slab,
 /// each with a plane of targets at one end and a uniform cost, the check must save at least
-/// a fifth of the block runs to the same fixed point (on lavapipe, three runs to the fixed
-/// point on each scene came to 1,908 and 1,935 block runs in two test runs with it, and
-/// 3,214 and 3,222 without; with the check removed from the shader, 3,218 against 3,218).
+/// 15 % of the block runs to the same fixed point: the fewest of three runs on each scene,
+/// summed over the scenes. Which blocks a pass runs depends on what its concurrent blocks
+/// wrote first, so the counts move with the machine's load. The sums of three runs a scene
+/// (the earlier form of this test, which asked for a fifth) came to 1,908–1,967 block runs
+/// with the check and 3,088–3,222 without on a quiet machine, but to 2,749 against 3,342 in
+/// a CI run beside other work, and failed. The fewest of three came to 648–710 with it and
+/// 940–1,050 without, on a quiet machine and beside three busy loops; with the check
+/// turned off in both (`SIDE_TOPS` 0), 950–1,038 against 972–1,054.
 #[test]
 fn side_marks_weigh_a_facing_mark_against_the_values_there() {
     let c = ctx();
@@ -681,11 +686,12 @@ fn side_marks_weigh_a_facing_mark_against_the_values_there() {
         let want = field_value::cost_to_go(&prob);
         let gp = GpuProblem::upload(&c.device, &prob).unwrap_or_else(|e| panic!("{e}"));
         for (vp, runs) in [(&p.value, &mut with), (&no_tops, &mut without)] {
+            let mut fewest = u64::MAX;
             for _ in 0..3 {
                 let v = vp
                     .cost_to_go(&c.device, &c.queue, &gp)
                     .unwrap_or_else(|e| panic!("{e}"));
-                *runs += v.block_runs;
+                fewest = fewest.min(v.block_runs);
                 for (j, (w, got)) in want.iter().zip(&v.value).enumerate() {
                     assert!(
                         (w - got).abs() <= 1e-5 * w.max(1e-6),
@@ -693,11 +699,12 @@ fn side_marks_weigh_a_facing_mark_against_the_values_there() {
                     );
                 }
             }
+            *runs += fewest;
         }
     }
     eprintln!("a target plane: {with} block runs weighing facing marks, {without} without");
     assert!(
-        with * 5 <= without * 4,
+        with * 20 <= without * 17,
         "{with} block runs weighing facing marks, {without} without"
     );
 }
@@ -1126,10 +1133,14 @@ fn a_plan_in_small_batches_takes_the_same_path() {
 /// The descent takes its steps in a window of the maps it loads around the walk
 /// (`ValueVariant::descent_radius`), and loads the next at the window's edge. Whatever the
 /// radius (1: a window around each step; the default; the largest), its path is the one the
-/// host descends on the same `V`, bit for bit: from random starts and from the grid's
-/// corners, in 3-D and in the plane, on grids smaller and larger than a window. A window
-/// indexed wrongly, a step taken from a voxel outside it, or an edge missed shows here.
-/// The plan's `expanded` is the count of finite `V` on the host.
+/// host descends on the same `V`, bit for bit, and the GPU descended it itself (the host's
+/// descent, a cut path's fallback, is off): from random starts and from the grid's corners
+/// and edges, in 3-D and in the plane (there in a plane holding a target, so that the walk
+/// goes somewhere), on grids smaller and larger than a window. A window indexed wrongly, a
+/// step taken from a voxel outside it, or an edge missed shows here; the walks load enough
+/// windows of every radius, in 3-D and in the plane, for that (counted on the host).
+/// The plan's `expanded` is the count of finite `V` on the host (in the plane, only the
+/// planes holding a target are finite).
 #[test]
 fn the_descent_takes_the_host_path_whatever_its_window() {
     let c = ctx();
@@ -1151,17 +1162,26 @@ fn the_descent_takes_the_host_path_whatever_its_window() {
             );
             // To the whole grid's fixed point, so that every run leaves the same `V`.
             v.stop_at_start(false);
+            v.allow_host_descent(false);
             v
         })
         .collect();
-    let mut steps = 0;
+    // Windows the walks load after their first, by radius and by 3-D (0) or plane (1).
+    let mut windows = [[0usize; 2]; 4];
     for (i, size) in sizes().into_iter().enumerate() {
         let sc = random_scene(size, 301 + i as u64);
         let m = cpu_maps(&sc, Movable::Gripper(sc.start));
         let far = size.map(|n| n - 1);
-        for start in [sc.start, [0, 0, 0], far, [far[0], 0, far[2] / 2]] {
-            let bl = m.blocked(sc.grid.index(start));
-            for planar in [false, true] {
+        // A plane holding a target, for the planar walks.
+        let zt = m
+            .target
+            .iter()
+            .position(|&t| t)
+            .map_or(0, |t| sc.grid.voxel(t)[2]);
+        for planar in [false, true] {
+            let z = |v: [usize; 3]| if planar { [v[0], v[1], zt] } else { v };
+            for start in [sc.start, [0, 0, 0], far, [far[0], 0, far[2] / 2]].map(z) {
+                let bl = m.blocked(sc.grid.index(start));
                 let prob = m.problem(&bl, start, planar);
                 let gp = GpuProblem::upload(&c.device, &prob).unwrap_or_else(|e| panic!("{e}"));
                 let v = variants[0]
@@ -1169,24 +1189,49 @@ fn the_descent_takes_the_host_path_whatever_its_window() {
                     .unwrap_or_else(|e| panic!("{e}"));
                 let want = field_value::descend(&prob, &v.value);
                 let finite = v.value.iter().filter(|x| x.is_finite()).count();
-                steps += want.len();
-                for (vp, r) in variants.iter().zip(radii) {
+                for ((vp, r), w) in variants.iter().zip(radii).zip(&mut windows) {
                     let got = vp
                         .plan(&c.device, &c.queue, &prob)
-                        .unwrap_or_else(|e| panic!("{e}"));
+                        .unwrap_or_else(|e| panic!("{size:?} start {start:?}: {e}"));
                     assert_eq!(
                         got.search_path, want,
                         "{size:?} start {start:?} planar {planar}, window radius {r:?}"
                     );
-                    // The plan's count of finite V (`count_finite`, a run of voxels an
-                    // invocation, the grid's last run partial on all but the smallest).
+                    // The plan's count of finite V (`count_finite`, 16 voxels an invocation;
+                    // the last workgroup's voxels partly beyond the grid at 24^3 and
+                    // 20x36x27).
                     assert_eq!(got.expanded, finite, "{size:?} start {start:?}");
+                    w[planar as usize] += windows_reloaded(&want, r[planar as usize], planar);
                 }
             }
         }
     }
-    // Enough steps that the walks cross many windows of every radius.
-    assert!(steps > 400, "{steps} steps in all");
+    // Every radius reloads its window many times in 3-D and in the plane (on lavapipe from
+    // 82 and 20 times at the largest radii to 355 and 371 at radius 1).
+    for (r, w) in radii.iter().zip(windows) {
+        assert!(
+            w[0] >= 40 && w[1] >= 10,
+            "radius {r:?}: {w:?} windows reloaded"
+        );
+    }
+}
+
+/// The windows `descend` loads along `path` with window radius `r` after the first (around
+/// the start): one each time the walk steps to a voxel `r` or more voxels from the last
+/// window's centre on an axis (z ignored in the plane).
+fn windows_reloaded(path: &[[usize; 3]], r: u32, planar: bool) -> usize {
+    let Some(&first) = path.first() else {
+        return 0;
+    };
+    let (mut centre, mut loads) = (first, 0);
+    for &v in &path[1..] {
+        let off = (0..if planar { 2 } else { 3 }).map(|a| v[a].abs_diff(centre[a]));
+        if off.max().unwrap_or(0) >= r as usize {
+            centre = v;
+            loads += 1;
+        }
+    }
+    loads
 }
 
 /// A path longer than the GPU's room for it is descended on the host, from `V` read back,
