@@ -674,12 +674,13 @@ mod native {
             ));
             // Device time of the passes and of the descent, where timestamps exist.
             if let Some(vt) = value_timer.as_mut() {
-                let per_label = device_times(vt, opt.reps, dev, q, |t| {
-                    valuep
-                        .plan_resident_timed(dev, q, &gp, &p, Some(t))
-                        .map(|_| ())
-                })?;
-                for (label, xs) in per_label {
+                // Each labelled pass's device times over a plan of `vp`'s.
+                let mut per_label = |vp: &ValuePipelines| {
+                    device_times(vt, opt.reps, dev, q, |t| {
+                        vp.plan_resident_timed(dev, q, &gp, &p, Some(t)).map(|_| ())
+                    })
+                };
+                for (label, xs) in per_label(&valuep)? {
                     let note = match label {
                         "descent" => "the walk down V (one workgroup, in windows of the maps)",
                         "finite count" => "the voxels with a finite V (the plan's `expanded`)",
@@ -693,41 +694,28 @@ mod native {
                         note.into(),
                     ));
                 }
-                let whole = device_times(vt, opt.reps, dev, q, |t| {
-                    valuep_whole
-                        .plan_resident_timed(dev, q, &gp, &p, Some(t))
-                        .map(|_| ())
-                })?;
-                for (label, xs) in whole {
-                    if label == "value passes" {
-                        rows.push(row(
-                            "  value passes, to the whole grid's fixed point",
-                            median(xs),
-                            "device",
-                            None,
-                            "all block passes, the converged ones included".into(),
-                        ));
-                    }
-                }
-                let step_window = device_times(vt, opt.reps, dev, q, |t| {
-                    valuep_step_window
-                        .plan_resident_timed(dev, q, &gp, &p, Some(t))
-                        .map(|_| ())
-                })?;
-                for (label, xs) in step_window {
-                    if label == "descent" {
-                        rows.push(row(
-                            "  descent, a window around each step",
-                            median(xs),
-                            "device",
-                            None,
-                            format!(
-                                "the walk with radius 1 (the default {:?}, 3-D and plane): the \
-                                 27 voxels around each step loaded, one wait on global memory \
-                                 a step",
-                                ValueVariant::default().descent_radius
-                            ),
-                        ));
+                // One labelled pass of another setting's plan.
+                let step_window = format!(
+                    "the walk with radius 1 (the default {:?}, 3-D and plane): the 27 voxels \
+                     around each step loaded, one wait on global memory a step",
+                    ValueVariant::default().descent_radius
+                );
+                for (vp, wanted, name, note) in [
+                    (
+                        &valuep_whole,
+                        "value passes",
+                        "  value passes, to the whole grid's fixed point",
+                        "all block passes, the converged ones included".to_string(),
+                    ),
+                    (
+                        &valuep_step_window,
+                        "descent",
+                        "  descent, a window around each step",
+                        step_window,
+                    ),
+                ] {
+                    if let Some((_, xs)) = per_label(vp)?.into_iter().find(|(l, _)| *l == wanted) {
+                        rows.push(row(name, median(xs), "device", None, note));
                     }
                 }
             }
