@@ -112,3 +112,73 @@ fn line_pass(
         dst[base + qu * stride] = u32(d * d + fv[j]);
     }
 }
+
+// The same pass with a voxel an invocation (`line_pass_search`): a workgroup loads
+// SEARCH_WG / len whole lines (at least one) into workgroup memory, and each invocation
+// finds its voxel's minimum by searching outwards from it, r = 1, 2, ..., until r^2 is no
+// less than the best found: a site r or more away cannot give less. The minimum is the same
+// integer the envelope gives (out[q] is unique whichever way it is found). The search costs
+// about the distance to the nearest site along the line, so a line without a site is marked
+// as such and written unreached without one. Where `line_pass` runs a line's parabolas one
+// after another in one invocation (n_lines invocations, a few hundred steps each, the
+// envelope in private memory), this runs every voxel at once, each a few dozen steps at most
+// from workgroup memory: more work, far more parallelism. EdtKernel::Search in cost.rs;
+// kept to be measured against `line_pass` (gpu_bench's "edt, a voxel an invocation").
+const SEARCH_WG: u32 = 256u;
+var<workgroup> lines: array<u32, SEARCH_WG>;
+var<workgroup> has_site: array<atomic<u32>, SEARCH_WG>;
+
+@compute @workgroup_size(SEARCH_WG)
+fn line_pass_search(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let n = min(prm.len, MAX_LEN);
+    let per = max(1u, SEARCH_WG / n);
+    // This invocation's line of the workgroup's and its voxel on it.
+    let k = lid / n;
+    let q = lid % n;
+    let l = (wid.y * nwg.x + wid.x) * per + k;
+    let on_line = k < per && l < prm.n_lines;
+    if lid < per {
+        atomicStore(&has_site[lid], 0u);
+    }
+    workgroupBarrier();
+    var at = 0u;
+    if on_line {
+        at = (l / prm.a) * prm.b + (l % prm.a) * prm.c + q * prm.stride;
+        let raw = src[at];
+        lines[lid] = raw;
+        if raw != UNREACHED {
+            atomicStore(&has_site[k], 1u);
+        }
+    }
+    workgroupBarrier();
+    if !on_line {
+        return;
+    }
+    var best = lines[lid];
+    if atomicLoad(&has_site[k]) != 0u {
+        let first = k * n;
+        for (var r = 1u; r < n; r = r + 1u) {
+            let rr = r * r;
+            if best != UNREACHED && rr >= best {
+                break;
+            }
+            if q >= r {
+                let v = lines[first + q - r];
+                if v != UNREACHED {
+                    best = min(best, v + rr);
+                }
+            }
+            if q + r < n {
+                let v = lines[first + q + r];
+                if v != UNREACHED {
+                    best = min(best, v + rr);
+                }
+            }
+        }
+    }
+    dst[at] = best;
+}

@@ -100,8 +100,8 @@ mod native {
     use super::{BenchOptions, BenchRow, median};
     use crate::util;
     use crate::{
-        CostPipelines, DEFAULT_BUCKET, GaussianKernel, GpuContext, GpuError, GpuProblem, GpuTimer,
-        MppiPipelines, ValuePipelines, ValueVariant,
+        CostPipelines, DEFAULT_BUCKET, EdtKernel, GaussianKernel, GpuContext, GpuError, GpuProblem,
+        GpuTimer, MppiPipelines, ValuePipelines, ValueVariant,
     };
 
     /// A tabletop scene at `n` voxels per axis: a table slab of scene collision, a wall of
@@ -208,6 +208,7 @@ mod native {
         let mppip = MppiPipelines::new(dev);
         let mppi_startup = ms(compiled);
         let costp_direct = CostPipelines::with_gaussian(dev, GaussianKernel::Direct);
+        let costp_edt_search = CostPipelines::with_edt(dev, EdtKernel::Search);
         let costp_tiled = CostPipelines::with_gaussian(dev, GaussianKernel::Tiled);
         let costp_remainder =
             CostPipelines::with_gaussian_borders(dev, GaussianKernel::Direct, false);
@@ -399,20 +400,24 @@ mod native {
             let mut tiled_gauss = Vec::new();
             // And with a remainder per border tap, as before the taps were read in runs.
             let mut remainder_gauss = Vec::new();
+            // And the EDT searching outwards from each voxel.
+            let mut search_edt = Vec::new();
             if let Some(t) = timer.as_mut() {
                 stage_ms = device_times(t, opt.reps, dev, q, |t| compose_timed(&costp, t))?;
-                let mut gaussian_of = |pipes: &CostPipelines| -> Result<Vec<f64>, GpuError> {
-                    Ok(
-                        device_times(t, opt.reps, dev, q, |t| compose_timed(pipes, t))?
-                            .into_iter()
-                            .filter(|(l, _)| *l == "gaussian")
-                            .flat_map(|(_, v)| v)
-                            .collect(),
-                    )
-                };
-                direct_gauss = gaussian_of(&costp_direct)?;
-                tiled_gauss = gaussian_of(&costp_tiled)?;
-                remainder_gauss = gaussian_of(&costp_remainder)?;
+                let mut stage_of =
+                    |pipes: &CostPipelines, stage: &str| -> Result<Vec<f64>, GpuError> {
+                        Ok(
+                            device_times(t, opt.reps, dev, q, |t| compose_timed(pipes, t))?
+                                .into_iter()
+                                .filter(|(l, _)| *l == stage)
+                                .flat_map(|(_, v)| v)
+                                .collect(),
+                        )
+                    };
+                direct_gauss = stage_of(&costp_direct, "gaussian")?;
+                tiled_gauss = stage_of(&costp_tiled, "gaussian")?;
+                remainder_gauss = stage_of(&costp_remainder, "gaussian")?;
+                search_edt = stage_of(&costp_edt_search, "edt")?;
             }
             let (gpu_read, cm) = time(opt.reps, || maps.read_back(dev, q))?;
 
@@ -484,6 +489,15 @@ mod native {
                     note,
                 ));
             }
+            rows.push(row(
+                "  edt, a voxel an invocation",
+                median(search_edt),
+                device_timing,
+                None,
+                "each voxel searches outwards along its line in workgroup memory (the default: \
+                 a line an invocation, its parabolas' lower envelope one after another)"
+                    .into(),
+            ));
             rows.push(row(
                 "  gaussian, every tap read (before)",
                 median(direct_gauss),

@@ -205,6 +205,23 @@ pub enum GaussianKernel {
     Sliding,
 }
 
+/// Which kernel runs the exact EDT's line passes (`edt.wgsl`); both give the CPU's squared
+/// distances exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdtKernel {
+    /// One invocation per line, running the lower envelope of its parabolas one after another
+    /// (`line_pass`). The default.
+    Envelope,
+    /// One invocation per voxel, searching outwards along its line in workgroup memory until
+    /// no nearer site can lower it (`line_pass_search`): more work, far more parallelism;
+    /// kept to be measured against the default (`gpu_bench` reports both).
+    Search,
+}
+
+/// Invocations of a `line_pass_search` workgroup, which holds as many whole lines as fit
+/// (`edt.wgsl`'s `SEARCH_WG`).
+const EDT_SEARCH_WG: u32 = 256;
+
 /// Outputs an `axis_pass_sliding` invocation computes (`gaussian.wgsl`'s `RUN`).
 const GAUSS_RUN: u32 = 4;
 
@@ -238,6 +255,7 @@ struct ComposeParams {
 #[derive(Debug)]
 pub struct CostPipelines {
     edt: wgpu::ComputePipeline,
+    edt_kernel: EdtKernel,
     gauss: wgpu::ComputePipeline,
     gauss_kernel: GaussianKernel,
     minmax: wgpu::ComputePipeline,
@@ -356,6 +374,12 @@ impl CostPipelines {
         Self::with_gaussian_borders(device, kernel, true)
     }
 
+    /// Compiles the kernels with the given EDT kernel (both give the same distances) and
+    /// the default Gaussian.
+    pub fn with_edt(device: &wgpu::Device, edt: EdtKernel) -> Self {
+        Self::build(device, GaussianKernel::Sliding, true, edt)
+    }
+
     /// [`CostPipelines::with_gaussian`], reading the taps that fall off a line through a
     /// remainder per tap where `fold` is off (`gaussian.wgsl`'s `FOLD`), as before they were
     /// read in runs: for the benchmark's comparison (the sums are the same). The direct and
@@ -367,6 +391,14 @@ impl CostPipelines {
         kernel: GaussianKernel,
         fold: bool,
     ) -> Self {
+        Self::build(device, kernel, fold, EdtKernel::Envelope)
+    }
+
+    fn build(device: &wgpu::Device, kernel: GaussianKernel, fold: bool, edt: EdtKernel) -> Self {
+        let edt_entry = match edt {
+            EdtKernel::Envelope => "line_pass",
+            EdtKernel::Search => "line_pass_search",
+        };
         let entry = match kernel {
             GaussianKernel::Tiled => "axis_pass",
             GaussianKernel::Direct => "axis_pass_direct",
@@ -374,7 +406,8 @@ impl CostPipelines {
         };
         let weights = gaussian::kernel(gaussian::VOXPOSER_SIGMA, gaussian::TRUNCATE);
         Self {
-            edt: pipeline(device, "edt", shaders::EDT, "line_pass"),
+            edt: pipeline(device, "edt", shaders::EDT, edt_entry),
+            edt_kernel: edt,
             gauss: util::pipeline_tuned(
                 device,
                 "gaussian",
@@ -448,7 +481,16 @@ impl CostPipelines {
         for (p, (src, dst)) in edt_lines(size).iter().zip(chain) {
             let u = uniform(device, p);
             let bg = bind(device, &self.edt, &[(0, &u), (1, src), (2, dst)]);
-            dispatch(pass, &self.edt, &bg, groups(p.n_lines as usize, 64));
+            let g = match self.edt_kernel {
+                EdtKernel::Envelope => groups(p.n_lines as usize, 64),
+                EdtKernel::Search => {
+                    // Whole lines a workgroup, as many as fit.
+                    let per = (EDT_SEARCH_WG / p.len.max(1)).max(1);
+                    let workgroups = p.n_lines.div_ceil(per) as usize;
+                    groups(workgroups * EDT_SEARCH_WG as usize, EDT_SEARCH_WG)
+                }
+            };
+            dispatch(pass, &self.edt, &bg, g);
         }
     }
 

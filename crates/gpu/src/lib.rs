@@ -40,7 +40,9 @@ pub use backend::{ComposedMap, GpuBackend};
 #[cfg(not(target_arch = "wasm32"))]
 pub use bench_impl::bench;
 pub use bench_impl::{BenchOptions, BenchRow, format_table};
-pub use cost::{CostPipelines, GaussianKernel, GpuCostMaps, MapInput, movable_cleared_collision};
+pub use cost::{
+    CostPipelines, EdtKernel, GaussianKernel, GpuCostMaps, MapInput, movable_cleared_collision,
+};
 pub use mppi::{MppiPipelines, RolloutBatch};
 pub use timer::GpuTimer;
 pub use value::{

@@ -34,7 +34,7 @@ use valuescape_core::plan::mppi::{self, MppiConfig, RoundState};
 use valuescape_core::plan::{Problem, field_value, path_measure, value};
 use valuescape_core::{edt, gaussian};
 use valuescape_gpu::{
-    CostPipelines, GaussianKernel, GpuProblem, MapInput, MppiPipelines, ValuePipelines,
+    CostPipelines, EdtKernel, GaussianKernel, GpuProblem, MapInput, MppiPipelines, ValuePipelines,
     ValueVariant, movable_cleared_collision,
 };
 
@@ -69,6 +69,8 @@ struct Pipes {
     /// The direct Gaussian reflecting every border tap through a remainder (the benchmark's
     /// "before").
     cost_remainder: CostPipelines,
+    /// The EDT searching outwards from each voxel (the benchmark's comparison).
+    cost_edt_search: CostPipelines,
     value: ValuePipelines,
     /// Plans to the fixed point of the whole grid (no stop at the start), relaxing every
     /// voxel of a block in every in-block round (no skipping of settled voxels), every block
@@ -95,6 +97,7 @@ fn pipes() -> &'static Pipes {
             cost_direct: CostPipelines::with_gaussian(d, GaussianKernel::Direct),
             cost_tiled: CostPipelines::with_gaussian(d, GaussianKernel::Tiled),
             cost_remainder: CostPipelines::with_gaussian_borders(d, GaussianKernel::Direct, false),
+            cost_edt_search: CostPipelines::with_edt(d, EdtKernel::Search),
             value: ValuePipelines::new(d),
             value_whole: {
                 let mut v = ValuePipelines::with_variant(
@@ -147,6 +150,9 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .fold(0.0, f32::max)
 }
 
+/// Both EDT kernels (the lower envelope a line an invocation, the default; the outward
+/// search a voxel an invocation, several lines a workgroup, the last one partial where the
+/// lines do not fill it) give the CPU's squared distances bit for bit.
 #[test]
 fn edt_equals_cpu_exactly() {
     let c = ctx();
@@ -170,21 +176,29 @@ fn edt_equals_cpu_exactly() {
             seeds[r.below(n)] = true;
         }
         let want = edt::squared_distance(&seeds, size);
-        let got = p
-            .cost
-            .squared_distance(&c.device, &c.queue, size, &seeds)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let bad = want
-            .iter()
-            .zip(&got)
-            .filter(|(w, g)| w.to_bits() != g.to_bits())
-            .count();
-        assert_eq!(
-            bad, 0,
-            "{size:?} density {density}: {bad} squared distances differ"
-        );
-        let sq = |v: &[f32]| v.iter().map(|x| x.sqrt()).collect::<Vec<f32>>();
-        assert_eq!(sq(&got), edt::distance(&seeds, size), "{size:?}: distances");
+        for (kernel, pipes) in [
+            (EdtKernel::Envelope, &p.cost),
+            (EdtKernel::Search, &p.cost_edt_search),
+        ] {
+            let got = pipes
+                .squared_distance(&c.device, &c.queue, size, &seeds)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let bad = want
+                .iter()
+                .zip(&got)
+                .filter(|(w, g)| w.to_bits() != g.to_bits())
+                .count();
+            assert_eq!(
+                bad, 0,
+                "{kernel:?} {size:?} density {density}: {bad} squared distances differ"
+            );
+            let sq = |v: &[f32]| v.iter().map(|x| x.sqrt()).collect::<Vec<f32>>();
+            assert_eq!(
+                sq(&got),
+                edt::distance(&seeds, size),
+                "{kernel:?} {size:?}: distances"
+            );
+        }
     }
 }
 
