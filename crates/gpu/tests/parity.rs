@@ -143,6 +143,14 @@ fn pipes() -> &'static Pipes {
     })
 }
 
+/// How many values of `a` and `b` differ in their bits.
+fn bits_differ(a: &[f32], b: &[f32]) -> usize {
+    a.iter()
+        .zip(b)
+        .filter(|(x, y)| x.to_bits() != y.to_bits())
+        .count()
+}
+
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     a.iter()
         .zip(b)
@@ -183,11 +191,7 @@ fn edt_equals_cpu_exactly() {
             let got = pipes
                 .squared_distance(&c.device, &c.queue, size, &seeds)
                 .unwrap_or_else(|e| panic!("{e}"));
-            let bad = want
-                .iter()
-                .zip(&got)
-                .filter(|(w, g)| w.to_bits() != g.to_bits())
-                .count();
+            let bad = bits_differ(&want, &got);
             assert_eq!(
                 bad, 0,
                 "{kernel:?} {size:?} density {density}: {bad} squared distances differ"
@@ -407,11 +411,7 @@ fn painting_matches_cpu() {
                 .unwrap_or_else(|e| panic!("{e}"));
             let want = m.to_vec();
             assert_eq!(got.len(), want.len());
-            let differ = got
-                .iter()
-                .zip(&want)
-                .filter(|(a, b)| a.to_bits() != b.to_bits())
-                .count();
+            let differ = bits_differ(&got, &want);
             assert_eq!(
                 differ,
                 0,
