@@ -895,9 +895,10 @@ var<workgroup> cand_ok: array<u32, 32>;
 var<workgroup> walk_cur: u32;
 var<workgroup> walk_len: u32;
 var<workgroup> walk_cut: u32;
-// What the walk does next: 0 steps on in the window, WALK_LOAD loads a window around
+// What the walk does next: WALK_STEP steps on in the window, WALK_LOAD loads a window around
 // walk_cur first, WALK_DONE stops.
 var<workgroup> walk_state: u32;
+const WALK_STEP: u32 = 0u;
 const WALK_LOAD: u32 = 1u;
 const WALK_DONE: u32 = 2u;
 
@@ -1058,7 +1059,7 @@ fn descend(@builtin(local_invocation_index) lid: u32) {
                     let off = abs(q - centre);
                     let r = win_radius(planar);
                     let edge = off.x >= r.x || off.y >= r.y || (!planar && off.z >= r.z);
-                    walk_state = select(0u, WALK_LOAD, edge);
+                    walk_state = select(WALK_STEP, WALK_LOAD, edge);
                 }
             }
         }
