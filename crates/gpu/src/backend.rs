@@ -19,8 +19,6 @@ use crate::{
     movable_cleared_collision,
 };
 
-/// The fewest storage buffers one of the kernels binds (`compose.wgsl`'s `prepare`).
-const STORAGE_BUFFERS_NEEDED: u32 = 5;
 /// Workgroup memory the tiled kernels use: WebGPU's default limit (the Gaussian's line tile
 /// takes 15,360 bytes, the value iteration's block with its halo, round marks and side
 /// marks 9,428).
@@ -73,6 +71,11 @@ pub struct ComposedMap {
 }
 
 impl GpuBackend {
+    /// The most storage buffers one kernel binds (`value.wgsl`'s `relax_listed`: the cost,
+    /// flags, values, counters, block marks, cost bound and run list). `tests/shaders.rs`
+    /// counts every kernel's with naga and holds this to their greatest.
+    pub const STORAGE_BUFFERS_NEEDED: u32 = 7;
+
     /// Why `device` cannot run the kernels (a WebGL2 device has no compute shaders or
     /// storage buffers), or `Ok`.
     pub fn check(device: &wgpu::Device) -> Result<(), String> {
@@ -93,10 +96,11 @@ impl GpuBackend {
                 l.max_compute_workgroup_storage_size
             ));
         }
-        if l.max_storage_buffers_per_shader_stage < STORAGE_BUFFERS_NEEDED {
+        if l.max_storage_buffers_per_shader_stage < Self::STORAGE_BUFFERS_NEEDED {
             return Err(format!(
-                "the device binds {} storage buffers per shader stage; the kernels need {STORAGE_BUFFERS_NEEDED}",
-                l.max_storage_buffers_per_shader_stage
+                "the device binds {} storage buffers per shader stage; the kernels need {}",
+                l.max_storage_buffers_per_shader_stage,
+                Self::STORAGE_BUFFERS_NEEDED
             ));
         }
         Ok(())

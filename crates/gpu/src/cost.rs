@@ -317,7 +317,7 @@ fn clear_threshold() -> u32 {
         .unwrap_or(u32::MAX)
 }
 
-fn check_grid(device: &wgpu::Device, size: [usize; 3]) -> Result<usize, GpuError> {
+pub(crate) fn check_grid(device: &wgpu::Device, size: [usize; 3]) -> Result<usize, GpuError> {
     if size.iter().any(|&s| s == 0 || s > MAX_SIZE) {
         return Err(GpuError::TooLarge(format!(
             "grid {size:?}: every axis must hold 1 to {MAX_SIZE} voxels"
@@ -833,6 +833,16 @@ impl CostPipelines {
         let n = check_grid(device, size)?;
         util::check_len("the volume", n, data.len())?;
         let w = gaussian::kernel(sigma, truncate);
+        // `gaussian.wgsl`'s `reflect` shifts a tap's position by 32,768 periods (twice the
+        // axis) before its unsigned remainder: radii from there on would read wrong voxels.
+        let radius = w.len() / 2;
+        let shortest = size.iter().copied().min().unwrap_or(0);
+        if radius >= 32_768 * 2 * shortest {
+            return Err(GpuError::TooLarge(format!(
+                "a Gaussian of sigma {sigma} truncated at {truncate} sigmas reaches {radius} \
+                 voxels; the GPU's takes radii below 65,536 times the shortest axis ({shortest})"
+            )));
+        }
         let weights = storage_init(device, "weights", &w);
         let input = storage_init(device, "gaussian in", data);
         let scratch = storage(device, "gaussian scratch", n as u64 * 4);

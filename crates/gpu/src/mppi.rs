@@ -117,6 +117,14 @@ impl MppiPipelines {
                 "MPPI needs at least one rollout and one step".into(),
             ));
         }
+        // The update dispatches one workgroup per step of the horizon along x.
+        let most = device.limits().max_compute_workgroups_per_dimension;
+        if cfg.horizon > most {
+            return Err(GpuError::TooLarge(format!(
+                "an MPPI horizon of {} steps; the device dispatches at most {most} a round",
+                cfg.horizon
+            )));
+        }
         util::check_size(device, cfg.rollouts as u64 * cfg.horizon as u64 * 16)
     }
 

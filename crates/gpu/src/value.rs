@@ -21,7 +21,7 @@ use bytemuck::{Pod, Zeroable};
 use valuescape_core::grid::{Grid, Voxel};
 use valuescape_core::plan::{PathPlan, Problem, REACH_TOLERANCE, STEP_COST, field_value};
 
-use crate::cost::GpuCostMaps;
+use crate::cost::{GpuCostMaps, check_grid};
 use crate::util::{self, BufferPool, bind, dispatch, groups, pipeline, storage_init, uniform};
 use crate::{GpuError, GpuTimer, shaders};
 
@@ -141,8 +141,7 @@ pub struct GpuProblem {
 impl GpuProblem {
     /// Uploads a CPU problem (its cost, target and blocked masks).
     pub fn upload(device: &wgpu::Device, p: &Problem<'_>) -> Result<GpuProblem, GpuError> {
-        let n = p.grid.len();
-        util::check_size(device, n as u64 * 4)?;
+        let n = check_problem(device, &p.grid, p.start)?;
         util::check_len("the cost map", n, p.cost.len())?;
         util::check_len("the target mask", n, p.target.len())?;
         util::check_len("the blocked mask", n, p.blocked.len())?;
@@ -183,6 +182,21 @@ impl GpuProblem {
         let words: Vec<f32> = util::block_on(util::read(device, queue, &self.bound, 4))?;
         Ok([0, 1, 2, 3].map(|k| words.get(k).copied().unwrap_or(f32::NAN)))
     }
+}
+
+/// The voxels of `grid`, or why the planners cannot take it or `start` on this device: an
+/// axis outside 1 to `MAX_SIZE` (as `Grid::new` checks; a grid made as a value skips that,
+/// and a pass of every block dispatches a workgroup a block, at most 65,535 along an
+/// axis), a map over the device's binding limit, or a start off the grid.
+fn check_problem(device: &wgpu::Device, grid: &Grid, start: Voxel) -> Result<usize, GpuError> {
+    let n = check_grid(device, grid.size)?;
+    if start.iter().zip(grid.size).any(|(&s, len)| s >= len) {
+        return Err(GpuError::BadInput(format!(
+            "the start {start:?} lies outside the grid {:?}",
+            grid.size
+        )));
+    }
+    Ok(n)
 }
 
 /// A problem's cost bound and its start's target distance, as [`GpuProblem::bound`] holds
@@ -806,8 +820,7 @@ impl ValuePipelines {
         stop: bool,
     ) -> Result<Iteration, GpuError> {
         let g = gp.grid;
-        let n = g.len();
-        util::check_size(device, n as u64 * 4)?;
+        let n = check_problem(device, &g, gp.start)?;
         let base = self.params(&g, gp.start, gp.planar, stop);
         let nblocks = base.nblocks as usize;
         // From the pool: `init` writes every word of `value` and `marks` and the front's words
@@ -1295,12 +1308,15 @@ impl ValuePipelines {
         let len = head.first().map_or(0, |h| (h & 0x7fff_ffff) as usize);
         let cut = head.first().is_some_and(|h| h >> 31 != 0);
         let room = self.path_room(&g);
-        let search_path: Vec<Voxel> = if cut || len == 0 || len > room {
+        // A path the GPU wrote with a voxel off the grid (a kernel's defect) is descended
+        // on the host too, or refused, never indexed.
+        let off_grid = head.len() <= len || head[1..=len].iter().any(|&i| i as usize >= g.len());
+        let search_path: Vec<Voxel> = if cut || len == 0 || len > room || off_grid {
             if !self.host_descent {
                 self.pool.give([run.value]);
                 return Err(GpuError::TooLarge(format!(
-                    "the GPU's descent came back cut short or empty ({len} voxels, room for \
-                     {room}) and the host's descent is off"
+                    "the GPU's descent came back cut short, empty or off the grid ({len} \
+                     voxels, room for {room}) and the host's descent is off"
                 )));
             }
             // Cut short (or not written): descend on the host.

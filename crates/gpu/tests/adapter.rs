@@ -10,8 +10,10 @@ fn headless_adapter_is_found() {
     assert!(!c.adapter_info.name.is_empty());
     let l = c.device.limits();
     assert!(
-        l.max_storage_buffers_per_shader_stage >= 6,
-        "the kernels bind up to 6 storage buffers"
+        l.max_storage_buffers_per_shader_stage
+            >= valuescape_gpu::GpuBackend::STORAGE_BUFFERS_NEEDED,
+        "the kernels bind up to {} storage buffers",
+        valuescape_gpu::GpuBackend::STORAGE_BUFFERS_NEEDED
     );
     assert!(l.max_compute_invocations_per_workgroup >= 256);
 }

@@ -64,12 +64,23 @@ fn a_device_without_compute_is_refused_with_a_reason() {
         .err()
         .unwrap_or_default();
     assert!(e.contains("compute invocations"), "{e}");
+    // One storage buffer short of the kernel that binds the most is refused; that many is
+    // taken (`tests/shaders.rs` holds the constant to the kernels' own count).
+    let needed = GpuBackend::STORAGE_BUFFERS_NEEDED;
     let l = wgpu::Limits {
-        max_storage_buffers_per_shader_stage: 4,
+        max_storage_buffers_per_shader_stage: needed - 1,
         ..wgpu::Limits::default()
     };
     let e = GpuBackend::check_limits(&l).err().unwrap_or_default();
-    assert!(e.contains("storage buffers"), "{e}");
+    assert!(
+        e.contains("storage buffers") && e.contains(&needed.to_string()),
+        "{e}"
+    );
+    let l = wgpu::Limits {
+        max_storage_buffers_per_shader_stage: needed,
+        ..wgpu::Limits::default()
+    };
+    assert_eq!(GpuBackend::check_limits(&l), Ok(()));
     let l = wgpu::Limits {
         max_compute_workgroup_storage_size: 8192,
         ..wgpu::Limits::default()

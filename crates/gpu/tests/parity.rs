@@ -1507,3 +1507,73 @@ fn negative_costs_are_refused_and_minus_zero_is_zero() {
     cost[7] = f32::NAN;
     assert!(problem(&cost).is_err());
 }
+
+#[test]
+fn a_gaussian_wider_than_the_kernels_reflection_reaches_is_refused_and_one_just_inside_is_exact() {
+    let c = ctx();
+    let p = pipes();
+    let size = [1, 2, 16];
+    let data: Vec<f32> = (0..32).map(|i| (i % 7) as f32 / 7.0).collect();
+    // Radius 80,000 on an axis of one voxel: past the 32,768 periods `reflect` shifts by.
+    let e = p
+        .cost
+        .gaussian(&c.device, &c.queue, size, &data, 20_000.0, 4.0)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("80000 voxels") && e.contains("shortest axis"),
+        "{e}"
+    );
+    // Radius 1,200: many periods of every axis, still exact against the CPU.
+    let want = gaussian::filter(&data, size, 300.0, 4.0);
+    let got = p
+        .cost
+        .gaussian(&c.device, &c.queue, size, &data, 300.0, 4.0)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let peak = want.iter().fold(0f32, |m, x| m.max(x.abs()));
+    let d = max_abs_diff(&want, &got);
+    assert!(d <= 1e-5 * peak, "max diff {d} (peak {peak})");
+}
+
+#[test]
+fn the_value_planner_refuses_a_grid_or_start_it_cannot_take_with_a_reason() {
+    let c = ctx();
+    let p = pipes();
+    let plan = |size: [usize; 3], start: [usize; 3]| {
+        // A grid made as a value (its fields are public; serde makes them so too), not
+        // through `Grid::new`'s checks.
+        let g = valuescape_core::grid::Grid {
+            min: [0.0; 3],
+            max: [1.0; 3],
+            size,
+        };
+        let n = g.len();
+        let cost = vec![0.5f32; n];
+        let mut target = vec![false; n];
+        target[0] = true;
+        let distance: Vec<f32> = (0..n).map(|i| i as f32).collect();
+        let blocked = vec![false; n];
+        let problem = Problem {
+            grid: g,
+            cost: &cost,
+            target: &target,
+            target_distance: &distance,
+            blocked: &blocked,
+            lower_bound: (0.0, 0.0),
+            start,
+            planar: false,
+        };
+        p.value
+            .plan(&c.device, &c.queue, &problem)
+            .map(|pl| pl.search_path.len())
+            .map_err(|e| e.to_string())
+    };
+    // 300 voxels along one axis: more blocks than the passes are laid out for.
+    let e = plan([1, 1, 300], [0, 0, 299]).err().unwrap_or_default();
+    assert!(e.contains("every axis must hold 1 to 256"), "{e}");
+    let e = plan([4, 4, 4], [0, 0, 4]).err().unwrap_or_default();
+    assert!(e.contains("outside the grid"), "{e}");
+    // The same planner on the largest line it takes walks it whole.
+    assert_eq!(plan([1, 1, 256], [0, 0, 255]), Ok(256));
+}

@@ -98,3 +98,44 @@ fn validate(name: &str, src: &str) {
         }
     }
 }
+
+/// The storage buffers each compute kernel binds, counted by naga's analysis of what the
+/// entry point uses: the greatest is what `GpuBackend` asks of a device, so a kernel that
+/// binds one more fails here instead of failing pipeline creation on a device with
+/// exactly the old number.
+#[test]
+fn the_backend_asks_for_as_many_storage_buffers_as_the_hungriest_kernel_binds() {
+    let mut most = (0u32, String::new());
+    for (name, src) in shaders::ALL {
+        let module = naga::front::wgsl::parse_str(src)
+            .unwrap_or_else(|e| panic!("{name} does not parse:\n{}", e.emit_to_string(src)));
+        let info = naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::empty(),
+        )
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{name} does not validate:\n{}", e.emit_to_string(src)));
+        for (k, ep) in module.entry_points.iter().enumerate() {
+            if ep.stage != naga::ShaderStage::Compute {
+                continue;
+            }
+            let uses = info.get_entry_point(k);
+            let count = module
+                .global_variables
+                .iter()
+                .filter(|(h, gv)| {
+                    matches!(gv.space, naga::AddressSpace::Storage { .. }) && !uses[*h].is_empty()
+                })
+                .count() as u32;
+            if count > most.0 {
+                most = (count, format!("{name}'s {}", ep.name));
+            }
+        }
+    }
+    assert_eq!(
+        most.0,
+        valuescape_gpu::GpuBackend::STORAGE_BUFFERS_NEEDED,
+        "{} binds the most storage buffers",
+        most.1
+    );
+}
