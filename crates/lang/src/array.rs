@@ -246,12 +246,32 @@ pub(crate) fn shape_size(shape: &[usize]) -> R<usize> {
             shape.len()
         )));
     }
-    shape
+    let n = shape
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .filter(|&n| n <= isize::MAX as usize / 8)
-        .ok_or_else(|| limit_err(format!("array of shape {} is too large", fmt_shape(shape))))
+        .ok_or_else(|| limit_err(format!("array of shape {} is too large", fmt_shape(shape))))?;
+    if n == 0 {
+        // No elements, so no budget is charged, but indexing, broadcasting, joining and
+        // printing still walk the other axes: their extent is capped instead.
+        let extent = shape
+            .iter()
+            .filter(|&&d| d > 0)
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .filter(|&e| e <= MAX_EMPTY_EXTENT);
+        if extent.is_none() {
+            return Err(limit_err(format!(
+                "array of shape {} has no elements but spans more than {MAX_EMPTY_EXTENT} \
+                 positions along its other axes",
+                fmt_shape(shape)
+            )));
+        }
+    }
+    Ok(n)
 }
+
+/// The most positions the non-zero axes of an empty array may span (see [`shape_size`]).
+const MAX_EMPTY_EXTENT: usize = 1 << 20;
 
 /// Allocates a filled array after charging the budget.
 pub(crate) fn alloc(shape: Vec<usize>, fill: f64, dtype: DType, budget: &mut Budget) -> R<NdArray> {
@@ -823,6 +843,34 @@ pub(crate) fn unary(op: ArrUn, a: &NdArray, budget: &mut Budget) -> R<NdArray> {
         U::IsInf => map(a, DType::Bool, budget, |x| b2f(x.is_infinite())),
         U::IsFinite => map(a, DType::Bool, budget, |x| b2f(x.is_finite())),
     }
+}
+
+/// An integer rounded to `decimals` decimal places, ties to even as Python's `round` and
+/// NumPy's `round` take them: itself for `decimals >= 0`, else to a multiple of
+/// `10^-decimals` (`round(1250, -2)` is 1200, `round(1350, -2)` is 1400).
+pub(crate) fn round_int(x: i64, decimals: i64) -> R<i64> {
+    if decimals >= 0 {
+        return Ok(x);
+    }
+    // 10^19 already exceeds every i64: everything rounds to 0 or to past the range.
+    let Some(p) = u32::try_from(decimals.unsigned_abs())
+        .ok()
+        .filter(|&k| k <= 19)
+        .map(|k| 10i128.pow(k))
+    else {
+        return Ok(0);
+    };
+    let x = i128::from(x);
+    let r = x.rem_euclid(p);
+    let down = x - r;
+    let up = down + p;
+    let rounded = match (2 * r).cmp(&p) {
+        std::cmp::Ordering::Less => down,
+        std::cmp::Ordering::Greater => up,
+        std::cmp::Ordering::Equal if (down / p) % 2 == 0 => down,
+        std::cmp::Ordering::Equal => up,
+    };
+    i64::try_from(rounded).map_err(|_| value_err("the rounded integer does not fit an int"))
 }
 
 /// Rounds to `decimals` decimal places (ties to even at the last digit).

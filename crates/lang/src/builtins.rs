@@ -594,7 +594,11 @@ pub(crate) fn call(
                     )));
                 }
             };
-            Ok(Value::Int(n as i64))
+            // A range of i64 bounds may hold more than i64::MAX items (Python's
+            // OverflowError).
+            i64::try_from(n)
+                .map(Value::Int)
+                .map_err(|_| value_err(format!("len() is {n}, which does not fit an int")))
         }
         "range" => {
             no_kwargs(name, &kw)?;
@@ -694,7 +698,9 @@ pub(crate) fn call(
                 Some(v) => Some(to_int(&v, "ndigits")?),
             };
             match (&x, nd) {
-                (Value::Int(_) | Value::Bool(_), _) => Ok(Value::Int(x.as_i64().unwrap_or(0))),
+                (Value::Int(_) | Value::Bool(_), _) => {
+                    array::round_int(x.as_i64().unwrap_or(0), nd.unwrap_or(0)).map(Value::Int)
+                }
                 (Value::Array(a), _) if a.try_borrow().map(|a| a.len() != 1).unwrap_or(true) => {
                     let a = a.try_borrow().map_err(|_| value_err("array is in use"))?;
                     Ok(arr_result(array::round_decimals(

@@ -1154,10 +1154,15 @@ impl Interp<'_> {
             }
             Value::Range(r) => {
                 let n = range_count(r);
+                // A range's slice is charged before its indices are listed: the range
+                // itself holds none, so its length is not bounded by memory.
+                if let Value::Slice(s) = idx {
+                    self.budget
+                        .seq(array::slice_indices(s[0], s[1], s[2], n)?.2)?;
+                }
                 match seq_index(idx, n, "range object")? {
                     SeqIdx::One(i) => Ok(Value::Int(range_at(r, i)?)),
                     SeqIdx::Many(ix) => {
-                        self.budget.seq(ix.len())?;
                         let v: R<Vec<Value>> = ix
                             .into_iter()
                             .map(|i| range_at(r, i).map(Value::Int))

@@ -792,6 +792,10 @@ pub(crate) fn call(
             if arr.is_empty() {
                 return Ok(Value::Float(f64::NAN));
             }
+            // NumPy's median of anything with a NaN is NaN.
+            if arr.data.iter().any(|x| x.is_nan()) {
+                return Ok(Value::Float(f64::NAN));
+            }
             let mut v: Vec<f32> = arr.data.clone();
             it.budget.ops(v.len() as u64 * 8)?;
             v.sort_by(f32::total_cmp);
@@ -819,7 +823,7 @@ pub(crate) fn call(
                         let r = (f * s).round_ties_even() / s;
                         Value::Float(if r.is_finite() { r } else { f })
                     }
-                    other => Value::Int(other.as_i64().unwrap_or(0)),
+                    other => Value::Int(array::round_int(other.as_i64().unwrap_or(0), d)?),
                 });
             }
             let arr = as_arr(&a, &mut it.budget)?;

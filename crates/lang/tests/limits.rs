@@ -260,3 +260,22 @@ fn maximal_nesting_fits_in_a_small_stack() {
         .unwrap();
     handle.join().unwrap();
 }
+
+#[test]
+fn empty_arrays_spanning_huge_axes_and_huge_range_slices_end_with_a_limit_error() {
+    // No elements (so nothing charged), but indexing, joining and printing walk the other
+    // axes: these ran for about 10^18 steps, or aborted on a 16 GB allocation.
+    for src in [
+        "Z = np.zeros((10**9, 10**9, 0))\nY = Z[:, :, :]\n",
+        "Z = np.zeros((10**9, 10**9, 0))\nY = np.hstack([Z, Z])\n",
+        "print(np.zeros((10**9, 0)))\n",
+        "x = np.zeros((10**8, 0)).tolist()\n",
+        // The slice's indices were listed before the budget saw their count (a capacity
+        // overflow panic at 2**62).
+        "x = range(2**62)[::1]\n",
+        "x = range(10**8)[::1]\n",
+    ] {
+        let e = limit_err(src, &Limits::default());
+        assert_eq!(e.kind, ErrorKind::Limit, "{src}: {}", e.message);
+    }
+}

@@ -527,3 +527,24 @@ fn array_printing() {
         ]
     );
 }
+
+/// Integers rounded to negative decimals, a NaN's median and a range too long for `len`:
+/// each as Python and NumPy give it.
+#[test]
+fn integer_rounding_nan_medians_and_overlong_lengths_follow_python_and_numpy() {
+    check("round(1234, -2)", "1200");
+    check("round(1250, -2)", "1200");
+    check("round(1350, -2)", "1400");
+    check("round(-1250, -2)", "-1200");
+    check("round(5, -20)", "0");
+    check("round(1234)", "1234");
+    check("np.round(1234, -2)", "1200");
+    check("np.round(np.array([1234, 5678]), -2)", "[1200 5700]");
+    check("np.isnan(np.median(np.array([1.0, np.nan, 3.0])))", "True");
+    check("np.median(np.array([1.0, 5.0, 3.0]))", "3.0");
+    np_err(
+        "n = len(range(-2**62*2, 2**62-1+2**62))",
+        ErrorKind::Value,
+        "does not fit an int",
+    );
+}
