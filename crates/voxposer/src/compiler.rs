@@ -386,6 +386,9 @@ impl Sub {
     }
 }
 
+/// The largest turn an instruction may ask for, degrees (ten full turns).
+const MAX_TURN_DEG: f64 = 3600.0;
+
 fn fmt_num(x: f64) -> String {
     if (x - x.round()).abs() < 1e-9 {
         format!("{}", x.round() as i64)
@@ -992,8 +995,8 @@ impl<'w> Parser<'w> {
         Ok(m)
     }
 
-    /// Degrees and direction: "180 degrees [clockwise]".
-    fn degrees(&mut self, start: usize, end: usize) -> Option<f64> {
+    /// Degrees and direction: "180 degrees [clockwise]", at most [`MAX_TURN_DEG`] either way.
+    fn degrees(&mut self, start: usize, end: usize) -> PResult<Option<f64>> {
         for i in start..end {
             if self.toks[i].used {
                 continue;
@@ -1015,11 +1018,20 @@ impl<'w> Parser<'w> {
                 } else {
                     i
                 };
+                if !(n.abs() <= MAX_TURN_DEG) {
+                    return Err(self.err_at(
+                        i..k,
+                        format!(
+                            "a turn of {n} degrees is out of range (at most {MAX_TURN_DEG} \
+                             either way)"
+                        ),
+                    ));
+                }
                 self.mark(from..k);
-                return Some(sign * n);
+                return Ok(Some(sign * n));
             }
         }
-        None
+        Ok(None)
     }
 
     /// How far a drawer (named by the drawer or its handle) is open, and its depth, in cm.
@@ -1054,7 +1066,7 @@ impl<'w> Parser<'w> {
     /// One clause (tokens `start..end`) to sub-steps.
     fn clause(&mut self, start: usize, end: usize) -> PResult<Vec<Sub>> {
         let m = self.modifiers(start, end)?;
-        let deg = self.degrees(start, end);
+        let deg = self.degrees(start, end)?;
         // The verb: first unused token that is a verb.
         let found = (start..end).find(|&i| !self.toks[i].used && VERBS.contains(&self.word(i)));
         let (verb, v, mut i) = match (found, self.last_verb.clone()) {
@@ -1794,7 +1806,7 @@ pub fn compile(instruction: &str, world: &World) -> Result<Vec<StepSpec>, Compil
     if instruction.len() > 2000 {
         return Err(CompileError {
             message: format!(
-                "the instruction is {} characters long; keep it under 2000",
+                "the instruction is {} bytes long (UTF-8); keep it under 2000",
                 instruction.len()
             ),
             span: None,

@@ -490,8 +490,10 @@ impl Host for MapHost<'_> {
                     ));
                 }
                 let c = g.clamp_voxel_f(center);
+                // Clamped to the grid: `cm2index` saturates, and a radius of 1e30 cm would
+                // overflow the sums below.
                 let r: [i64; 3] = if radius > 0.0 {
-                    [0, 1, 2].map(|a| g.cm2index(radius, a).max(0))
+                    [0, 1, 2].map(|a| g.cm2index(radius, a).clamp(0, g.size[a] as i64))
                 } else {
                     [0; 3]
                 };
@@ -607,6 +609,22 @@ mod tests {
         assert_eq!(m[g.index([45, 50, 50])], 0.0);
         assert_eq!(m[g.index([50, 46, 50])], 0.0);
         assert_eq!(m[g.index([50, 50, 56])], 0.0);
+    }
+
+    /// A radius past the workspace fills the whole map (it overflowed in debug builds).
+    #[test]
+    fn set_voxel_by_radius_with_an_enormous_radius_fills_the_map() {
+        let w = world();
+        let out = run(
+            &w,
+            "m = get_empty_avoidance_map()
+set_voxel_by_radius(m, [8, 8, 8], radius_cm=1e30, value=1)
+ret_val = m",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let m = dense(&out, "ret_val").map(|a| a.data).unwrap_or_default();
+        assert_eq!(m.len(), w.grid.len());
+        assert!(m.iter().all(|&x| x == 1.0));
     }
 
     /// The same box whether the map is still a painting, was made dense by a read, or is an

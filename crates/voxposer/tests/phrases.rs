@@ -550,3 +550,20 @@ fn targets_outside_the_workspace_are_clamped_with_a_warning() {
         "{warning}"
     );
 }
+
+/// A turn past ten full turns is refused at its words: it used to saturate to i64::MAX
+/// degrees in the compiled program and the step's name.
+#[test]
+fn an_enormous_turn_is_refused_where_it_stands() {
+    let w = world("blocks_and_mug");
+    assert_refused(
+        &w,
+        &[
+            ("turn the gripper 100000000000000000000 degrees", (17, 46)),
+            ("turn 3601 degrees clockwise", (5, 27)),
+        ],
+        "out of range",
+    );
+    // Ten full turns are taken.
+    assert!(!steps(&w, "turn 3600 degrees").is_empty());
+}

@@ -638,6 +638,21 @@ fn validation_errors_name_the_path() {
             "must be greater than workspace.min[2] (0.75), got 0.5",
         ),
         (
+            edited("rubbish_in_bin", |v| {
+                v["workspace"]["min"] = json!([-1e308, -1e308, -1e308]);
+                v["workspace"]["max"] = json!([1e308, 1e308, 1e308]);
+            }),
+            "workspace.min[0]",
+            "must lie within 1000 m of the origin, got -1e308",
+        ),
+        (
+            edited("rubbish_in_bin", |v| {
+                v["workspace"]["max"][2] = json!(0.7500001)
+            }),
+            "workspace.max[2]",
+            "must lie 0.001 to 1000 m above workspace.min[2] (0.75), got 0.7500001",
+        ),
+        (
             edited("rubbish_in_bin", |v| v["instructions"][1] = json!("  ")),
             "instructions[1]",
             "must not be empty",

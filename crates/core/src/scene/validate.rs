@@ -152,6 +152,13 @@ fn shape_ok(path: &str, shape: &Shape) -> Check {
     }
 }
 
+/// The farthest a workspace corner may lie from the origin along an axis, metres.
+const MAX_WORKSPACE_COORD: f64 = 1_000.0;
+/// The least and greatest extent of a workspace along an axis, metres (a millimetre to a
+/// kilometre: a tabletop is about one).
+const MIN_WORKSPACE_EXTENT: f64 = 1e-3;
+const MAX_WORKSPACE_EXTENT: f64 = 1_000.0;
+
 /// The checks of [`Scene::validate`].
 pub(crate) fn validate(scene: &Scene) -> Check {
     name_ok("name", &scene.name)?;
@@ -170,6 +177,35 @@ pub(crate) fn validate(scene: &Scene) -> Check {
                 format!("workspace.max[{a}]"),
                 format!(
                     "must be greater than workspace.min[{a}] ({}), got {}",
+                    ws.min[a], ws.max[a]
+                ),
+            ));
+        }
+        // Programs measure in centimetres and voxels: a workspace of 1e-300 m or of 1e308 m
+        // (whose extent is infinite) would plan through overflowed or NaN positions.
+        for (what, x) in [("min", ws.min[a]), ("max", ws.max[a])] {
+            if x.abs() > MAX_WORKSPACE_COORD {
+                return Err(err(
+                    format!("workspace.{what}[{a}]"),
+                    format!(
+                        "must lie within {MAX_WORKSPACE_COORD} m of the origin, got {}",
+                        // 1e308 rather than its 309 digits.
+                        if x.abs() >= 1e6 {
+                            format!("{x:e}")
+                        } else {
+                            format!("{x}")
+                        }
+                    ),
+                ));
+            }
+        }
+        let extent = ws.max[a] - ws.min[a];
+        if !(MIN_WORKSPACE_EXTENT..=MAX_WORKSPACE_EXTENT).contains(&extent) {
+            return Err(err(
+                format!("workspace.max[{a}]"),
+                format!(
+                    "must lie {MIN_WORKSPACE_EXTENT} to {MAX_WORKSPACE_EXTENT} m above \
+                     workspace.min[{a}] ({}), got {}",
                     ws.min[a], ws.max[a]
                 ),
             ));
