@@ -2086,6 +2086,8 @@ pub(crate) fn format_value(v: &Value, spec: &str) -> R<String> {
             })?;
             let neg = x < 0.0 || (x == 0.0 && x.is_sign_negative() && matches!(v, Value::Float(_)));
             let ax = x.abs();
+            // An int's digits from the int itself: through f64 they round past 2^53.
+            let int_digits = || v.as_i64().map_or(ax as u64, i64::unsigned_abs).to_string();
             let mut s = match ty {
                 Some('d') => {
                     let (Value::Int(_) | Value::Bool(_)) = v else {
@@ -2093,7 +2095,7 @@ pub(crate) fn format_value(v: &Value, spec: &str) -> R<String> {
                             "unknown format code 'd' for object of type 'float'",
                         ));
                     };
-                    format!("{}", ax as u64)
+                    int_digits()
                 }
                 Some('f' | 'F') => format!("{:.*}", precision.unwrap_or(6), ax),
                 Some('%') => format!("{:.*}%", precision.unwrap_or(6), ax * 100.0),
@@ -2107,7 +2109,7 @@ pub(crate) fn format_value(v: &Value, spec: &str) -> R<String> {
                         Some(p) => format_general(ax, p.max(1)),
                         None => py_float_repr(ax),
                     },
-                    _ => format!("{}", ax as u64),
+                    _ => int_digits(),
                 },
                 Some(c) => return Err(value_err(format!("unknown format code '{c}'"))),
             };

@@ -548,3 +548,12 @@ fn integer_rounding_nan_medians_and_overlong_lengths_follow_python_and_numpy() {
         "does not fit an int",
     );
 }
+
+/// Integers format from their own digits, not through f64 (which rounds past 2^53).
+#[test]
+fn large_integers_format_exactly() {
+    check("'{:d}'.format(2**62+1)", "'4611686018427387905'");
+    check("'{:,}'.format(2**60+1)", "'1,152,921,504,606,846,977'");
+    check("'{:d}'.format(-2**62 * 2)", "'-9223372036854775808'");
+    check("'{}'.format(2**62+1)", "'4611686018427387905'");
+}
