@@ -1018,7 +1018,7 @@ impl<'w> Parser<'w> {
                 } else {
                     i
                 };
-                if !(n.abs() <= MAX_TURN_DEG) {
+                if n.is_nan() || n.abs() > MAX_TURN_DEG {
                     return Err(self.err_at(
                         i..k,
                         format!(
