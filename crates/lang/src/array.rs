@@ -852,7 +852,7 @@ pub(crate) fn round_int(x: i64, decimals: i64) -> R<i64> {
     if decimals >= 0 {
         return Ok(x);
     }
-    // 10^19 already exceeds every i64: everything rounds to 0 or to past the range.
+    // From 10^20 on, every i64 is under half a step and rounds to 0.
     let Some(p) = u32::try_from(decimals.unsigned_abs())
         .ok()
         .filter(|&k| k <= 19)
