@@ -176,7 +176,8 @@ impl Budget {
         self.elements(len)
     }
 
-    /// Checks a string length against `max_seq_len` and charges it as work.
+    /// Checks a string length against `max_seq_len` and charges it as work, and as
+    /// allocation at four bytes an element (strings kept alive held gigabytes uncharged).
     pub(crate) fn text(&mut self, len: usize) -> R<()> {
         if len > self.max_seq_len {
             self.exhausted = true;
@@ -185,6 +186,7 @@ impl Budget {
                 self.max_seq_len
             )));
         }
-        self.ops(len as u64 / 4 + 1)
+        self.ops(len as u64 / 4 + 1)?;
+        self.elements(len / 4)
     }
 }

@@ -279,3 +279,13 @@ fn empty_arrays_spanning_huge_axes_and_huge_range_slices_end_with_a_limit_error(
         assert_eq!(e.kind, ErrorKind::Limit, "{src}: {}", e.message);
     }
 }
+
+#[test]
+fn strings_kept_alive_count_against_the_allocation_budget() {
+    // 1,150 strings of a million characters held 1.1 GB with the default limits.
+    let e = limit_err(
+        "keep = []\nfor i in range(1150):\n    keep.append('ab' * 500000)\n",
+        &Limits::default(),
+    );
+    assert!(e.message.contains("allocation budget"), "{}", e.message);
+}
