@@ -386,6 +386,10 @@ impl Sub {
     }
 }
 
+/// The most sub-steps one instruction compiles to: each step keeps its five maps (4 MB each
+/// at 100^3 in the viewer), and VoxPoser's tasks take a handful.
+const MAX_SUB_STEPS: usize = 24;
+
 /// The largest turn an instruction may ask for, degrees (ten full turns).
 const MAX_TURN_DEG: f64 = 3600.0;
 
@@ -1864,6 +1868,17 @@ pub fn compile(instruction: &str, world: &World) -> Result<Vec<StepSpec>, Compil
             .collect();
         if !left.is_empty() {
             return Err(p.unplaced(a, b));
+        }
+        if subs.len() + s.len() > MAX_SUB_STEPS {
+            return Err(p.err_at(
+                a..b,
+                format!(
+                    "this part would make the instruction's sub-step {}; an instruction holds \
+                     at most {MAX_SUB_STEPS} (each keeps its maps): give the rest as another \
+                     instruction",
+                    subs.len() + s.len()
+                ),
+            ));
         }
         subs.extend(s);
     }

@@ -567,3 +567,19 @@ fn an_enormous_turn_is_refused_where_it_stands() {
     // Ten full turns are taken.
     assert!(!steps(&w, "turn 3600 degrees").is_empty());
 }
+
+/// An instruction of more sub-steps than one may hold is refused at the clause that goes
+/// past it (61 sub-steps from 1,391 characters compiled before, each keeping its maps).
+#[test]
+fn an_instruction_of_too_many_sub_steps_is_refused_at_the_clause_past_the_limit() {
+    let w = world("blocks_and_mug");
+    let clause = "open the gripper";
+    let text = vec![clause; 30].join(" and then ");
+    let e = compile_err(&w, &text);
+    assert!(e.message.contains("at most 24"), "{}", e.message);
+    let (from, to) = e.span.unwrap_or_default();
+    assert_eq!(&text[from..to], clause, "{}", e.message);
+    // The limit itself compiles.
+    let n = steps(&w, &vec![clause; 24].join(" and then ")).len();
+    assert_eq!(n, 24);
+}
